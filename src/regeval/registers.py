@@ -1,0 +1,137 @@
+"""Reading register tables: where each table lives and how its columns are named.
+
+A :class:`TableSource` says where one contract table is (a Parquet file or a folder
+of Parquet files, i.e. a dataset) and how the extract's column names map to the
+contract's. :func:`read_table` reads only the requested columns (and optionally only
+some years) and returns them under the contract's names, so that a national
+register is never held in memory in full when a stage needs two columns of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from .contract import CONTRACT, TABLE_NAMES, table_spec
+from .errors import DataContractError
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Location of one contract table and the mapping of its column names.
+
+    Parameters
+    ----------
+    table
+        Canonical table name (a key of :data:`regeval.contract.CONTRACT`).
+    path
+        Parquet file, or folder holding a Parquet dataset.
+    columns
+        Mapping canonical column name -> column name in the extract. Columns not
+        listed are expected under their canonical name.
+    """
+
+    table: str
+    path: Path
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    def source_name(self, canonical: str) -> str:
+        return self.columns.get(canonical, canonical)
+
+
+def resolve_sources(
+    directory: str | Path, tables: Mapping[str, Mapping[str, object]] | None = None
+) -> dict[str, TableSource]:
+    """Build the table sources from the ``data`` section of the config.
+
+    Parameters
+    ----------
+    directory
+        Folder holding the extracts. By default table ``t`` is ``<directory>/<t>.parquet``
+        (a file or a dataset folder).
+    tables
+        Optional per-table overrides: ``{"bef": {"path": "BEF2009_2025", "columns":
+        {"pnr": "PNR"}}}``; a relative path is taken relative to ``directory``.
+    """
+    directory = Path(directory)
+    tables = tables or {}
+    unknown = sorted(set(tables) - set(TABLE_NAMES))
+    if unknown:
+        raise DataContractError(
+            f"config data.registers.tables names unknown table(s) {unknown}; "
+            f"the contract has {list(TABLE_NAMES)}"
+        )
+    sources: dict[str, TableSource] = {}
+    for name in TABLE_NAMES:
+        override = tables.get(name, {}) or {}
+        path = Path(str(override.get("path", f"{name}.parquet")))
+        if not path.is_absolute():
+            path = directory / path
+        columns = dict(override.get("columns", {}) or {})  # type: ignore[arg-type]
+        spec = table_spec(name)
+        bad = sorted(set(columns) - set(spec.column_names))
+        if bad:
+            raise DataContractError(
+                f"config data.registers.tables.{name}.columns maps unknown contract "
+                f"column(s) {bad}; table {name!r} has {list(spec.column_names)}"
+            )
+        sources[name] = TableSource(table=name, path=path, columns=columns)
+    return sources
+
+
+def open_dataset(source: TableSource) -> ds.Dataset:
+    """Open the table as a pyarrow dataset (raises DataContractError if missing)."""
+    if not source.path.exists():
+        raise DataContractError(
+            f"table {source.table!r}: file or folder {str(source.path)!r} does not exist "
+            f"(set data.registers.tables.{source.table}.path in the config)"
+        )
+    try:
+        return ds.dataset(str(source.path), format="parquet")
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataContractError(
+            f"table {source.table!r}: {str(source.path)!r} is not a readable Parquet "
+            f"file or dataset ({exc})"
+        ) from exc
+
+
+def read_table(
+    source: TableSource,
+    columns: Sequence[str] | None = None,
+    *,
+    years: Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """Read columns of a table under their canonical names.
+
+    Parameters
+    ----------
+    source
+        Where the table is.
+    columns
+        Canonical column names to read (default: every contract column).
+    years
+        If given, keep only rows whose year column is in ``years`` (pushed down to
+        the Parquet reader, so other years are never loaded).
+    """
+    spec = CONTRACT[source.table]
+    columns = list(columns) if columns is not None else list(spec.column_names)
+    dataset = open_dataset(source)
+    names = {c: source.source_name(c) for c in columns}
+    missing = [c for c, s in names.items() if s not in dataset.schema.names]
+    if missing:
+        raise DataContractError(
+            f"table {source.table!r}: column(s) "
+            + ", ".join(f"{c!r}" + (f" (mapped to {names[c]!r})" if names[c] != c else "") for c in missing)
+            + f" missing from {str(source.path)!r}; it has {dataset.schema.names}"
+        )
+    flt = None
+    if years is not None and spec.year_column is not None:
+        flt = ds.field(source.source_name(spec.year_column)).isin(sorted(set(int(y) for y in years)))
+    table = dataset.to_table(columns=list(names.values()), filter=flt)
+    frame = table.to_pandas()
+    return frame.rename(columns={s: c for c, s in names.items()})
