@@ -408,6 +408,11 @@ def _irls(
     dev = dev_old
     for it in range(1, max_iter + 1):
         w = mu * (1.0 - mu)
+        if it > 1 and not np.all(w > 0):
+            # fitted probabilities exactly 0 or 1: the estimates are running off to
+            # infinity (separation); stop and let the caller report it
+            it -= 1
+            break
         z = eta + (y - mu) / w
         if it == 1 and XtX is not None:
             XtWX = XtX * w[0]  # every unit starts with the same weight 0.1875
@@ -656,14 +661,16 @@ def fit_propensity(
 
     if not np.all(np.isfinite(beta)) or not np.isfinite(dev):
         raise PropensityError(
-            "propensity model: the fit diverged (non-finite coefficients); "
-            "the characteristics probably separate treated and controls. " + _FIX_HINT
+            f"propensity model: the fit diverged (non-finite coefficients) with terms "
+            f"{names_k[1:]}; the characteristics probably separate treated and controls. "
+            + _FIX_HINT
         )
     extreme = (mu < _EPS_FITTED) | (mu > 1.0 - _EPS_FITTED)
     if extreme.any() or not converged:
         std_coef = np.abs(beta) * np.array([Xk[:, j].std() for j in range(Xk.shape[1])])
         order = np.argsort(-std_coef[1:]) + 1
-        big = [names_k[j] for j in order if std_coef[j] > 10.0][:8] or [names_k[j] for j in order[:3]]
+        top = std_coef[order[0]] if len(order) else 0.0
+        big = [names_k[j] for j in order if std_coef[j] >= 0.25 * top][:8]
         n_ext_t = int((extreme & (y > 0)).sum())
         n_ext_c = int((extreme & (y == 0)).sum())
         if extreme.any():
