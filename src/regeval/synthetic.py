@@ -423,6 +423,7 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
         share0[:, j] = np.where((s == S_SELV) | (s == S_FLEX) | (s == S_FOEP), np.maximum(w_draw[:, j], 0.35), 0.45 * w_draw[:, j])
     hours0 = np.where(emp0, np.round(hours0, 1), 0.0)
     share0 = np.where(emp0, share0, 0.0)
+    days0 = np.where(emp0, np.maximum(np.round(365 * share0 * hours0 / 37, 1), 0.1), 0.0)
     supported0 = emp0 & ((support == S_FOEP) | (support == S_FLEX))
 
     # social services (Y0): persistent latent Gaussian processes
@@ -507,8 +508,9 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
             & (started == 9999)
         )
         idx = np.flatnonzero(elig)
-        emp_b = emp0[idx, jb]
-        deg25 = share0[idx, jb - 4 : jb].mean(axis=1) if jb >= 4 else np.zeros(idx.size)
+        # employment degree (full-time equivalent) the year before and 2-5 years before
+        deg1 = days0[idx, jb] / 365
+        deg25 = days0[idx, jb - 4 : jb].sum(axis=1) / (4 * 365)
         eta = (
             2.6 * any_diag_b[idx]
             + 0.45 * male[idx]
@@ -519,13 +521,13 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
             - 0.3 * diag_flag["adhd"][idx]
             + 0.5 * (origin[idx] == 1)
             - 0.4 * (edu_final[idx] >= 2)
-            + 1.0 * emp_b
-            + 0.8 * deg25
+            + 2.5 * deg1
+            + 2.0 * deg25
             + 0.3 * (sup_b[idx] == S_FOEP)
             - 0.5 * use85[idx, jb]
             + 0.3 * use103[idx, jb]
             - 0.3 * usebo[idx, jb]
-            - 0.08 * np.minimum(sp0[idx, jb], 10)
+            - 0.08 * sp0[idx, jb]
             - 0.6 * psy0[idx, jb]
             - 0.3 * (n_cog[idx] >= 3)
             + cfg.confounding * motivation[idx]
@@ -594,10 +596,7 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
         new_job & treated_py, np.round(hours1 * 52 * share1 * eff.hourly_wage, -1), 0.0
     )
 
-    days0 = np.round(365 * share0 * hours0 / 37, 1)
-    days1 = np.round(365 * share1 * hours1 / 37, 1)
-    days0 = np.where(emp0, np.maximum(days0, 0.1), 0.0)
-    days1 = np.where(emp1, np.maximum(days1, 0.1), 0.0)
+    days1 = np.where(new_job, np.maximum(np.round(365 * share1 * hours1 / 37, 1), 0.1), days0)
     hours1 = np.where(emp1, hours1, 0.0)
 
     # ---------------------------------------------------------------- truth
@@ -665,7 +664,7 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
     income = np.where(obs, income1, income0)
 
     # ---------------------------------------------------------------- tables
-    ri, rj = np.nonzero(resident)  # row-major: sorted by person, then year
+    rj, ri = np.nonzero(resident.T)  # year-major: sorted by year, then person
     t_pnr = pnr[ri]
     t_aar = YEARS[rj].astype(np.int16)
     age_r = age[ri, rj]
@@ -835,6 +834,25 @@ def _participant_file(cfg: SyntheticConfig, linked: pd.DataFrame) -> pa.Table:
     )
 
 
+def _write_by_year(writer: pq.ParquetWriter, table: pa.Table) -> None:
+    """Write one row group per year (sorted by person within it), so that readers
+    asking for some years skip the other row groups, as with year-wise register
+    files. Tables without a yearly key (diagnoses) are written as they are."""
+    if "aar" not in table.column_names or table.num_rows == 0 or "diag" in table.column_names:
+        writer.write_table(table)
+        return
+    years = table.column("aar").to_numpy()
+    if np.any(np.diff(years) < 0):
+        order = np.lexsort((table.column("pnr").to_numpy(), years))
+        table = table.take(pa.array(order))
+        years = years[order]
+    bounds = np.flatnonzero(np.diff(years)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [years.size]])
+    for a, b in zip(starts, ends):
+        writer.write_table(table.slice(int(a), int(b - a)))
+
+
 def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
     """Simulate the registers and write them, with the truth, to ``out_dir``.
 
@@ -860,7 +878,7 @@ def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
                     writers[name] = pq.ParquetWriter(
                         out_dir / f"{name}.parquet", table.schema, compression="zstd"
                     )
-                writers[name].write_table(table)
+                _write_by_year(writers[name], table)
                 rows_written[name] = rows_written.get(name, 0) + table.num_rows
             if truth_writer is None:
                 truth_writer = pq.ParquetWriter(

@@ -1,0 +1,261 @@
+"""Base population, treated group and matching characteristics per cohort year.
+
+Definitions (method.md §1, configurable in ``population`` of the config):
+
+* **Cohort year** ``t``: the calendar year of a participant's first start.
+* **Base population** of cohort ``t``: persons resident at the end of ``t − 1``,
+  aged ``age_min``–``age_max`` in ``t − 1``, whose primary income support in
+  ``t − 1`` is one of ``support_types`` (default FØP, flex job, flex-job
+  unemployment benefit = visited to flex job), and with a diagnosis in one of the
+  ``base_diagnosis_groups`` first registered in ``t − 1`` or earlier.
+* **Treated** of cohort ``t``: participants with a person id whose first start year
+  is ``t``, resident at the end of ``t − 1`` and in the base population of ``t``.
+  Each participant is treated once, in the first year.
+* **Potential controls** of cohort ``t``: base-population members of ``t`` who are not
+  treated. Rule ``never_participated`` (default) excludes every person who appears in
+  the participant file with a person id in any year; ``not_yet_participated`` only
+  those who started in ``t`` or before (later participants may be controls before
+  they start). A person may be a potential control in several cohort years.
+
+All characteristics are measured in ``t − 1`` (employment degree 2–5 years before
+from ``t − 5`` … ``t − 2``). A *unit* is a (person, cohort) pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+from .panel import diagnosis_groups, participants_first_year, yearly_variables
+from .registers import TableSource, read_table
+
+CONTROL_RULES = ("never_participated", "not_yet_participated")
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """The base-population definition (config section ``population``)."""
+
+    cohorts: tuple[int, ...]
+    age_min: int
+    age_max: int
+    support_types: tuple[str, ...]
+    diagnosis_groups: Mapping[str, tuple[str, ...]]
+    base_diagnosis_groups: tuple[str, ...]
+    education_levels: Mapping[str, tuple[int, ...]]
+    control_rule: str = "never_participated"
+
+    def __post_init__(self) -> None:
+        if self.control_rule not in CONTROL_RULES:
+            raise ConfigError(
+                f"population.control_rule: {self.control_rule!r} is not one of {list(CONTROL_RULES)}"
+            )
+        unknown = sorted(set(self.base_diagnosis_groups) - set(self.diagnosis_groups))
+        if unknown:
+            raise ConfigError(
+                f"population.base_diagnosis_groups: {unknown} are not defined in "
+                f"population.diagnosis_groups ({sorted(self.diagnosis_groups)})"
+            )
+        if self.age_min > self.age_max:
+            raise ConfigError("population.age_min is larger than population.age_max")
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, object]) -> "PopulationSpec":
+        groups = {str(k): tuple(str(c) for c in v) for k, v in dict(cfg["diagnosis_groups"]).items()}  # type: ignore[arg-type]
+        base = cfg.get("base_diagnosis_groups") or list(groups)
+        return cls(
+            cohorts=tuple(int(c) for c in cfg["cohorts"]),  # type: ignore[union-attr]
+            age_min=int(cfg["age_min"]),  # type: ignore[arg-type]
+            age_max=int(cfg["age_max"]),  # type: ignore[arg-type]
+            support_types=tuple(str(s) for s in cfg["support_types"]),  # type: ignore[union-attr]
+            diagnosis_groups=groups,
+            base_diagnosis_groups=tuple(str(g) for g in base),  # type: ignore[union-attr]
+            education_levels={
+                str(k): tuple(int(x) for x in v) for k, v in dict(cfg["education_levels"]).items()  # type: ignore[arg-type]
+            },
+            control_rule=str(cfg.get("control_rule", "never_participated")),
+        )
+
+
+@dataclass(frozen=True)
+class BasePopulation:
+    """Units (person × cohort) with characteristics, and the population flow."""
+
+    units: pd.DataFrame
+    flow: pd.DataFrame
+
+
+def _keep(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Sorted unique elements of ``values`` that are in ``allowed``."""
+    values = np.asarray(values)
+    return np.sort(pd.unique(values[np.isin(values, allowed)]))
+
+
+def _age_group(age: pd.Series) -> pd.Series:
+    bins = [-1, 24, 29, 39, 49, 200]
+    labels = ["18-24", "25-29", "30-39", "40-49", "50-64"]
+    return pd.cut(age, bins=bins, labels=labels).astype(str)
+
+
+def _employment_history(
+    sources: Mapping[str, TableSource], years: Sequence[int], persons: np.ndarray | None
+) -> pd.DataFrame:
+    """Full-time days per person and year (only person-years with employment)."""
+    emp = read_table(sources["beskaeftigelse"], ["pnr", "aar", "fuldtid_dage"], years=years)
+    if persons is not None:
+        emp = emp[emp["pnr"].isin(persons)]
+    return emp
+
+
+def _characteristics_of_cohort(
+    units: pd.DataFrame,
+    cohort: int,
+    before: pd.DataFrame,
+    employment: pd.DataFrame,
+    diagnoses: pd.DataFrame,
+    spec: PopulationSpec,
+) -> pd.DataFrame:
+    hist = employment[(employment["aar"] >= cohort - 5) & (employment["aar"] <= cohort - 2)]
+    deg25 = hist.groupby("pnr")["fuldtid_dage"].sum() / (4 * 365.0)
+    u = units.merge(before.drop(columns=["year"]), on="pnr", how="left")
+    u["employment_degree_1"] = u["fulltime_days"] / 365.0
+    u["employment_degree_2_5"] = u["pnr"].map(deg25).fillna(0.0).to_numpy()
+    d = diagnoses[diagnoses["first_year"] <= cohort - 1]
+    for g in spec.diagnosis_groups:
+        u[f"diag_{g}"] = u["pnr"].isin(d.loc[d["group"] == g, "pnr"].to_numpy()).astype(float)
+    diag_cols = [f"diag_{g}" for g in spec.diagnosis_groups]
+    n_diag = u[diag_cols].sum(axis=1).astype(int)
+    u["n_diagnosis_groups"] = np.where(n_diag >= 3, "3+", n_diag.astype(str))
+    u["age_group"] = _age_group(u["age"])
+    u["cohort_year"] = u["cohort"].astype(str)
+    return u
+
+
+def measure_characteristics(
+    sources: Mapping[str, TableSource],
+    units: pd.DataFrame,
+    spec: PopulationSpec,
+    diagnoses: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Characteristics in the year before start for units (columns pnr, cohort).
+
+    Every register year is read once for all cohorts (only the units' persons are
+    kept). Returns ``units`` with the characteristic columns added; see
+    :data:`regeval.characteristics.CHARACTERISTICS` for which columns carry which
+    of the report's 17 matching characteristics. The yearly outcomes of ``t − 1``
+    are kept too: they are the baselines of the effect regressions.
+    """
+    persons = units["pnr"].unique()
+    if diagnoses is None:
+        diagnoses = diagnosis_groups(sources, spec.diagnosis_groups, persons=persons)
+    cohorts = sorted(int(c) for c in units["cohort"].unique())
+    yv = yearly_variables(
+        sources, [c - 1 for c in cohorts], persons=persons, education_levels=spec.education_levels
+    )
+    years = sorted({y for c in cohorts for y in range(c - 5, c - 1)})
+    employment = _employment_history(sources, years, persons)
+    out = []
+    for cohort, grp in units.groupby("cohort", sort=True):
+        before = yv[yv["year"] == cohort - 1]
+        out.append(_characteristics_of_cohort(grp, int(cohort), before, employment, diagnoses, spec))
+    return pd.concat(out, ignore_index=True)
+
+
+def build_base_population(
+    sources: Mapping[str, TableSource], spec: PopulationSpec
+) -> BasePopulation:
+    """Build the units table (treated and potential controls) and the flow table."""
+    participants = participants_first_year(sources)
+    linked = participants.dropna(subset=["pnr"])
+    first_by_person = linked.groupby("pnr")["first_year"].min()
+    diagnoses = diagnosis_groups(sources, spec.diagnosis_groups)
+    base_groups = diagnoses[diagnoses["group"].isin(spec.base_diagnosis_groups)]
+    first_diag = base_groups.groupby("pnr")["first_year"].min()
+
+    flow_rows: list[dict[str, object]] = []
+    unit_parts = []
+    for cohort in spec.cohorts:
+        yb = cohort - 1
+        bef = read_table(sources["bef"], ["pnr", "aar", "foed_dag"], years=[yb])
+        age = yb - pd.to_datetime(bef["foed_dag"]).dt.year
+        resident = bef.loc[(age >= spec.age_min).to_numpy() & (age <= spec.age_max).to_numpy(), "pnr"]
+        support = read_table(sources["forsorg"], ["pnr", "aar", "ydelse"], years=[yb])
+        on_support = support.loc[support["ydelse"].astype(str).isin(spec.support_types), "pnr"]
+        diag_ok = first_diag[first_diag <= yb].index
+        base = _keep(_keep(resident.to_numpy(), on_support.to_numpy()), np.asarray(diag_ok))
+        cohort_part = participants[participants["first_year"] == cohort]
+        cohort_linked = cohort_part.dropna(subset=["pnr"])
+        cohort_pnr = cohort_linked["pnr"].unique()
+        # a person's first start year over all their participant numbers
+        cohort_pnr = cohort_pnr[first_by_person.reindex(cohort_pnr).to_numpy() == cohort]
+        res_all = bef["pnr"].to_numpy()
+        treated_resident = _keep(cohort_pnr, res_all)
+        treated = _keep(treated_resident, base)
+        if spec.control_rule == "never_participated":
+            excluded = first_by_person.index.to_numpy()
+        else:
+            excluded = first_by_person[first_by_person <= cohort].index.to_numpy()
+        controls = base[~np.isin(base, excluded)]
+        flow_rows.append(
+            {
+                "cohort": cohort,
+                "participants": int(cohort_part["deltager_id"].nunique()),
+                "with_person_id": int(len(cohort_pnr)),
+                "resident_year_before": int(len(treated_resident)),
+                "in_base_population": int(len(treated)),
+                "base_population": int(len(base)),
+                "potential_controls": int(len(controls)),
+            }
+        )
+        unit_parts.append(pd.DataFrame({"pnr": treated, "cohort": cohort, "treated": 1}))
+        unit_parts.append(pd.DataFrame({"pnr": controls, "cohort": cohort, "treated": 0}))
+    units = pd.concat(unit_parts, ignore_index=True)
+    units = units.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable")
+    units = units.reset_index(drop=True)
+    units = measure_characteristics(sources, units, spec, diagnoses)
+    units.insert(0, "unit", np.arange(len(units), dtype=np.int64))
+    flow = pd.DataFrame(flow_rows)
+    return BasePopulation(units=units, flow=flow)
+
+
+def population_means(
+    sources: Mapping[str, TableSource],
+    spec: PopulationSpec,
+    variables: Sequence[str],
+    categorical: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Means of characteristics over the whole population aged age_min–age_max.
+
+    Pooled over the years before each cohort (person-years), computed one year at
+    a time so a national population is never held in memory for several years.
+    Returns one row per variable (and level for categorical ones) with the mean or
+    share and the number of person-years behind it.
+    """
+    sums: dict[tuple[str, str], float] = {}
+    n_total = 0
+    diagnoses = diagnosis_groups(sources, spec.diagnosis_groups)
+    for cohort in spec.cohorts:
+        yb = cohort - 1
+        before = yearly_variables(sources, [yb], education_levels=spec.education_levels)
+        before = before[(before["age"] >= spec.age_min) & (before["age"] <= spec.age_max)]
+        employment = _employment_history(sources, range(cohort - 5, cohort - 1), None)
+        units = pd.DataFrame({"pnr": before["pnr"].to_numpy(), "cohort": cohort})
+        chars = _characteristics_of_cohort(units, cohort, before, employment, diagnoses, spec)
+        n_total += len(chars)
+        for v in variables:
+            col = chars[v]
+            if v in categorical:
+                for level, count in col.astype(str).value_counts().items():
+                    sums[(v, str(level))] = sums.get((v, str(level)), 0.0) + float(count)
+            else:
+                sums[(v, "")] = sums.get((v, ""), 0.0) + float(col.astype(float).sum())
+        del before, employment, chars
+    rows = [
+        {"variable": v, "level": lvl, "population": s / n_total, "n_population": n_total}
+        for (v, lvl), s in sums.items()
+    ]
+    return pd.DataFrame(rows).sort_values(["variable", "level"], kind="stable").reset_index(drop=True)
