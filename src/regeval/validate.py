@@ -467,6 +467,10 @@ class _Table:
     keep: set[str]
     cache: dict[str, ArrayLike] = field(default_factory=dict)
     person_comparable: bool = True
+    persons: int | None = None
+    """Distinct person ids, when a check has counted them on the way."""
+    years: tuple[int, ...] | None = None
+    """Distinct years of the year column, when a check has found them on the way."""
 
     @property
     def name(self) -> str:
@@ -588,6 +592,8 @@ class _Validator:
                     tables[name].cache.clear()
                 logger.info("validated %s (%d rows) in %.1f s", name, tables[name].rows, time.perf_counter() - t0)
         seconds = time.perf_counter() - start
+        order = {name: i for i, name in enumerate(TABLE_NAMES)}
+        self.violations.sort(key=lambda v: order.get(v.table, len(order)))  # stable: check order within a table
         errors = [v for v in self.violations if v.severity == "error"]
         warns = tuple(v for v in self.violations if v.severity == "warning")
         if warns:
@@ -641,7 +647,12 @@ class _Validator:
             schema = dataset.schema
             rows = dataset.count_rows()
         except DataContractError as exc:
-            self.add(name, None, "unreadable", detail=str(exc.__cause__ or exc))
+            self.add(
+                name,
+                None,
+                "unreadable",
+                detail=f"{str(source.path)!r} is not a readable Parquet file or dataset: {exc.__cause__ or exc}",
+            )
             return None
         except (pa.ArrowException, OSError) as exc:
             self.add(name, None, "unreadable", detail=f"{str(source.path)!r}: {exc}")
@@ -727,6 +738,9 @@ class _Validator:
 
     def check_table(self, t: _Table) -> None:
         spec = t.spec
+        for c in spec.key:  # key columns first: every example names the row's key
+            if c in t.usable:
+                t.read(c)
         for col in spec.columns:
             if col.name in t.usable:
                 self.check_column(t, col, t.read(col.name))
@@ -788,6 +802,7 @@ class _Validator:
                 f"years of coverage are {self.first}–{self.last} (config data.years); seen: {{seen}}",
             )
             present = set(pc.unique(arr).drop_null().to_pylist())
+            t.years = tuple(sorted(int(y) for y in present))
             absent = [y for y in range(self.first, self.last + 1) if y not in present]
             if absent:
                 dense = not t.spec.sparse
@@ -834,8 +849,19 @@ class _Validator:
                 offset += n
         combined.sort()
         same = combined[1:] == combined[:-1]
-        if not same.any():
-            return
+        if same.any():
+            self.report_duplicates(t, coders, combined, same)
+        del same
+        if key[0] == "pnr" and t.rows:
+            # persons: distinct pnr codes, i.e. distinct sorted keys without the other key columns
+            rest = 1
+            for coder in coders[1:]:
+                rest *= coder.size
+            combined //= rest
+            t.persons = int(np.count_nonzero(combined[1:] != combined[:-1])) + 1 - (1 if arrays[0].null_count else 0)
+
+    def report_duplicates(self, t: _Table, coders: Sequence[_KeyCoder], combined: np.ndarray, same: np.ndarray) -> None:
+        key = t.spec.key
         run_start = same.copy()
         run_start[1:] &= ~same[:-1]
         n_keys = int(run_start.sum())
@@ -853,7 +879,6 @@ class _Validator:
             for c, v in zip(key, reversed(decoded)):
                 parts.append(f"{c}={_fmt(v)}")
             examples.append(", ".join(parts) + f": {length} rows")
-        del combined, same, run_start
         self.add(
             t.name,
             "+".join(key),
@@ -909,6 +934,8 @@ class _Validator:
             grouped = grouped.filter(pc.is_valid(grouped["pnr"]))
             self.bef_persons = grouped["pnr"].combine_chunks()
             self.bef_birth_year = pc.year(grouped["foed_min"]).combine_chunks()
+            if t.persons is None:
+                t.persons = len(self.bef_persons)
             differs = pc.not_equal(grouped["foed_min"], grouped["foed_max"])
             n_persons = _count(differs)
             if n_persons:
@@ -1014,9 +1041,16 @@ class _Validator:
         try:
             if t.name == "deltagere" and "startdato" in t.usable:
                 years = tuple(sorted(pc.unique(pc.year(t.read("startdato"))).drop_null().to_pylist()))
+            elif t.years is not None:
+                years = t.years
             elif t.spec.year_column and t.spec.year_column in t.usable:
                 years = tuple(sorted(pc.unique(t.read(t.spec.year_column)).drop_null().to_pylist()))
-            persons = int(pc.count_distinct(t.read("pnr")).as_py()) if "pnr" in t.usable else None
+            if t.persons is not None:
+                persons: int | None = t.persons
+            elif "pnr" in t.usable:
+                persons = int(pc.count_distinct(t.read("pnr")).as_py())
+            else:
+                persons = None
         except _Unreadable:
             persons = None
         return TableReport(
