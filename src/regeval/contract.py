@@ -5,7 +5,7 @@ table is keyed by the person id ``pnr`` (pseudonymised CPR) and, where it is a y
 table, the year ``aar``. The names follow Statistics Denmark's registers (BEF, UDDA,
 LPR, DREAM/AKM, BFL/eIndkomst, SSR, the register of services to adults with
 disabilities, IND); an evaluator whose extract uses other names maps them in the
-config (``data.tables.<table>.columns``), never in code.
+config (``data.registers.tables.<table>.columns``), never in code.
 
 The human-readable version of this contract is ``docs/data_contract.md``; the tests
 check that the two agree.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from .contract import CONTRACT, TABLE_NAMES, table_spec
@@ -133,5 +134,9 @@ def read_table(
     if years is not None and spec.year_column is not None:
         flt = ds.field(source.source_name(spec.year_column)).isin(sorted(set(int(y) for y in years)))
     table = dataset.to_table(columns=list(names.values()), filter=flt)
+    for i, c in enumerate(columns):
+        # a 'bool' column may be stored as integer 0/1 (validation checks the values)
+        if spec.column(c).kind == "bool" and pa.types.is_integer(table.schema.field(i).type):
+            table = table.set_column(i, table.schema.field(i).name, pc.not_equal(table.column(i), 0))
     frame = table.to_pandas()
     return frame.rename(columns={s: c for c, s in names.items()})
