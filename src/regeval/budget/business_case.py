@@ -258,14 +258,15 @@ def implied_unit_costs(
     end: str | None = None,
     intervention: str = "intervention",
     control: str = "control",
+    printed_unit_costs: Mapping[str, float] | pd.Series | None = None,
     rounding: float = 0.5,
 ) -> pd.DataFrame:
     """Unrounded monthly unit costs consistent with every published (rounded) figure.
 
-    Each published figure ``F`` (a per-status yearly total in ``table.yearly_cost_published``
-    and, if given, the group totals, gains and per-citizen results in ``published``) is a
-    linear function of the monthly unit costs and was rounded to the krone, so the true
-    value lies within ``F ± rounding``. The unit costs returned satisfy all these
+    Each published figure ``F`` (a per-status yearly total in ``table.yearly_cost_published``,
+    if given the group totals, gains and per-citizen results in ``published``, and the
+    printed monthly unit costs) is a linear function of the monthly unit costs and was
+    rounded to the krone, so the true value lies within ``F ± rounding``. The unit costs returned satisfy all these
     constraints with the largest common margin (a small linear programme), i.e. they sit in
     the middle of the set of unit costs consistent with the published document.
 
@@ -289,6 +290,13 @@ def implied_unit_costs(
     inv = _investment_map(investment, groups, intervention)
     categories = list(dict.fromkeys(t["cost_category"]))
     forms = _linear_forms(t, categories, published, inv, start, end, intervention, control)
+    if printed_unit_costs is not None:
+        printed = dict(printed_unit_costs.items()) if isinstance(printed_unit_costs, pd.Series) else dict(printed_unit_costs)
+        for cat, value in printed.items():
+            if cat in categories:
+                v = np.zeros(len(categories))
+                v[categories.index(cat)] = 1.0
+                forms.append((f"printed unit cost of {cat}", v, 0.0, float(value)))
     if not forms:
         raise BudgetError("no published totals to derive unit costs from (column yearly_cost_published is empty)")
     n = len(categories)
