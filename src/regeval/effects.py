@@ -21,6 +21,7 @@ The module is pure pandas/numpy; it knows nothing about registers or Snakemake.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 from scipy import linalg as sla
+from scipy import sparse
 from scipy import stats
 
 from regeval.errors import EstimationError, RegevalWarning
@@ -269,42 +271,90 @@ def _intersect_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
     return _codes(key)
 
 
-def _cluster_sums(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum the rows of ``scores`` within each cluster: (G, k)."""
-    out = np.zeros((n_groups, scores.shape[1]))
-    np.add.at(out, codes, scores)
-    return out
+class _Grouping:
+    """One cluster variable: a sparse G x n indicator whose non-zeros can be rescaled,
+    so that ``sum_{i in g} v_i x_i`` for all clusters is one sparse-dense product
+    (no n x k temporary)."""
+
+    __slots__ = ("n_groups", "_order", "_mat")
+
+    def __init__(self, codes: np.ndarray, n_groups: int) -> None:
+        n = codes.shape[0]
+        self.n_groups = int(n_groups)
+        self._order = np.argsort(codes, kind="stable")
+        indptr = np.zeros(self.n_groups + 1, dtype=np.int64)
+        np.cumsum(np.bincount(codes, minlength=self.n_groups), out=indptr[1:])
+        self._mat = sparse.csr_matrix((np.ones(n), self._order, indptr), shape=(self.n_groups, n))
+
+    def wsum(self, X: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``S[g] = sum_{i in g} v_i X[i]`` (shape (G, k), or (G,) for 1-d ``X``)."""
+        self._mat.data = v[self._order]
+        return np.asarray(self._mat @ X)
 
 
 class _Clusters:
-    """Cluster structure of one sample, precomputed once and reused across fits."""
+    """Cluster structure of one sample (one- or two-way), built once and reused."""
 
-    __slots__ = ("codes", "n_groups", "order", "starts", "codes2", "n_groups2", "codes12", "n_groups12")
+    __slots__ = ("n_groups", "n_groups2", "n_groups12", "terms")
 
     def __init__(self, codes: np.ndarray, n_groups: int, codes2: np.ndarray | None = None,
                  n_groups2: int | None = None) -> None:
-        self.codes = codes
-        self.n_groups = n_groups
-        # sort once so that within-cluster sums are a single reduceat
-        self.order = np.argsort(codes, kind="stable")
-        sorted_codes = codes[self.order]
-        self.starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-        self.codes2 = codes2
-        self.n_groups2 = n_groups2
+        self.n_groups = int(n_groups)
+        self.n_groups2 = None if codes2 is None else int(n_groups2 or 0)
+        # (sign, grouping): vcovCL adds the meat of each variable and subtracts the
+        # meat of their intersection, each with its own G/(G-1)
+        self.terms: list[tuple[float, _Grouping]] = [(1.0, _Grouping(codes, n_groups))]
+        self.n_groups12 = None
         if codes2 is not None:
-            self.codes12, self.n_groups12 = _intersect_codes(codes, codes2)
-        else:
-            self.codes12, self.n_groups12 = None, None
+            codes12, g12 = _intersect_codes(codes, codes2)
+            self.n_groups12 = g12
+            self.terms.append((1.0, _Grouping(codes2, self.n_groups2)))
+            self.terms.append((-1.0, _Grouping(codes12, g12)))
 
-    def sums(self, scores: np.ndarray) -> np.ndarray:
-        if scores.shape[0] == 0:
-            return np.zeros((0, scores.shape[1]))
-        return np.add.reduceat(scores[self.order], self.starts, axis=0)
+    def meat(self, X: np.ndarray, v: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        """``sum_terms sign * G/(G-1) * S'S`` with ``S`` the cluster sums of ``v_i x_i``
+        (``x_i`` = row of ``X``, followed by ``extra_i`` if given)."""
+        k = X.shape[1] + (extra is not None)
+        out = np.zeros((k, k))
+        for sign, grouping in self.terms:
+            S = grouping.wsum(X, v)
+            if extra is not None:
+                S = np.column_stack([S, grouping.wsum(extra, v)])
+            g = grouping.n_groups
+            out += sign * (g / (g - 1) if g > 1 else math.nan) * (S.T @ S)
+        return out
 
 
 # --------------------------------------------------------------------------------------
 # the numerical core
 # --------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Base:
+    """QR of the weighted design ``sqrt(W) X`` after dropping aliased columns.
+
+    Computed once per design and reused: by :func:`fit_wls` directly, and by the panel
+    functions for every outcome that shares the estimation sample, where the outcome's
+    baseline is appended as one extra column (a QR column update, see :func:`_solve`).
+    """
+
+    X: np.ndarray  # (n, k) kept columns, unscaled
+    w: np.ndarray
+    sw: np.ndarray
+    Q: np.ndarray  # (n, k)
+    R: np.ndarray  # (k, k) upper triangular
+    names: list[str]
+    dropped: list[str]
+    clusters: _Clusters | None
+    _h: np.ndarray | None = None
+
+    @property
+    def h(self) -> np.ndarray:
+        """Leverages of the kept design (diagonal of the weighted hat matrix)."""
+        if self._h is None:
+            self._h = np.einsum("ij,ij->i", self.Q, self.Q)
+        return self._h
 
 
 @dataclass(frozen=True, eq=False)
@@ -315,115 +365,145 @@ class _Core:
     scores: np.ndarray | None  # x_i w_i e_i, rows in sample order (kept for joint covariances)
     nobs: int
     k: int
+    names: list[str]
+    dropped: list[str]
 
 
-class _Aliased(Exception):
-    def __init__(self, column: int) -> None:
-        self.column = column
+def _qr(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    Q, R = sla.qr(A, mode="economic", check_finite=False)
+    return Q, R
 
 
-def _core_fit(
+def _make_base(
     X: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    vcov: str,
-    clusters: _Clusters | None,
-    *,
-    keep_scores: bool = False,
-) -> _Core:
-    """WLS on clean arrays (all weights > 0, no missing). Raises _Aliased(j) for the
-    first column j that is (numerically) a linear combination of the previous ones."""
-    n, k = X.shape
-    sw = np.sqrt(w)
-    Xs = X * sw[:, None]
-    Q, R = np.linalg.qr(Xs, mode="reduced")
-    diag = np.abs(np.diag(R))
-    norms = np.sqrt(np.einsum("ij,ij->j", Xs, Xs))
-    bad = np.flatnonzero(diag <= ALIAS_TOL * norms)
-    if bad.size:
-        raise _Aliased(int(bad[0]))
-    beta = sla.solve_triangular(R, Q.T @ (y * sw), lower=False)
-    resid = y - X @ beta
-    r_inv = sla.solve_triangular(R, np.eye(k), lower=False)
-    bread = r_inv @ r_inv.T
-    df_resid = n - k
-    if vcov == "iid":
-        sigma2 = float(np.dot(w * resid, resid)) / df_resid if df_resid > 0 else math.nan
-        V = sigma2 * bread
-        scores = X * (w * resid)[:, None] if keep_scores else None
-        return _Core(beta, V, bread, scores, n, k)
-    scores = X * (w * resid)[:, None]
-    if vcov == "HC1":
-        meat = scores.T @ scores * (n / df_resid if df_resid > 0 else math.nan)
-    elif vcov == "HC3":
-        h = np.einsum("ij,ij->i", Q, Q)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s3 = scores / (1.0 - h)[:, None]
-        meat = s3.T @ s3
-    elif vcov == "CR1":
-        hc1 = (n - 1) / df_resid if df_resid > 0 else math.nan
-        if clusters is None:  # every row its own cluster: CR1 == HC1 (sandwich's default)
-            meat = scores.T @ scores * (n / (n - 1) if n > 1 else math.nan) * hc1
-        else:
-            S = clusters.sums(scores)
-            g = clusters.n_groups
-            meat = (g / (g - 1) if g > 1 else math.nan) * (S.T @ S)
-            if clusters.codes2 is not None:
-                g2 = int(clusters.n_groups2 or 0)
-                g12 = int(clusters.n_groups12 or 0)
-                S2 = _cluster_sums(scores, clusters.codes2, g2)
-                S12 = _cluster_sums(scores, clusters.codes12, g12)  # type: ignore[arg-type]
-                meat = (
-                    meat
-                    + (g2 / (g2 - 1) if g2 > 1 else math.nan) * (S2.T @ S2)
-                    - (g12 / (g12 - 1) if g12 > 1 else math.nan) * (S12.T @ S12)
-                )
-            meat = meat * hc1
-    else:  # pragma: no cover - validated by callers
-        raise EstimationError(f"vcov={vcov!r} is not valid; use one of {VCOV_TYPES}")
-    V = bread @ meat @ bread
-    V = (V + V.T) / 2.0
-    return _Core(beta, V, bread, scores if keep_scores else None, n, k)
-
-
-def _fit_dropping(
-    X: np.ndarray,
-    y: np.ndarray,
     w: np.ndarray,
     names: Sequence[str],
-    vcov: str,
     clusters: _Clusters | None,
     protect: Sequence[str] = (),
-    keep_scores: bool = False,
-    silent: Sequence[str] = (),
-) -> tuple[_Core, list[int], list[str]]:
-    """Fit, dropping aliased columns one at a time (R's rule: a column that is a linear
-    combination of the columns before it is dropped). Returns the core fit, the kept
-    column positions and the dropped names. Columns in ``protect`` raise instead."""
+) -> _Base:
+    """Householder QR of ``sqrt(W) X``, dropping aliased columns one at a time.
+
+    R's rule (``lm``/``dqrdc2``): a column whose component orthogonal to the columns
+    *before* it has norm below ``ALIAS_TOL`` times its own norm is aliased. The first
+    such column is dropped and the QR repeated, so a column is never dropped because of
+    an earlier aliased one. Columns in ``protect`` raise :class:`EstimationError`.
+    """
+    sw = np.sqrt(w)
     keep = list(range(X.shape[1]))
     dropped: list[str] = []
     while True:
         if not keep:
             raise EstimationError("the design has no columns left after dropping aliased ones")
-        try:
-            core = _core_fit(X[:, keep], y, w, vcov, clusters, keep_scores=keep_scores)
-            return core, keep, dropped
-        except _Aliased as exc:
-            j = keep[exc.column]
-            name = names[j]
-            if name in protect:
-                raise EstimationError(
-                    f"column {name!r} is aliased (a linear combination of the columns before it, "
-                    "e.g. constant in the estimation sample: only treated or only controls); "
-                    "its coefficient cannot be estimated"
-                ) from None
-            keep.pop(exc.column)
-            if name not in silent:
-                dropped.append(name)
+        Xk = X[:, keep] if len(keep) != X.shape[1] else X
+        Xs = Xk * sw[:, None]
+        Q, R = _qr(Xs)
+        diag = np.abs(np.diag(R))
+        norms = np.sqrt(np.einsum("ij,ij->j", Xs, Xs))
+        bad = np.flatnonzero(diag <= ALIAS_TOL * norms)
+        if not bad.size:
+            return _Base(Xk, w, sw, Q, R, [names[j] for j in keep], dropped, clusters)
+        j = keep[int(bad[0])]
+        if names[j] in protect:
+            raise EstimationError(
+                f"column {names[j]!r} is aliased (a linear combination of the columns before it, "
+                "e.g. constant in the estimation sample: only treated or only controls); "
+                "its coefficient cannot be estimated"
+            )
+        keep.remove(j)
+        dropped.append(names[j])
 
 
-def _finish(core: _Core, keep: list[int], names: Sequence[str], dropped: list[str], vcov: str,
-            clusters: _Clusters | None) -> WLSFit:
+def _solve(
+    base: _Base,
+    y: np.ndarray,
+    vcov: str,
+    *,
+    extra: np.ndarray | None = None,
+    extra_name: str = "",
+    keep_scores: bool = False,
+) -> _Core:
+    """WLS of ``y`` on the base design (plus an optional extra column appended last).
+
+    The extra column is added by a QR column update: its weighted version is
+    orthogonalised against the base ``Q`` (two classical Gram-Schmidt passes, which
+    is numerically as good as Householder for one column), giving
+    ``Q = [Q0, q]`` and ``R = [[R0, c], [0, rho]]``. It is dropped as aliased when
+    ``rho`` is below ``ALIAS_TOL`` times its norm, exactly as it would be in a QR of the
+    full design.
+    """
+    Q0, R0, sw, w = base.Q, base.R, base.sw, base.w
+    names = list(base.names)
+    dropped = list(base.dropped)
+    ys = y * sw
+    X = base.X
+    q = None
+    if extra is not None:
+        es = extra * sw
+        c = Q0.T @ es
+        r = es - Q0 @ c
+        c2 = Q0.T @ r
+        r -= Q0 @ c2
+        c += c2
+        rho = float(np.sqrt(np.dot(r, r)))
+        if rho <= ALIAS_TOL * float(np.sqrt(np.dot(es, es))):
+            dropped.append(extra_name)
+        else:
+            q = r / rho
+            k0 = R0.shape[0]
+            R = np.zeros((k0 + 1, k0 + 1))
+            R[:k0, :k0] = R0
+            R[:k0, k0] = c
+            R[k0, k0] = rho
+            names.append(extra_name)
+    if q is None:
+        R = R0
+        qty = Q0.T @ ys
+    else:
+        qty = np.r_[Q0.T @ ys, np.dot(q, ys)]
+    n, k = X.shape[0], R.shape[0]
+    beta = sla.solve_triangular(R, qty, lower=False, check_finite=False)
+    if q is None:
+        resid = y - X @ beta
+    else:
+        resid = y - X @ beta[:-1] - extra * beta[-1]
+        if keep_scores or vcov in ("HC1", "HC3") or base.clusters is None:
+            X = np.column_stack([X, extra])
+    r_inv = sla.solve_triangular(R, np.eye(k), lower=False, check_finite=False)
+    bread = r_inv @ r_inv.T
+    df_resid = n - k
+    v = w * resid
+    scores = None
+    if keep_scores or vcov in ("HC1", "HC3"):
+        scores = X * v[:, None]
+    if vcov == "iid":
+        sigma2 = float(np.dot(v, resid)) / df_resid if df_resid > 0 else math.nan
+        V = sigma2 * bread
+    else:
+        if vcov == "HC1":
+            assert scores is not None
+            meat = scores.T @ scores * (n / df_resid if df_resid > 0 else math.nan)
+        elif vcov == "HC3":
+            assert scores is not None
+            h = base.h if q is None else base.h + q * q
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s3 = scores / (1.0 - h)[:, None]
+            meat = s3.T @ s3
+        elif vcov == "CR1":
+            hc1 = (n - 1) / df_resid if df_resid > 0 else math.nan
+            cl = base.clusters
+            if cl is None:  # every row its own cluster: CR1 == HC1 (vcovCL's default)
+                u = X * v[:, None] if scores is None else scores
+                meat = u.T @ u * (n / (n - 1) if n > 1 else math.nan) * hc1
+            else:
+                meat = cl.meat(base.X, v, extra if q is not None else None) * hc1
+        else:  # pragma: no cover - validated by callers
+            raise EstimationError(f"vcov={vcov!r} is not valid; use one of {VCOV_TYPES}")
+        V = bread @ meat @ bread
+        V = (V + V.T) / 2.0
+    return _Core(beta, V, bread, scores if keep_scores else None, n, k, names, dropped)
+
+
+def _finish(core: _Core, vcov: str, clusters: _Clusters | None) -> WLSFit:
     var = np.diag(core.vcov).copy()
     with np.errstate(invalid="ignore"):
         bse = np.where(var >= 0, np.sqrt(np.where(var >= 0, var, 0.0)), np.nan)
@@ -440,10 +520,9 @@ def _finish(core: _Core, keep: list[int], names: Sequence[str], dropped: list[st
         df_resid=core.nobs - core.k,
         n_clusters=n_cl,
         n_clusters2=n_cl2,
-        names=tuple(names[j] for j in keep),
-        dropped=tuple(dropped),
+        names=tuple(core.names),
+        dropped=tuple(core.dropped),
     )
-
 
 # --------------------------------------------------------------------------------------
 # fit_wls
@@ -580,7 +659,9 @@ def fit_wls(
                 raise EstimationError(f"cluster2 has {c2.shape[0]} rows, X has {n_all}")
             codes2, g2 = _codes(c2[use])
         clusters = _Clusters(codes, g, codes2, g2)
-    core, keep, dropped = _fit_dropping(X_u, y_u, w_u, names, vcov, clusters, protect=protect)
+    base = _make_base(X_u, w_u, names, clusters, protect=protect)
+    core = _solve(base, y_u, vcov)
+    dropped = core.dropped
     if core.nobs <= core.k:
         raise EstimationError(
             f"{core.nobs} row(s) with positive weight for {core.k} coefficient(s): "
@@ -592,7 +673,7 @@ def fit_wls(
             RegevalWarning,
             stacklevel=2,
         )
-    return _finish(core, keep, names, dropped, vcov, clusters)
+    return _finish(core, vcov, clusters)
 
 
 # --------------------------------------------------------------------------------------
@@ -717,6 +798,18 @@ def _n_persons(cluster_values: np.ndarray | None, mask: np.ndarray) -> int:
     if cluster_values is None:
         return int(mask.sum())
     return int(pd.unique(cluster_values[mask]).size)
+
+
+def _blas_single_thread() -> contextlib.AbstractContextManager[Any]:
+    """Limit BLAS to one thread while fitting many small (k ~ 20) designs: threaded
+    BLAS gains nothing there and loses a lot to thread synchronisation on a busy
+    machine (see ``docs/effects.md``). ``threadpoolctl`` ships with scikit-learn; without
+    it this is a no-op."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _wmean(y: np.ndarray, w: np.ndarray) -> float:
@@ -851,14 +944,16 @@ def estimate_effect(
         if cluster2 is not None:
             codes2, g2 = _codes(data[cluster2].to_numpy()[rows])
         clusters = _Clusters(codes, g, codes2, g2)
-    core, keep, dropped = _fit_dropping(X, yv, wv, names, vcov, clusters, protect=(treatment, INTERCEPT))
+    base = _make_base(X, wv, names, clusters, protect=(treatment, INTERCEPT))
+    core = _solve(base, yv, vcov)
+    dropped = core.dropped
     if core.nobs <= core.k:
         raise EstimationError(f"{core.nobs} row(s) for {core.k} coefficient(s) in the regression of {outcome!r}")
     if dropped:
         warnings.warn(
             f"regression of {outcome!r}: dropped aliased (collinear) term(s) {dropped}", RegevalWarning, stacklevel=2
         )
-    fit = _finish(core, keep, names, dropped, vcov, clusters)
+    fit = _finish(core, vcov, clusters)
     est, se = fit.coef(treatment), fit.se(treatment)
     lo, hi, p = _wald(est, se, alpha, ci_dist, fit.df_inference)
     tr, co = rows & (t == 1), rows & (t == 0)
@@ -970,17 +1065,19 @@ def _prepare_panel(
 
 
 class _CellCache:
-    """Per-(year, sample) building blocks reused across outcomes that share missingness."""
+    """QR bases of one year, keyed by estimation sample: outcomes that share their
+    missingness pattern share the base (design, QR, cluster structure)."""
 
-    def __init__(self) -> None:
-        self._store: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray, np.ndarray, _Clusters | None, list[int]]] = {}
+    def __init__(self, max_items: int = 16) -> None:
+        self._store: dict[tuple[int, bytes], _Base | str] = {}
+        self._max = max_items
 
-    def get(self, key: tuple[int, bytes]) -> Any:
+    def get(self, key: tuple[int, bytes]) -> _Base | str | None:
         return self._store.get(key)
 
-    def put(self, key: tuple[int, bytes], value: Any) -> None:
-        if len(self._store) > 64:
-            self._store.clear()
+    def put(self, key: tuple[int, bytes], value: _Base | str) -> None:
+        if len(self._store) >= self._max:
+            self._store.pop(next(iter(self._store)))
         self._store[key] = value
 
 
@@ -1052,39 +1149,38 @@ def _cell_fit(
         return out
 
     key = (year_value, np.packbits(sample).tobytes())
-    cached = cache.get(key)
-    if cached is None:
-        X0 = np.column_stack([np.ones(out["n_obs"]), tt[sample], P.design.matrix[year_rows][sample]])
+    base = cache.get(key)
+    if base is None:
+        X0 = np.column_stack([np.ones(out["n_obs"]), tt[sample], P.design.matrix[year_rows[sample]]])
         # dummy levels absent from this cell carry no information: drop them silently
         names0 = [INTERCEPT, treatment, *P.design.names]
         dummy0 = [False, False, *P.design.dummy]
         keep0 = [j for j in range(X0.shape[1]) if not (dummy0[j] and not X0[:, j].any())]
-        X0 = np.ascontiguousarray(X0[:, keep0])
+        if len(keep0) < X0.shape[1]:
+            X0 = X0[:, keep0]
         names0 = [names0[j] for j in keep0]
         clusters = None
         if vcov == "CR1" and P.cl_codes is not None:
-            codes, g = _codes(P.cl_codes[year_rows][sample])
+            codes, g = _codes(P.cl_codes[year_rows[sample]])
             clusters = _Clusters(codes, g)
-        cached = (X0, np.asarray(names0, dtype=object), ww[sample], clusters, keep0)
-        cache.put(key, cached)
-    X0, names0_arr, wv, clusters, _ = cached
-    names = list(names0_arr)
-    if use_base:
-        X = np.column_stack([X0, base_all[year_rows][sample]])
-        names.append(baseline_name)
-    else:
-        X = X0
-    try:
-        core, keep, dropped = _fit_dropping(
-            X, yy[sample], wv, names, vcov, clusters, protect=(treatment, INTERCEPT), keep_scores=keep_scores
-        )
-    except EstimationError as exc:
-        out.update(nan_fit, note=f"not estimable: {exc}")
+        try:
+            base = _make_base(X0, ww[sample], names0, clusters, protect=(treatment, INTERCEPT))
+        except EstimationError as exc:
+            base = f"not estimable: {exc}"
+        cache.put(key, base)
+    if isinstance(base, str):
+        out.update(nan_fit, note=base)
         return out
+    core = _solve(
+        base, yy[sample], vcov,
+        extra=base_all[year_rows[sample]] if use_base else None,  # type: ignore[index]
+        extra_name=baseline_name, keep_scores=keep_scores,
+    )
     if core.nobs <= core.k:
         out.update(nan_fit, note=f"too few observations ({core.nobs}) for {core.k} coefficients")
         return out
-    fit = _finish(core, keep, names, dropped, vcov, clusters)
+    fit = _finish(core, vcov, base.clusters)
+    dropped = list(core.dropped)
     j = fit.index(treatment)
     out.update(
         estimate=float(fit.params[j]),
@@ -1094,7 +1190,6 @@ def _cell_fit(
         dropped=", ".join(dropped),
         core=core,
         treat_pos=j,
-        clusters=clusters,
         sample_rows=year_rows[sample],
     )
     if dropped and baseline_name in dropped:
@@ -1218,47 +1313,52 @@ def estimate_effects(
     )
     year_rows = _year_index(P.year)
     report_years = sorted(int(y) for y in years) if years is not None else P.years_present
-    cache = _CellCache()
     records: list[dict[str, Any]] = []
     warned: list[str] = []
     empty_rows = np.empty(0, dtype=np.intp)
-    for o in outcomes:
-        y_all = panel[o].to_numpy(dtype=float, na_value=np.nan)
-        bcol = base_cols[o]
-        base_all = panel[bcol].to_numpy(dtype=float, na_value=np.nan) if bcol is not None else None
+    y_cols = {o: panel[o].to_numpy(dtype=float, na_value=np.nan) for o in outcomes}
+    b_cols = {
+        o: (panel[b].to_numpy(dtype=float, na_value=np.nan) if b is not None else None) for o, b in base_cols.items()
+    }
+    with _blas_single_thread():
+        # year-major, so that only one year's designs are held in memory
         for r in report_years:
             rows = year_rows.get(r, empty_rows)
-            cell = _cell_fit(
-                P, y_all, base_all, rows, r, vcov=vcov, treatment=treatment,
-                baseline_name=bcol or "", cache=cache,
-            )
-            lo, hi, p = _wald(cell["estimate"], cell["se"], alpha, ci_dist, cell["df"])
-            if cell["dropped"]:
-                warned.append(f"{o}@{r}: {cell['dropped']}")
-            records.append(
-                {
-                    "outcome": o,
-                    "rel_year": r,
-                    "estimate": cell["estimate"],
-                    "se": cell["se"],
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "p": p,
-                    "stars": stars_for(p),
-                    "n_treated": cell["n_treated"],
-                    "n_control": cell["n_control"],
-                    "n_obs": cell["n_obs"],
-                    "n_clusters": cell["n_clusters"],
-                    "n_missing_outcome": cell["n_missing_outcome"],
-                    "mean_treated": cell["mean_treated"],
-                    "mean_control": cell["mean_control"],
-                    "vcov": vcov,
-                    "adjusted_for_baseline": bool(cell["adjusted_for_baseline"]),
-                    "baseline_note": cell["baseline_note"],
-                    "dropped": cell["dropped"],
-                    "note": cell["note"],
-                }
-            )
+            cache = _CellCache()
+            for pos, o in enumerate(outcomes):
+                cell = _cell_fit(
+                    P, y_cols[o], b_cols[o], rows, r, vcov=vcov, treatment=treatment,
+                    baseline_name=base_cols[o] or "", cache=cache,
+                )
+                lo, hi, p = _wald(cell["estimate"], cell["se"], alpha, ci_dist, cell["df"])
+                if cell["dropped"]:
+                    warned.append(f"{o}@{r}: {cell['dropped']}")
+                records.append(
+                    {
+                        "_pos": pos,
+                        "outcome": o,
+                        "rel_year": r,
+                        "estimate": cell["estimate"],
+                        "se": cell["se"],
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "p": p,
+                        "stars": stars_for(p),
+                        "n_treated": cell["n_treated"],
+                        "n_control": cell["n_control"],
+                        "n_obs": cell["n_obs"],
+                        "n_clusters": cell["n_clusters"],
+                        "n_missing_outcome": cell["n_missing_outcome"],
+                        "mean_treated": cell["mean_treated"],
+                        "mean_control": cell["mean_control"],
+                        "vcov": vcov,
+                        "adjusted_for_baseline": bool(cell["adjusted_for_baseline"]),
+                        "baseline_note": cell["baseline_note"],
+                        "dropped": cell["dropped"],
+                        "note": cell["note"],
+                    }
+                )
+    records.sort(key=lambda rec: (rec["_pos"], rec["rel_year"]))
     if warned:
         shown = "; ".join(warned[:10]) + (f"; ... ({len(warned) - 10} more)" if len(warned) > 10 else "")
         warnings.warn(f"aliased (collinear) terms dropped in {len(warned)} cell(s): {shown}", RegevalWarning, stacklevel=2)
@@ -1266,7 +1366,7 @@ def estimate_effects(
 
 
 def _effects_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    df = pd.DataFrame.from_records(records, columns=list(EFFECT_COLUMNS))
+    df = pd.DataFrame.from_records([{k: rec[k] for k in EFFECT_COLUMNS} for rec in records], columns=list(EFFECT_COLUMNS))
     df["rel_year"] = df["rel_year"].astype("int64")
     for c in ("n_treated", "n_control", "n_obs", "n_missing_outcome"):
         df[c] = df[c].astype("int64")
@@ -1352,35 +1452,35 @@ def window_summary(
     year_rows = _year_index(P.year)
     y_all = panel[outcome].to_numpy(dtype=float, na_value=np.nan)
     base_all = panel[bcol].to_numpy(dtype=float, na_value=np.nan) if bcol is not None else None
-    cache = _CellCache()
     n_rows_total = 0
     k_total = 0
     estimates: list[float] = []
     psi_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (global cluster codes or row ids, contributions)
     all_adjusted = True
     used_rows: list[np.ndarray] = []
-    for r in years:
-        rows = year_rows.get(r, np.empty(0, dtype=np.intp))
-        cell = _cell_fit(
-            P, y_all, base_all, rows, r, vcov="CR1", treatment=treatment,
-            baseline_name=bcol or "", cache=cache, keep_scores=True,
-        )
-        if cell["core"] is None:
-            raise EstimationError(
-                f"window_summary for {outcome!r}: rel_year {r} cannot be estimated ({cell['note']}); "
-                "choose a window of years that all have data"
+    with _blas_single_thread():
+        for r in years:
+            rows = year_rows.get(r, np.empty(0, dtype=np.intp))
+            cell = _cell_fit(
+                P, y_all, base_all, rows, r, vcov="CR1", treatment=treatment,
+                baseline_name=bcol or "", cache=_CellCache(), keep_scores=True,
             )
-        core: _Core = cell["core"]
-        j = cell["treat_pos"]
-        contrib = core.scores @ core.bread[j]  # psi contribution per row for the treatment coef
-        srows = cell["sample_rows"]
-        ids = P.cl_codes[srows] if P.cl_codes is not None else srows
-        psi_parts.append((ids, contrib))
-        estimates.append(float(core.params[j]))
-        n_rows_total += core.nobs
-        k_total += core.k
-        all_adjusted &= bool(cell["adjusted_for_baseline"])
-        used_rows.append(srows)
+            if cell["core"] is None:
+                raise EstimationError(
+                    f"window_summary for {outcome!r}: rel_year {r} cannot be estimated ({cell['note']}); "
+                    "choose a window of years that all have data"
+                )
+            core: _Core = cell["core"]
+            j = cell["treat_pos"]
+            contrib = core.scores @ core.bread[j]  # psi contribution per row for the treatment coef
+            srows = cell["sample_rows"]
+            ids = P.cl_codes[srows] if P.cl_codes is not None else srows
+            psi_parts.append((ids, contrib))
+            estimates.append(float(core.params[j]))
+            n_rows_total += core.nobs
+            k_total += core.k
+            all_adjusted &= bool(cell["adjusted_for_baseline"])
+            used_rows.append(srows)
     T = len(years)
     ids = np.concatenate([p[0] for p in psi_parts])
     contrib = np.concatenate([p[1] for p in psi_parts]) / T
