@@ -551,16 +551,36 @@ def test_a_source_for_an_unknown_table_is_ignored_with_a_warning(tmp_path):
 # -- the human-readable contract ------------------------------------------------------------
 
 
+def doc_sections() -> dict[str, str]:
+    """Sections of docs/data_contract.md by heading line."""
+    sections: dict[str, str] = {}
+    heading = ""
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            heading = line
+            sections[heading] = ""
+        else:
+            sections[heading] = sections.get(heading, "") + line + "\n"
+    return sections
+
+
 def test_the_data_contract_document_mentions_every_table_and_column():
-    text = DOC.read_text(encoding="utf-8")
+    sections = doc_sections()
     for name, spec in CONTRACT.items():
-        assert re.search(rf"^#+ .*`{name}`", text, re.MULTILINE), f"no section for table {name}"
-        section = text.split(f"`{name}`", 1)[1]
+        headings = [h for h in sections if h.startswith("### ") and f"`{name}`" in h]
+        assert len(headings) == 1, f"no section (or several) for table {name}"
+        section = sections[headings[0]]
+        assert spec.register.split(" (")[0].lower() in headings[0].lower(), f"section of {name} does not name its register"
+        assert ("**Sparse**" in section) == spec.sparse, f"section of {name} misstates sparse/dense"
+        assert "Key: (" + ", ".join(f"`{k}`" for k in spec.key) + ")" in section.replace("\n", " ")
         for col in spec.columns:
-            assert f"`{col.name}`" in section, f"column {name}.{col.name} not documented"
-            if col.allowed is not None:
-                for value in col.allowed:
-                    assert f"{value}" in section, f"allowed value {value!r} of {name}.{col.name} not documented"
+            rows = [line for line in section.splitlines() if line.startswith(f"| `{col.name}` |")]
+            assert len(rows) == 1, f"column {name}.{col.name} not documented (once) in its section"
+            cells = [c.strip() for c in rows[0].split("|")[1:-1]]
+            assert cells[1].startswith(col.kind), f"{name}.{col.name}: kind {col.kind} expected, doc says {cells[1]}"
+            assert ("nullable" in cells[1]) == col.nullable
+            for value in col.allowed or ():
+                assert f"{value}" in cells[2], f"allowed value {value!r} of {name}.{col.name} not documented"
 
 
 def test_the_data_contract_document_lists_every_validation_problem():
