@@ -157,3 +157,14 @@ def test_unknown_assumption_keys_and_bad_values_are_refused(tmp_path):
 def test_assumptions_from_a_pipeline_config_mapping():
     a = BudgetAssumptions.from_mapping({"horizon": 9, "discount_rate": 0.04, "sensitivity": {"cost_factors": [1, 2]}})
     assert a.years[-1] == 9 and a.discount_rate == 0.04 and a.sensitivity_cost_factors == (1.0, 2.0)
+
+
+def test_the_pipeline_config_section_overrides_the_assumptions_file():
+    from regeval.budget import load_budget_config
+
+    section = {"inputs": str(CONFIG), "price_year": 2022, "discount_rate": 0.04, "horizon": 5,
+               "effects_rule": "all", "cost_multiplier": 1.25}
+    inputs, a = load_budget_config(section)
+    assert a.effect_rule == "all" and a.programme_cost_factor == 1.25 and a.discount_rate == 0.04
+    assert a.sensitivity_cost_factors == (0.5, 0.75, 1.0, 1.25, 1.5)  # from assumptions.yaml
+    assert len(inputs.prices) > 10

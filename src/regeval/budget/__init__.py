@@ -36,6 +36,7 @@ from regeval.budget.inputs import (
     BudgetInputs,
     BusinessCaseInputs,
     load_budget_assumptions,
+    load_budget_config,
     load_budget_inputs,
     load_business_case,
     load_refund_rates,
@@ -61,7 +62,7 @@ from regeval.budget.som import BudgetResult, compute_budget
 __all__ = [
     "BudgetAssumptions", "BudgetInputs", "BudgetResult", "BusinessCaseInputs", "BusinessCaseResult",
     "RefundRates", "RefundStep",
-    "load_budget_inputs", "load_budget_assumptions", "load_business_case", "load_refund_rates",
+    "load_budget_inputs", "load_budget_assumptions", "load_budget_config", "load_business_case", "load_refund_rates",
     "make_budget_inputs",
     "compute_budget", "present_value", "discount_factors", "actor_prices", "price_factor",
     "refund_rate", "average_refund_rate", "benefit_shares", "split_benefit_payment",

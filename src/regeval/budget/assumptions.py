@@ -11,6 +11,8 @@ from regeval.budget.schema import EFFECT_RULES, EffectRule, valid_list
 from regeval.errors import BudgetError
 
 _SENSITIVITY_KEYS = {"cost_factors": "sensitivity_cost_factors", "discount_rates": "sensitivity_discount_rates"}
+#: Names used by the pipeline's ``config.yaml`` (section ``budget``) for the same fields.
+ALIASES = {"effects_rule": "effect_rule", "cost_multiplier": "programme_cost_factor"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ class BudgetAssumptions:
     def from_mapping(cls, mapping: Mapping[str, Any], source: str = "budget assumptions") -> BudgetAssumptions:
         """Build from a mapping such as the parsed ``assumptions.yaml``.
 
-        Keys are the field names; the grid may be nested as
+        Keys are the field names (or the pipeline config's aliases ``effects_rule`` and
+        ``cost_multiplier``); the grid may be nested as
         ``sensitivity: {cost_factors: [...], discount_rates: [...]}``. Unknown keys are an
         error naming the key and listing the valid ones.
         """
@@ -107,8 +110,8 @@ class BudgetAssumptions:
                             f"{valid_list(sorted(_SENSITIVITY_KEYS))}"
                         )
                     kwargs[_SENSITIVITY_KEYS[sub]] = sub_value
-            elif key in names:
-                kwargs[key] = value
+            elif key in names or key in ALIASES:
+                kwargs[ALIASES.get(key, key)] = value
             else:
                 valid = sorted((names - set(_SENSITIVITY_KEYS.values())) | {"sensitivity"})
                 raise BudgetError(f"{source}: unknown assumption '{key}'; valid keys are {valid_list(valid)}")

@@ -230,7 +230,8 @@ def _linear_forms(t: pd.DataFrame, categories: list[str], published: pd.DataFram
         label = f"published {g} {m}" + (f" at {tp}" if tp else "")
         if g == "difference":
             if m not in ("gain_per_citizen", "net_gain_per_citizen"):
-                raise BudgetError(f"published difference measure {m!r} is not known; use gain_per_citizen or net_gain_per_citizen")
+                raise BudgetError(f"published difference measure {m!r} is not known; "
+                                  "use gain_per_citizen or net_gain_per_citizen")
             a, b = group_forms(intervention)[m], group_forms(control)[m]
             forms.append((label, a[0] - b[0], a[1] - b[1], value))
             continue
@@ -291,8 +292,7 @@ def implied_unit_costs(
     categories = list(dict.fromkeys(t["cost_category"]))
     forms = _linear_forms(t, categories, published, inv, start, end, intervention, control)
     if printed_unit_costs is not None:
-        printed = dict(printed_unit_costs.items()) if isinstance(printed_unit_costs, pd.Series) else dict(printed_unit_costs)
-        for cat, value in printed.items():
+        for cat, value in dict(printed_unit_costs.items()).items():
             if cat in categories:
                 v = np.zeros(len(categories))
                 v[categories.index(cat)] = 1.0
@@ -310,9 +310,9 @@ def implied_unit_costs(
     c = np.zeros(n + 1)
     c[-1] = -1.0
     # a category whose every published total is 0 (ordinary job, moved away) costs exactly 0
-    zero = {cat for cat in categories
-            if (rows := t[(t["cost_category"] == cat) & (t["citizens"] > 0) & t["yearly_cost_published"].notna()]).shape[0]
-            and (rows["yearly_cost_published"] == 0).all()}
+    printed_rows = t[(t["citizens"] > 0) & t["yearly_cost_published"].notna()]
+    zero = {cat for cat, rows in printed_rows.groupby("cost_category")
+            if (rows["yearly_cost_published"] == 0).all()}
     bounds = [(0.0, 0.0) if cat in zero else (0.0, None) for cat in categories] + [(None, rounding)]
     res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
     if res.status != 0 or res.x[-1] <= 1e-9:

@@ -163,7 +163,9 @@ def _number(value: Any, where: str, *, blank_ok: bool = False, minimum: float | 
     try:
         x = float(text)
     except ValueError:
-        raise BudgetError(f"{where}: {text!r} is not a number (use a point as decimal separator, no thousands separator)") from None
+        raise BudgetError(
+            f"{where}: {text!r} is not a number (use a point as decimal separator, no thousands separator)"
+        ) from None
     if not math.isfinite(x):
         raise BudgetError(f"{where}: {text!r} is not a finite number")
     if minimum is not None and x < minimum:
@@ -395,7 +397,8 @@ def refund_rates_from_mapping(data: Any, source: str = "refund rates") -> Refund
     """Build :class:`RefundRates` from the parsed ``refund_rates.yaml``."""
     if not isinstance(data, Mapping):
         raise BudgetError(f"{source}: expected a mapping at the top level")
-    allowed = {"rate_year", "source", "benefit_staircase", "handicap_compensation", "target_group", "personal_assistance"}
+    allowed = {"rate_year", "source", "benefit_staircase", "handicap_compensation", "target_group",
+               "personal_assistance"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise BudgetError(f"{source}: unknown key '{unknown[0]}'; valid keys are {valid_list(sorted(allowed))}")
@@ -516,6 +519,32 @@ def load_budget_assumptions(path: Path | str) -> BudgetAssumptions:
     path = Path(path)
     data = _read_yaml(path)
     return BudgetAssumptions.from_mapping(data or {}, source=str(path))
+
+
+def load_budget_config(
+    section: Mapping[str, Any] | None, base_dir: Path | str = "."
+) -> tuple[BudgetInputs, BudgetAssumptions]:
+    """Inputs and assumptions from the pipeline config's ``budget`` section.
+
+    ``section["inputs"]`` (default ``config/budget``, relative to ``base_dir``) is the input
+    directory; its ``assumptions.yaml``, if present, gives the starting assumptions, and the
+    other keys of ``section`` (``price_year``, ``discount_rate``, ``horizon``,
+    ``effects_rule``, ``cost_multiplier``, ...) override them.
+    """
+    section = dict(section or {})
+    directory = Path(section.pop("inputs", "config/budget"))
+    if not directory.is_absolute():
+        directory = Path(base_dir) / directory
+    assumptions_file = directory / "assumptions.yaml"
+    base: dict[str, Any] = {}
+    if assumptions_file.is_file():
+        data = _read_yaml(assumptions_file) or {}
+        if not isinstance(data, Mapping):
+            raise BudgetError(f"{assumptions_file}: expected a mapping at the top level")
+        BudgetAssumptions.from_mapping(data, source=str(assumptions_file))  # report its errors by name
+        base.update(data)
+    base.update(section)
+    return load_budget_inputs(directory), BudgetAssumptions.from_mapping(base, source="budget config")
 
 
 def validate_business_case_table(df: pd.DataFrame, source: str = "business-case table") -> pd.DataFrame:

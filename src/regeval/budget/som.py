@@ -321,6 +321,13 @@ def _sums(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return df.groupby(keys, sort=False)[["value_undiscounted", "value_pv"]].sum()
 
 
+def _pair(sums: pd.DataFrame, key: tuple) -> tuple[float, float]:
+    """(undiscounted, present value) of one group of ``_sums``; zeros if the group is absent."""
+    if key not in sums.index:
+        return 0.0, 0.0
+    return float(sums.loc[key, "value_undiscounted"]), float(sums.loc[key, "value_pv"])
+
+
 def _by_actor(items: pd.DataFrame, specs: list[str]) -> pd.DataFrame:
     is_cost = items["group"] == PROGRAMME_GROUP
     cons = _sums(items[~is_cost], ["spec", "actor"])
@@ -347,7 +354,7 @@ def _by_year(items: pd.DataFrame, specs: list[str], years: list[int]) -> pd.Data
         for t in years:
             for actor in BEARERS:
                 key = (spec, t, actor)
-                u, p = (float(s.loc[key, "value_undiscounted"]), float(s.loc[key, "value_pv"])) if key in s.index else (0.0, 0.0)
+                u, p = _pair(s, key)
                 rows.append({"spec": spec, "rel_year": t, "actor": actor, "value_undiscounted": u, "value_pv": p})
     return pd.DataFrame(rows, columns=BY_YEAR_COLUMNS)
 
@@ -360,7 +367,7 @@ def _by_group(items: pd.DataFrame, specs: list[str]) -> pd.DataFrame:
     for spec in specs:
         for group, cg in order:
             key = (spec, cg)
-            u, p = (float(s.loc[key, "value_undiscounted"]), float(s.loc[key, "value_pv"])) if key in s.index else (0.0, 0.0)
+            u, p = _pair(s, key)
             rows.append({"spec": spec, "group": group, "consequence_group": cg, "value_undiscounted": u, "value_pv": p})
     return pd.DataFrame(rows, columns=BY_GROUP_COLUMNS)
 
@@ -372,7 +379,7 @@ def _net(items: pd.DataFrame, specs: list[str]) -> pd.DataFrame:
         tu = tp = 0.0
         for actor in BEARERS:
             key = (spec, actor)
-            u, p = (float(s.loc[key, "value_undiscounted"]), float(s.loc[key, "value_pv"])) if key in s.index else (0.0, 0.0)
+            u, p = _pair(s, key)
             tu += u
             tp += p
             rows.append({"spec": spec, "actor": actor, "value_undiscounted": u, "value_pv": p})
