@@ -1458,6 +1458,7 @@ def window_summary(
     psi_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (global cluster codes or row ids, contributions)
     all_adjusted = True
     used_rows: list[np.ndarray] = []
+    failed: list[str] = []
     with _blas_single_thread():
         for r in years:
             rows = year_rows.get(r, np.empty(0, dtype=np.intp))
@@ -1466,10 +1467,8 @@ def window_summary(
                 baseline_name=bcol or "", cache=_CellCache(), keep_scores=True,
             )
             if cell["core"] is None:
-                raise EstimationError(
-                    f"window_summary for {outcome!r}: rel_year {r} cannot be estimated ({cell['note']}); "
-                    "choose a window of years that all have data"
-                )
+                failed.append(f"{r} ({cell['note']})")
+                continue
             core: _Core = cell["core"]
             j = cell["treat_pos"]
             contrib = core.scores @ core.bread[j]  # psi contribution per row for the treatment coef
@@ -1481,6 +1480,11 @@ def window_summary(
             k_total += core.k
             all_adjusted &= bool(cell["adjusted_for_baseline"])
             used_rows.append(srows)
+    if failed:
+        raise EstimationError(
+            f"window_summary for {outcome!r}: rel_year {', '.join(failed)} cannot be estimated; "
+            "choose a window of years that all have data"
+        )
     T = len(years)
     ids = np.concatenate([p[0] for p in psi_parts])
     contrib = np.concatenate([p[1] for p in psi_parts]) / T
