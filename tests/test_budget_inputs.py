@@ -168,3 +168,12 @@ def test_the_pipeline_config_section_overrides_the_assumptions_file():
     assert a.effect_rule == "all" and a.programme_cost_factor == 1.25 and a.discount_rate == 0.04
     assert a.sensitivity_cost_factors == (0.5, 0.75, 1.0, 1.25, 1.5)  # from assumptions.yaml
     assert len(inputs.prices) > 10
+
+
+def test_numpy_scalars_from_a_parameter_sweep_are_accepted_as_plain_numbers():
+    import numpy as np
+
+    a = BudgetAssumptions(price_year=np.int64(2022), horizon=np.int64(3), discount_rate=np.float64(0.02),
+                          programme_cost_factor=np.int64(2))
+    assert type(a.price_year) is int and type(a.horizon) is int and a.years == (0, 1, 2, 3)
+    assert type(a.programme_cost_factor) is float and a.programme_cost_factor == 2.0

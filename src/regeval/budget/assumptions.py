@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -53,6 +54,15 @@ class BudgetAssumptions:
     sensitivity_discount_rates: tuple[float, ...] = (0.0, 0.025, 0.035, 0.04)
 
     def __post_init__(self) -> None:
+        # numpy scalars (e.g. from snakemake.utils.Paramspace) become plain Python numbers
+        for name in ("price_year", "horizon"):
+            value = getattr(self, name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                object.__setattr__(self, name, int(value))
+        for name in ("discount_rate", "alpha", "programme_cost_factor"):
+            value = getattr(self, name)
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                object.__setattr__(self, name, float(value))
         if isinstance(self.price_year, bool) or not isinstance(self.price_year, int):
             raise BudgetError(f"assumption price_year must be a whole year such as 2022, got {self.price_year!r}")
         if isinstance(self.horizon, bool) or not isinstance(self.horizon, int) or self.horizon < 0:
@@ -64,7 +74,7 @@ class BudgetAssumptions:
             raise BudgetError(
                 f"assumption effect_rule={self.effect_rule!r} is not known; use {valid_list(EFFECT_RULES)}"
             )
-        if not (isinstance(self.alpha, int | float) and 0.0 < float(self.alpha) < 1.0):
+        if not (_is_number(self.alpha) and 0.0 < float(self.alpha) < 1.0):
             raise BudgetError(f"assumption alpha must be between 0 and 1 (e.g. 0.05), got {self.alpha!r}")
         if not _is_number(self.programme_cost_factor) or self.programme_cost_factor < 0:
             raise BudgetError(
@@ -124,7 +134,7 @@ class BudgetAssumptions:
 
 
 def _is_number(x: object) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(float(x))
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
 
 
 def _check_rate(name: str, rate: object) -> None:
