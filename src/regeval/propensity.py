@@ -160,7 +160,7 @@ class PropensityFit:
         est = self.coefficients.set_index("term")["estimate"]
         keep = [i for i, t in enumerate(names) if t in self.terms]
         beta = est.loc[[names[i] for i in keep]].to_numpy(dtype=float)
-        eta = X[:, keep] @ beta
+        eta = _linear_predictor(np.ascontiguousarray(X[:, keep]), beta)
         return eta if linear else special.expit(eta)
 
 
@@ -383,6 +383,20 @@ def _aliased_columns(C: np.ndarray, constant: set[int]) -> list[int]:
                 continue
         kept.append(j)
     return aliased
+
+
+def _linear_predictor(X: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``X @ beta`` summed row by row in a fixed order.
+
+    A BLAS matrix-vector product may add up different rows in different orders, so
+    two rows with identical covariates could get scores differing in the last bit;
+    matching ties and eCDF statistics need identical rows to get identical scores.
+    """
+    out = np.empty(X.shape[0])
+    for start in range(0, X.shape[0], _BLOCK_ROWS):
+        B = X[start : start + _BLOCK_ROWS]
+        out[start : start + len(B)] = (B * beta).sum(axis=1)
+    return out
 
 
 def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
@@ -658,6 +672,9 @@ def fit_propensity(
     Xk = X
     beta, eta, mu, XtWX, iters, converged, dev = _irls(Xk, y, max_iter, tol, XtX=XtX)
     names_k = [names[j] for j in keep]
+    if np.all(np.isfinite(beta)):
+        eta = _linear_predictor(Xk, beta)
+        mu = special.expit(eta)
 
     if not np.all(np.isfinite(beta)) or not np.isfinite(dev):
         raise PropensityError(
