@@ -1,0 +1,119 @@
+"""Configuration: validation against the JSON schema and resolution of specs.
+
+The configuration is ``config/config.yaml`` deep-merged with any ``--configfile``
+(Snakemake does the merge). :func:`validate_config` checks it against
+``workflow/schemas/config.schema.yaml`` (``additionalProperties: false``
+everywhere, so a typo fails and names its key path). A *spec* (control-group
+specification) is ``spec_defaults`` deep-merged with ``specs.<name>``;
+:func:`resolve_spec` returns it as plain data, and the keys of shared artifacts
+(:func:`propensity_key`) encode only the choices that matter for them, so specs
+that agree share them.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import ConfigError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+SCHEMA_PATH = PACKAGE_ROOT.parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    return data
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Recursively merge ``override`` into a copy of ``base`` (lists are replaced)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in (override or {}).items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def validate_config(config: Mapping[str, Any], schema_path: str | Path | None = None) -> None:
+    """Validate ``config`` against the schema; the error names every offending key.
+
+    Also checks what a schema cannot: every spec in ``run_specs`` exists, the
+    years are ordered, and characteristic/outcome names are known.
+    """
+    schema = load_yaml(schema_path or SCHEMA_PATH)
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(dict(config)), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = []
+        for err in errors:
+            if err.validator == "additionalProperties":
+                lines.append(f"{_key_path(err)}: {err.message} (not a known key: check the spelling)")
+            else:
+                lines.append(f"{_key_path(err)}: {err.message}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    years = config["data"]["years"]
+    if years[0] > years[1]:
+        raise ConfigError(f"data.years: first year {years[0]} is after last year {years[1]}")
+    missing = [s for s in config["run_specs"] if s not in config.get("specs", {})]
+    if missing:
+        raise ConfigError(
+            f"run_specs: spec(s) {missing} are not defined under specs "
+            f"(defined: {sorted(config.get('specs', {}))})"
+        )
+    if config["data"]["source"] == "registers" and not (config["data"].get("registers") or {}).get("directory"):
+        raise ConfigError("data.registers.directory: must be set when data.source is 'registers'")
+    from .panel import YEARLY_OUTCOMES  # local import: panel imports pandas
+
+    for name in config.get("specs", {}):
+        spec = resolve_spec(config, name)
+        bad = [o for o in spec["effects"]["outcomes"] if o not in YEARLY_OUTCOMES]
+        if bad:
+            raise ConfigError(
+                f"specs.{name}.effects.outcomes: unknown outcome(s) {bad}; valid: {list(YEARLY_OUTCOMES)}"
+            )
+        lo, hi = spec["effects"]["rel_years"]
+        if lo > -1 or hi < 0:
+            raise ConfigError(
+                f"specs.{name}.effects.rel_years: {[lo, hi]} must include -1 and 0 (the year before and the start year)"
+            )
+
+
+def resolve_spec(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The spec ``name``: ``spec_defaults`` deep-merged with ``specs.<name>``."""
+    specs = config.get("specs", {}) or {}
+    if name not in specs:
+        raise ConfigError(f"unknown spec {name!r}; defined: {sorted(specs)}")
+    spec = deep_merge(config["spec_defaults"], specs[name] or {})
+    spec["name"] = name
+    return spec
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def propensity_key(spec: Mapping[str, Any]) -> str:
+    """Key of the propensity fit: depends only on the characteristic set."""
+    return "ps-" + _digest(sorted(spec["characteristics"]))
+
+
+def population_key(config: Mapping[str, Any]) -> str:
+    return _digest({"data": config["data"], "population": config["population"]})

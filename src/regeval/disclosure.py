@@ -1,0 +1,128 @@
+"""Statistical disclosure control of every exported table (method.md §5).
+
+Rules, with the threshold ``min_persons`` (default 5, the Health Data Authority's
+and most research institutions' minimum; DST's own is 3):
+
+* A table must not contain person ids or per-person values: a column whose name
+  marks it as such (``pnr``, ``person_id``, ``unit``, ``deltager_id``, ``subclass``,
+  ``score``, ``logit``, ``residual`` …) fails the run.
+* A count of persons below the threshold is suppressed (also counts of missing
+  values, which are cells like any other), except zero, which reveals nothing about
+  a person.
+* A mean, share or estimate resting on a count below the threshold is suppressed.
+* A suppressed cell becomes missing (empty in CSV) and the row's ``suppressed``
+  column names the suppressed columns, so a reader sees why.
+* Where suppression would not be safe (an id column, a table without its counts),
+  the run fails naming file, table and cell.
+
+Min, max, percentiles are never produced by the pipeline's tables; a table that
+declares such a column must rest it on a count of persons sharing the value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .aggregates import AggregateMeta, read_aggregate
+from .errors import DisclosureError
+
+FORBIDDEN = (
+    "pnr",
+    "cpr",
+    "person_id",
+    "person",
+    "unit",
+    "unit_id",
+    "deltager_id",
+    "participant_id",
+    "subclass",
+    "score",
+    "ps",
+    "logit",
+    "propensity_score",
+    "residual",
+    "control",
+    "treated_id",
+    "control_id",
+)
+
+
+@dataclass(frozen=True)
+class DisclosureResult:
+    table: pd.DataFrame
+    suppressed_cells: int
+    log: dict[str, object]
+
+
+def check_table(frame: pd.DataFrame, meta: AggregateMeta, min_persons: int, source: str = "") -> DisclosureResult:
+    """Check one aggregate and suppress unsafe cells (or raise DisclosureError)."""
+    where = f"{source or meta.name} (table {meta.name!r})"
+    bad = [c for c in frame.columns if c.lower() in FORBIDDEN]
+    if bad:
+        raise DisclosureError(
+            f"{where}: column(s) {bad} hold person ids or per-person values and may never be exported"
+        )
+    if meta.kind in ("descriptive", "flow", "distribution") and not (meta.counts or meta.count_columns):
+        raise DisclosureError(
+            f"{where}: a {meta.kind} table must declare the person counts its cells rest on"
+        )
+    out = frame.copy()
+    mask = pd.DataFrame(False, index=out.index, columns=out.columns)
+    for c in meta.count_columns:
+        v = pd.to_numeric(out[c], errors="coerce")
+        mask[c] |= (v > 0) & (v < min_persons)
+    for value_col, count_cols in meta.counts.items():
+        for cc in count_cols:
+            v = pd.to_numeric(out[cc], errors="coerce")
+            mask[value_col] |= (v < min_persons).fillna(False) & ~(v.isna())
+    n_primary = int(mask.to_numpy().sum())
+    out = _apply(out, mask)
+    log = {
+        "table": meta.name,
+        "rows": int(len(out)),
+        "min_persons": int(min_persons),
+        "suppressed_cells": int(mask.to_numpy().sum()),
+        "primary": n_primary,
+    }
+    return DisclosureResult(out, int(mask.to_numpy().sum()), log)
+
+
+def _apply(frame: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for c in mask.columns:
+        if mask[c].any():
+            out[c] = out[c].astype(object).where(~mask[c], None) if out[c].dtype == object else out[c].where(~mask[c], np.nan)
+    names = [", ".join(mask.columns[row]) for row in mask.to_numpy()]
+    out["suppressed"] = names
+    return out
+
+
+def export_tables(
+    aggregate_paths: Iterable[str | Path],
+    export_dir: str | Path,
+    min_persons: int,
+) -> dict[str, object]:
+    """Check every aggregate and write it, suppressed, as CSV and Parquet.
+
+    Nothing is written unless every table passes (the run fails otherwise, naming
+    the file, table and cell). Returns the disclosure log.
+    """
+    checked = []
+    for path in aggregate_paths:
+        frame, meta = read_aggregate(path)
+        checked.append((meta, check_table(frame, meta, min_persons, str(path))))
+    export_dir = Path(export_dir)
+    export_dir.mkdir(parents=True, exist_ok=True)
+    log: dict[str, object] = {"min_persons": int(min_persons), "tables": []}
+    for meta, res in checked:
+        res.table.to_parquet(export_dir / f"{meta.name}.parquet", index=False)
+        res.table.to_csv(export_dir / f"{meta.name}.csv", index=False, float_format="%.10g")
+        log["tables"].append({**res.log, "title": meta.title, "kind": meta.kind})  # type: ignore[union-attr]
+    (export_dir / "disclosure_log.json").write_text(json.dumps(log, indent=2, sort_keys=True) + "\n")
+    return log

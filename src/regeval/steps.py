@@ -1,0 +1,579 @@
+"""Pipeline steps: one function per Snakemake rule.
+
+Each step reads its inputs (paths), calls the library, and writes its outputs.
+Rules stay declarative: ``workflow/scripts/step.py`` calls :func:`run` with the
+rule's ``input``, ``output``, ``params``, ``log`` and ``threads``. Every step can
+be called from Python without Snakemake (tests do).
+
+Person-level artifacts go to ``inside`` folders; aggregates meant for export are
+written with :func:`regeval.aggregates.write_aggregate` and reach ``export``
+only through :func:`disclose`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import characteristics as chars_mod
+from .aggregates import AggregateMeta, read_aggregate, write_aggregate
+from .errors import RegevalError
+
+log = logging.getLogger("regeval")
+
+
+# ----------------------------------------------------------------------------- helpers
+def configure_logging(logfile: str | None) -> None:
+    """Log to the rule's log file and to stderr (so errors show without opening it)."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if logfile:
+        Path(logfile).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(logfile, mode="w"))
+    for h in handlers:
+        h.setFormatter(fmt)
+        root.addHandler(h)
+    root.setLevel(logging.INFO)
+
+
+def _sources(data_cfg: Mapping[str, Any], generated_dir: str | None):
+    from .registers import resolve_sources
+
+    if data_cfg["source"] == "synthetic":
+        return resolve_sources(generated_dir or "")
+    reg = data_cfg.get("registers") or {}
+    return resolve_sources(reg["directory"], reg.get("tables") or {})
+
+
+def _population_spec(population_cfg: Mapping[str, Any]):
+    from .population import PopulationSpec
+
+    return PopulationSpec.from_config(population_cfg)
+
+
+def _save_figure(fig, path: str | Path) -> None:
+    import matplotlib.pyplot as plt
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- steps
+def generate(output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Generate the synthetic registers (only when data.source is synthetic)."""
+    from .synthetic import SyntheticConfig, generate as gen
+
+    cfg = dict(params["synthetic"])
+    cfg["workers"] = max(1, min(int(cfg.get("workers", 1)), threads))
+    out_dir = Path(output["marker"]).parent
+    summary = gen(SyntheticConfig.from_dict(cfg), out_dir)
+    log.info("synthetic registers written to %s: %s", out_dir, summary["rows"])
+
+
+def validate(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Check every input table against the data contract (first step of the DAG)."""
+    from .validate import validate_registers
+
+    sources = _sources(params["data"], params.get("generated_dir"))
+    years = tuple(int(y) for y in params["data"]["years"])
+    report = validate_registers(sources, years)  # raises DataContractError
+    Path(output["report"]).parent.mkdir(parents=True, exist_ok=True)
+    Path(output["report"]).write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str) + "\n")
+    log.info("all %d tables conform to the data contract", len(sources))
+
+
+FLOW_META = AggregateMeta(
+    name="population_flow",
+    title="From participants to the treatment group, per cohort",
+    kind="flow",
+    count_columns=(
+        "participants",
+        "with_person_id",
+        "resident_year_before",
+        "in_base_population",
+        "base_population",
+        "potential_controls",
+    ),
+)
+
+
+def base_population(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Units (treated + potential controls per cohort) with characteristics, and the flow."""
+    from .population import build_base_population
+
+    sources = _sources(params["data"], params.get("generated_dir"))
+    bp = build_base_population(sources, _population_spec(params["population"]))
+    Path(output["units"]).parent.mkdir(parents=True, exist_ok=True)
+    bp.units.to_parquet(output["units"], index=False)
+    write_aggregate(bp.flow, output["flow"], FLOW_META)
+    log.info("base population: %d units (%d treated)", len(bp.units), int(bp.units["treated"].sum()))
+
+
+def population_means(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Means of every characteristic over the whole population aged 18–64."""
+    from .population import population_means as pm
+
+    spec = _population_spec(params["population"])
+    names = [n for n in chars_mod.CHARACTERISTICS if n not in ("age_group",)] + ["age_group"]
+    cols, cat = chars_mod.expand(names, list(spec.diagnosis_groups))
+    sources = _sources(params["data"], params.get("generated_dir"))
+    table = pm(sources, spec, cols, cat)
+    write_aggregate(
+        table,
+        output["means"],
+        AggregateMeta(
+            name="population_means",
+            title="Whole population aged 18–64 in the years before start (person-years)",
+            kind="descriptive",
+            counts={"population": ["n_population"]},
+            count_columns=("n_population",),
+        ),
+    )
+
+
+def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Fit the propensity model for one characteristic set (shared by specs)."""
+    from .propensity import fit_propensity
+
+    units = pd.read_parquet(input["units"])
+    diag = list(params["population"]["diagnosis_groups"])
+    cols, cat = chars_mod.expand(params["characteristics"], diag)
+    fit = fit_propensity(units, "treated", cols, categorical=cat)
+    scores = pd.DataFrame(
+        {"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit}
+    )
+    Path(output["scores"]).parent.mkdir(parents=True, exist_ok=True)
+    scores.to_parquet(output["scores"], index=False)
+    coef = fit.coefficients.copy()
+    coef.insert(0, "n_treated", fit.n_treated)
+    coef.insert(1, "n_control", fit.n_control)
+    coef["auc"] = fit.auc
+    write_aggregate(
+        coef,
+        output["coefficients"],
+        AggregateMeta(
+            name="propensity_model",
+            title="Propensity model (logit): coefficients, standard errors, AUC",
+            kind="model",
+            count_columns=("n_treated", "n_control"),
+        ),
+    )
+    # overlap: binned counts of the score by group (no per-person values leave)
+    bins = np.linspace(0, 1, 41)
+    rows = []
+    for g, name in ((1, "treated"), (0, "control")):
+        s = fit.score[units["treated"].to_numpy() == g]
+        counts, _ = np.histogram(s, bins=bins)
+        for lo, hi, c in zip(bins[:-1], bins[1:], counts):
+            rows.append({"group": name, "bin_low": lo, "bin_high": hi, "n": int(c)})
+    write_aggregate(
+        pd.DataFrame(rows),
+        output["overlap"],
+        AggregateMeta(
+            name="propensity_overlap",
+            title="Distribution of the propensity score by group (counts per bin)",
+            kind="distribution",
+            count_columns=("n",),
+        ),
+    )
+    (Path(output["fit"])).write_text(
+        json.dumps(
+            {
+                "auc": fit.auc,
+                "n_obs": fit.n_obs,
+                "n_treated": fit.n_treated,
+                "converged": bool(fit.converged),
+                "iterations": fit.iterations,
+                "dropped_terms": list(fit.dropped_terms),
+                "warnings": list(fit.warnings),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    log.info("propensity model: AUC %.3f on %d units", fit.auc, fit.n_obs)
+
+
+def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Nearest-neighbour matching on the score; matched units with ATT weights."""
+    from .matching import match_nearest
+
+    spec = params["spec"]
+    m = spec["matching"]
+    units = pd.read_parquet(input["units"])
+    scores = pd.read_parquet(input["scores"])
+    data = units[["unit", "pnr", "cohort", "treated", "sex", "municipality", "support"]].merge(
+        scores, on="unit", how="left"
+    )
+    data.index = data["unit"].to_numpy()
+    data["cohort"] = data["cohort"].astype(int)
+    exact = list(m.get("exact") or [])
+    res = match_nearest(
+        data,
+        "treated",
+        "logit" if m["distance"] == "logit" else "score",
+        k=int(m["k"]),
+        replace=bool(m["replace"]),
+        exact=exact or None,
+        caliper=m.get("caliper"),
+    )
+    pairs = res.pairs.copy()
+    Path(output["pairs"]).parent.mkdir(parents=True, exist_ok=True)
+    pairs.to_parquet(output["pairs"], index=False)
+    w = res.weights
+    matched = data.loc[w.index[w.to_numpy() > 0], ["unit", "pnr", "cohort", "treated"]].copy()
+    matched["weight"] = w[matched.index].to_numpy()
+    matched = matched.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable")
+    matched.to_parquet(output["matched"], index=False)
+    # summary (aggregate)
+    unmatched = res.unmatched
+    reasons = unmatched["reason"].value_counts() if len(unmatched) else pd.Series(dtype=int)
+    summary = pd.DataFrame(
+        [
+            {"item": "treated", "value": float(res.n_treated), "n": res.n_treated},
+            {"item": "treated matched", "value": float(res.n_treated_matched), "n": res.n_treated_matched},
+            {"item": "unique controls", "value": float(res.n_controls_unique), "n": res.n_controls_unique},
+            {"item": "effective sample size of controls", "value": float(res.ess_control), "n": res.n_controls_unique},
+            {"item": "largest number of times a control is used", "value": float(res.max_control_reuse), "n": res.n_controls_unique},
+            *[
+                {"item": f"treated unmatched: {r}", "value": float(c), "n": int(c)}
+                for r, c in reasons.items()
+            ],
+        ]
+    )
+    write_aggregate(
+        summary,
+        output["summary"],
+        AggregateMeta(
+            name="matching_summary",
+            title=f"Matching: k = {m['k']}, {'with' if m['replace'] else 'without'} replacement, "
+            f"exact on {', '.join(exact) or 'nothing'}, caliper {m.get('caliper')}",
+            kind="descriptive",
+            counts={"value": ["n"]},
+            count_columns=("n",),
+        ),
+    )
+    log.info(
+        "matched %d of %d treated with %d unique controls (ESS %.0f)",
+        res.n_treated_matched,
+        res.n_treated,
+        res.n_controls_unique,
+        res.ess_control,
+    )
+
+
+def balance(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Balance before/after matching and the report's three-column table."""
+    from .balance import balance_table, descriptive_table
+
+    spec = params["spec"]
+    diag = list(params["population"]["diagnosis_groups"])
+    cols, cat = chars_mod.expand(spec["characteristics"], diag)
+    units = pd.read_parquet(input["units"])
+    matched = pd.read_parquet(input["matched"])
+    w = units["unit"].map(matched.set_index("unit")["weight"]).fillna(0.0)
+    units = units.assign(_w=w.to_numpy())
+    bal = balance_table(units, "treated", cols, weights="_w", categorical=cat)
+    n_t = int((units["treated"] == 1).sum())
+    n_c = int((units["treated"] == 0).sum())
+    bal.insert(0, "n_treated_before", n_t)
+    bal.insert(1, "n_control_before", n_c)
+    bal.insert(2, "n_treated_after", int(((units["treated"] == 1) & (w > 0)).sum()))
+    bal.insert(3, "n_control_after", int(((units["treated"] == 0) & (w > 0)).sum()))
+    value_cols = [c for c in bal.columns if c.endswith("_before") or c.endswith("_after")]
+    counts = {
+        c: (["n_treated_before", "n_control_before"] if c.endswith("_before") else ["n_treated_after", "n_control_after"])
+        for c in value_cols
+        if not c.startswith("n_")
+    }
+    write_aggregate(
+        bal,
+        output["balance"],
+        AggregateMeta(
+            name="balance",
+            title="Balance of the matching characteristics before and after matching",
+            kind="descriptive",
+            counts=counts,
+            count_columns=("n_treated_before", "n_control_before", "n_treated_after", "n_control_after"),
+        ),
+    )
+    all_names = [n for n in chars_mod.CHARACTERISTICS if n != "age"] + ["age"]
+    dcols, dcat = chars_mod.expand(all_names, diag)
+    treated = units[units["treated"] == 1]
+    controls = units[(units["treated"] == 0) & (units["_w"] > 0)]
+    desc = descriptive_table(
+        {"participants": treated, "matched_controls": controls},
+        dcols,
+        weights={"participants": None, "matched_controls": controls["_w"]},
+        categorical=dcat,
+    )
+    popm, _ = read_aggregate(input["population_means"])
+    desc = _attach_population(desc, popm)
+    write_aggregate(
+        desc,
+        output["descriptives"],
+        AggregateMeta(
+            name="descriptives",
+            title="Participants, matched controls and the whole population aged 18–64",
+            kind="descriptive",
+            counts=_descriptive_counts(desc),
+            count_columns=tuple(c for c in desc.columns if c.startswith("n_")),
+        ),
+    )
+
+
+def _descriptive_counts(desc: pd.DataFrame) -> dict[str, list[str]]:
+    out = {}
+    for c in desc.columns:
+        if c.startswith("n_") or c in ("variable", "level", "term"):
+            continue
+        n = f"n_{c}"
+        if n in desc.columns:
+            out[c] = [n]
+    return out
+
+
+def _attach_population(desc: pd.DataFrame, popm: pd.DataFrame) -> pd.DataFrame:
+    key_cols = [c for c in ("variable", "level") if c in desc.columns]
+    pm = popm.copy()
+    pm["level"] = pm["level"].fillna("").astype(str)
+    if "level" in desc.columns:
+        desc = desc.assign(level=desc["level"].fillna("").astype(str))
+    out = desc.merge(pm[["variable", "level", "population", "n_population"]], on=key_cols, how="left")
+    return out
+
+
+def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Outcomes −5 … +7 around start for the matched units (person-level, inside)."""
+    from .outcomes import build_outcome_panel, panel_counts
+
+    spec = params["spec"]
+    eff = spec["effects"]
+    units = pd.read_parquet(input["units"])
+    matched = pd.read_parquet(input["matched"])
+    covs = list(eff["covariates"])
+    keep = ["unit", *eff["outcomes"], *[c for c in covs if c not in eff["outcomes"]]]
+    m = matched.merge(units[keep], on="unit", how="left")
+    sources = _sources(params["data"], params.get("generated_dir"))
+    panel = build_outcome_panel(
+        sources,
+        m,
+        eff["outcomes"],
+        tuple(eff["rel_years"]),
+        int(params["data"]["years"][1]),
+        unit_columns=covs,
+    )
+    Path(output["panel"]).parent.mkdir(parents=True, exist_ok=True)
+    panel.to_parquet(output["panel"], index=False)
+    write_aggregate(
+        panel_counts(panel),
+        output["counts"],
+        AggregateMeta(
+            name="panel_counts",
+            title="Persons with data in each year relative to start (attrition by death, emigration and data end)",
+            kind="flow",
+            count_columns=("n_treated", "n_control"),
+        ),
+    )
+
+
+EFFECT_COUNTS = ["n_treated", "n_control"]
+
+
+def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Weighted OLS per outcome × relative year; group means; window averages."""
+    from .effects import estimate_effects, group_means, window_summary
+
+    spec = params["spec"]
+    eff = spec["effects"]
+    panel = pd.read_parquet(input["panel"])
+    covs = list(eff["covariates"])
+    cat = [c for c in covs if panel[c].dtype == object or isinstance(panel[c].dtype, pd.StringDtype)]
+    common = dict(
+        treatment="treated",
+        rel_year="rel_year",
+        weights="weight",
+        cluster="person_id",
+        covariates=covs,
+        baseline_suffix="_pre" if eff["adjust_for_baseline"] else None,
+        alpha=float(eff["alpha"]),
+        categorical=cat,
+    )
+    table = estimate_effects(panel, list(eff["outcomes"]), vcov=eff["vcov"], **common)
+    table.insert(0, "spec", spec["name"])
+    value_cols = [c for c in table.columns if c not in ("spec", "outcome", "rel_year", "n_treated", "n_control", "stars", "vcov", "adjusted_for_baseline")]
+    write_aggregate(
+        table,
+        output["effects"],
+        AggregateMeta(
+            name="effects",
+            title="Effects per outcome and year relative to start (weighted OLS, 95 % CI)",
+            kind="regression",
+            counts={c: EFFECT_COUNTS for c in value_cols if table[c].dtype != object},
+            count_columns=tuple(EFFECT_COUNTS),
+        ),
+    )
+    means = group_means(
+        panel, list(eff["outcomes"]), treatment="treated", rel_year="rel_year", weights="weight",
+        cluster="person_id", alpha=float(eff["alpha"]),
+    )
+    means.insert(0, "spec", spec["name"])
+    ncol = "n" if "n" in means.columns else None
+    write_aggregate(
+        means,
+        output["means"],
+        AggregateMeta(
+            name="group_means",
+            title="Levels of each outcome for participants and matched controls (weighted means, 95 % CI)",
+            kind="descriptive",
+            counts={c: [ncol] for c in means.columns if ncol and c not in ("spec", "outcome", "rel_year", "group", ncol) and means[c].dtype != object},
+            count_columns=(ncol,) if ncol else (),
+        ),
+    )
+    rows = []
+    for wdef in eff.get("windows") or []:
+        if wdef["outcome"] not in eff["outcomes"]:
+            continue
+        w = window_summary(panel, wdef["outcome"], years=range(int(wdef["from"]), int(wdef["to"]) + 1), **common)
+        rows.append(w)
+    win = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        {"outcome": [], "estimate": [], "n_treated": [], "n_control": []}
+    )
+    win.insert(0, "spec", spec["name"])
+    wvals = [c for c in win.columns if c not in ("spec", "outcome", "n_treated", "n_control") and win[c].dtype != object]
+    write_aggregate(
+        win,
+        output["windows"],
+        AggregateMeta(
+            name="effect_windows",
+            title="Average effects over windows of years relative to start",
+            kind="regression",
+            counts={c: EFFECT_COUNTS for c in wvals},
+            count_columns=tuple(EFFECT_COUNTS),
+        ),
+    )
+    log.info("estimated %d effects", len(table))
+
+
+def budget(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """SØM-style budget: effects × prices by actor, year and consequence."""
+    from .budget import BudgetAssumptions, compute_budget, load_budget_inputs, sensitivity_grid
+
+    b = params["spec"]["budget"]
+    effects_table, _ = read_aggregate(input["effects"])
+    inputs = load_budget_inputs(b["inputs"])
+    assumptions = BudgetAssumptions.from_mapping(
+        {k: b[k] for k in ("price_year", "discount_rate", "horizon", "effects_rule", "cost_multiplier") if k in b}
+        | {"alpha": params["spec"]["effects"]["alpha"]},
+        source=f"specs.{params['spec']['name']}.budget",
+    )
+    result = compute_budget(effects_table, inputs, assumptions)
+    sens = sensitivity_grid(effects_table, inputs, assumptions)
+    tables = {
+        "budget_net": result.net,
+        "budget_by_actor": result.by_actor,
+        "budget_by_year": result.by_year,
+        "budget_by_group": result.by_group,
+        "budget_by_item": result.by_item,
+        "budget_sensitivity": sens,
+    }
+    titles = {
+        "budget_net": "Net result per participant by actor (kr, present value and undiscounted)",
+        "budget_by_actor": "Consequences and programme cost per participant by actor (kr)",
+        "budget_by_year": "Net result per participant by year relative to start and actor (kr)",
+        "budget_by_group": "Net result per participant by consequence group (kr)",
+        "budget_by_item": "Every valued consequence: effect × price × actor share, by year",
+        "budget_sensitivity": "Net result at programme cost × {0.5 … 1.5} and discount rates {0 … 4 %}",
+    }
+    for name, frame in tables.items():
+        write_aggregate(
+            frame,
+            output[name],
+            AggregateMeta(name=name, title=titles[name], kind="budget"),
+        )
+    net = result.net.set_index("actor")["value_pv"]
+    log.info("net result per participant (PV): %s", net.round(0).to_dict())
+
+
+def disclose(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Check every aggregate and write the export tables (nothing else leaves)."""
+    from .disclosure import export_tables
+
+    paths = [p for k, p in input.items() if str(p).endswith(".parquet")]
+    export_tables(paths, Path(output["log"]).parent, int(params["min_persons"]))
+
+
+def figures(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Figures drawn from the checked export tables only."""
+    from .figures import draw_all
+
+    draw_all(Path(input["log"]).parent, Path(output["marker"]).parent, params["spec"], params.get("language", "en"))
+    Path(output["marker"]).write_text("figures drawn from the checked export tables\n")
+
+
+def report(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Self-contained HTML report and an Excel workbook of the exported tables."""
+    from .report import write_report
+
+    write_report(
+        Path(input["log"]).parent,
+        Path(input["figures"]).parent,
+        params["spec"],
+        output["html"],
+        output["xlsx"],
+        language=params.get("language", "en"),
+    )
+
+
+STEPS: dict[str, Callable[..., None]] = {
+    "generate": generate,
+    "validate": validate,
+    "base_population": base_population,
+    "population_means": population_means,
+    "propensity": propensity,
+    "match": match,
+    "balance": balance,
+    "outcome_panel": outcome_panel,
+    "effects": effects,
+    "budget": budget,
+    "disclose": disclose,
+    "figures": figures,
+    "report": report,
+}
+
+
+def run(step: str, input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], logfile: str | None, threads: int = 1) -> None:
+    """Run one step; on a project error, log a readable message and exit non-zero
+    after removing partial outputs."""
+    configure_logging(logfile)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    started = time.perf_counter()
+    log.info("step %s started", step)
+    try:
+        fn = STEPS[step]
+        if step == "generate":
+            fn(output, params, threads)
+        else:
+            fn(input, output, params, threads)
+    except RegevalError as exc:
+        log.error("%s failed: %s", step, exc)
+        for p in output.values():
+            try:
+                Path(p).unlink()
+            except (FileNotFoundError, IsADirectoryError, PermissionError):
+                pass
+        raise SystemExit(1) from None
+    log.info("step %s finished in %.1f s", step, time.perf_counter() - started)

@@ -1,0 +1,40 @@
+# Base population per cohort year (treated + potential controls, characteristics
+# measured the year before start), the population flow, and the whole-population
+# means for the descriptive table.
+
+
+rule base_population:
+    input:
+        validated=rules.validate_registers.output.report,
+    output:
+        units=f"{SHARED}/base_population.parquet",
+        flow=f"{SHARED}/aggregates/population_flow.parquet",
+    params:
+        step="base_population",
+        data=config["data"],
+        population=config["population"],
+        generated_dir=GENERATED,
+    log:
+        "results/_shared/logs/base_population.log",
+    benchmark:
+        "results/_shared/benchmarks/base_population.tsv"
+    script:
+        f"../../{STEP}"
+
+
+rule population_means:
+    input:
+        validated=rules.validate_registers.output.report,
+    output:
+        means=f"{SHARED}/aggregates/population_means.parquet",
+    params:
+        step="population_means",
+        data=config["data"],
+        population=config["population"],
+        generated_dir=GENERATED,
+    log:
+        "results/_shared/logs/population_means.log",
+    benchmark:
+        "results/_shared/benchmarks/population_means.tsv"
+    script:
+        f"../../{STEP}"

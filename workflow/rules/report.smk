@@ -1,0 +1,62 @@
+# Disclosure control of every aggregate, then figures drawn from the checked
+# tables, then the HTML report and Excel workbook of each spec.
+
+
+def _aggregates(wildcards):
+    key = ps_key_of(wildcards)
+    spec_dir = f"results/{wildcards.spec}/inside/aggregates"
+    files = {
+        "flow": f"{SHARED}/aggregates/population_flow.parquet",
+        "population_means": f"{SHARED}/aggregates/population_means.parquet",
+        "propensity_model": f"{SHARED}/propensity/{key}/aggregates/propensity_model.parquet",
+        "propensity_overlap": f"{SHARED}/propensity/{key}/aggregates/propensity_overlap.parquet",
+    }
+    for t in ["matching_summary", "balance", "descriptives", "panel_counts", "effects", "group_means", "effect_windows", *BUDGET_TABLES]:
+        files[t] = f"{spec_dir}/{t}.parquet"
+    return files
+
+
+rule disclose:
+    input:
+        unpack(_aggregates),
+    output:
+        log="results/{spec}/export/tables/disclosure_log.json",
+    params:
+        step="disclose",
+        min_persons=config["disclosure"]["min_persons"],
+    log:
+        "results/{spec}/logs/disclose.log",
+    script:
+        f"../../{STEP}"
+
+
+rule figures:
+    input:
+        log=rules.disclose.output.log,
+    output:
+        marker="results/{spec}/export/figures/figures.txt",
+    params:
+        step="figures",
+        spec=spec_of,
+        language=LANG,
+    log:
+        "results/{spec}/logs/figures.log",
+    script:
+        f"../../{STEP}"
+
+
+rule report:
+    input:
+        log=rules.disclose.output.log,
+        figures=rules.figures.output.marker,
+    output:
+        html=report("results/{spec}/export/report.html", category="Evaluation report", labels={"spec": "{spec}"}),
+        xlsx="results/{spec}/export/tables.xlsx",
+    params:
+        step="report",
+        spec=spec_of,
+        language=LANG,
+    log:
+        "results/{spec}/logs/report.log",
+    script:
+        f"../../{STEP}"
