@@ -423,7 +423,8 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
         share0[:, j] = np.where((s == S_SELV) | (s == S_FLEX) | (s == S_FOEP), np.maximum(w_draw[:, j], 0.35), 0.45 * w_draw[:, j])
     hours0 = np.where(emp0, np.round(hours0, 1), 0.0)
     share0 = np.where(emp0, share0, 0.0)
-    days0 = np.where(emp0, np.maximum(np.round(365 * share0 * hours0 / 37, 1), 0.1), 0.0)
+    # full-time equivalent days: hours beyond a 37-hour week do not count (at most 365)
+    days0 = np.where(emp0, np.maximum(np.round(365 * share0 * np.minimum(hours0, 37) / 37, 1), 0.1), 0.0)
     supported0 = emp0 & ((support == S_FOEP) | (support == S_FLEX))
 
     # social services (Y0): persistent latent Gaussian processes
