@@ -144,6 +144,17 @@ def time_it(fn, runs: int) -> tuple[list[float], object]:
     return times, result
 
 
+def _blas_info() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+        return ", ".join(blas) or "n/a"
+    except ImportError:
+        return "n/a"
+
+
 def machine() -> dict[str, str]:
     cpu = platform.processor() or ""
     try:
@@ -179,6 +190,12 @@ def machine() -> dict[str, str]:
         "scipy": scipy.__version__,
         "statsmodels": statsmodels.__version__,
         "platform": platform.platform(),
+        "load average at the end (1/5/15 min; the machine is shared)": " ".join(
+            Path("/proc/loadavg").read_text().split()[:3]
+        )
+        if Path("/proc/loadavg").exists()
+        else "n/a",
+        "BLAS": _blas_info(),
     }
 
 
@@ -191,6 +208,7 @@ def main() -> None:
     t0 = time.perf_counter()
     panel, outcomes, covariates = make_panel()
     t_gen = time.perf_counter() - t0
+    # female, age, 3 education dummies, 5 cohort dummies, n_diag, emp_prev, emp_2_5, botilbud, sel85
     n_cov_cols = 1 + 1 + 3 + 5 + 1 + 1 + 1 + 1 + 1
     print(f"panel: {len(panel):,} rows, {panel['person_id'].nunique():,} persons, generated in {t_gen:.1f} s")
 
@@ -218,7 +236,7 @@ def main() -> None:
     max_rel_est = float(((a["estimate"] - b["estimate"]).abs() / scale).max())
     max_rel_se = float(((a["se"] - b["se"]).abs() / b["se"]).max())
     print(f"max difference: estimate {max_rel_est:.2e} (relative to max(|est|, se)), se {max_rel_se:.2e} (relative)")
-    cells = len(a)
+    cells = len(b)
     m = machine()
     med_np, med_sm = statistics.median(t_np), statistics.median(t_sm)
     lines = [
@@ -232,8 +250,9 @@ def main() -> None:
         f"(10 controls per treated, with replacement from {CONTROL_POOL:,} persons; "
         f"{panel['person_id'].nunique():,} distinct persons)",
         f"- {len(YEARS)} relative years ({YEARS[0]}..{YEARS[-1]}), {len(outcomes)} outcomes: "
-        f"{cells} regressions on {len(panel):,} panel rows",
-        f"- design per cell: intercept + treatment + {n_cov_cols - 2 + 0} covariate columns "
+        f"{len(outcomes) * len(YEARS)} cells, of which {cells} estimable regressions "
+        f"(two outcomes have no data in years -5 and -4), on {len(panel):,} panel rows",
+        f"- design per cell: intercept + treatment + {n_cov_cols} covariate columns "
         "(5 cohort and 3 education dummies) + the outcome's baseline (not in year -1)",
         "- 5 % of units die during the window (all outcomes missing afterwards); two outcomes "
         "missing before year -3",

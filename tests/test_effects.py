@@ -571,14 +571,17 @@ def test_a_missing_baseline_column_is_an_error(panel):
 
 def test_missing_outcomes_are_excluded_and_counted_per_year(panel):
     p = panel.copy()
-    dead = p["person_id"].isin([0, 1, 2, 200]) & (p["rel_year"] >= 2)  # 3 treated, a control
+    year0 = p[(p["rel_year"] == 0) & (p["treated"] == 0)]
+    repeated = year0["person_id"].value_counts()
+    control = int(repeated[repeated == 3].index.min())  # a control matched three times
+    dead = p["person_id"].isin([0, 1, 2, control]) & (p["rel_year"] >= 2)  # 3 treated, 1 control
     p.loc[dead, "y"] = np.nan
     eff = estimate_effects(p, ["y"], covariates=["x"]).set_index("rel_year")
-    n_control_rows_200 = int(((p["person_id"] == 200) & (p["rel_year"] == 2)).sum())
     assert eff.loc[1, "n_missing_outcome"] == 0
-    assert eff.loc[2, "n_missing_outcome"] == 3 + n_control_rows_200
+    assert eff.loc[2, "n_missing_outcome"] == 3 + 3
     assert eff.loc[2, "n_treated"] == 147
-    assert eff.loc[2, "n_obs"] == 600 - 3 - n_control_rows_200
+    assert eff.loc[2, "n_control"] == eff.loc[1, "n_control"] - 1
+    assert eff.loc[2, "n_obs"] == 600 - 6
     sub = p[(p["rel_year"] == 2)].dropna(subset=["y"])
     one = estimate_effect(sub, "y", "treated", covariates=["x", "y_pre"], weights="weight", cluster="person_id")
     assert eff.loc[2, "estimate"] == pytest.approx(one.estimate, rel=1e-10)

@@ -595,10 +595,12 @@ def fit_wls(
     column that is a combination of the *earlier* columns is the one removed.
 
     The scores are ``x_i w_i e_i``, as ``sandwich::estfun.lm``. Cluster-robust standard
-    errors after matching: Abadie & Spiess (2022, JASA 117:685-697) show that clustering
-    on the matched sets is required after matching without replacement; with matching
-    with replacement the MatchIt estimating-effects vignette recommends ``HC3``
-    (Hill & Reiter 2006, Stat Med 25:2230-2256) or clustering on the unit id (and pair).
+    errors after matching: Abadie & Spiess (2022, JASA 117:983-995) show that standard
+    errors clustered on the matched sets are valid after matching without replacement,
+    whereas standard errors that ignore the matching are not in general (misspecified
+    regression, matching with replacement); for matching with replacement the MatchIt
+    estimating-effects vignette recommends ``HC3`` (Hill & Reiter 2006, Stat Med
+    25:2230-2256) or clustering on the unit id (and the pair).
     Two-way covariance matrices can be non-positive definite; then the affected standard
     errors are ``nan`` (``sandwich``'s ``fix = FALSE``).
 
