@@ -266,8 +266,8 @@ def _design_matrix(
         if d.kind == "numeric":
             X[:, j] = s.to_numpy(dtype=np.float64)
         else:
-            cat = pd.Categorical(s, categories=list(d.levels))
-            codes = np.asarray(cat.codes)
+            values = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
+            codes = pd.Index(list(d.levels), dtype=object).get_indexer(values.to_numpy(dtype=object))
             bad = (codes < 0) & s.notna().to_numpy()
             if bad.any():
                 unseen = sorted({str(v) for v in s[bad].unique()})
