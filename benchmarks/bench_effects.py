@@ -262,7 +262,8 @@ def main() -> None:
         f"| implementation | median of {args.runs} runs (s) | all runs (s) |",
         "| --- | ---: | --- |",
         f"| numpy (`regeval.effects.estimate_effects`) | {med_np:.2f} | {', '.join(f'{t:.2f}' for t in t_np)} |",
-        f"| statsmodels `WLS(...).fit(cov_type='cluster')` per cell | {med_sm:.2f} | {', '.join(f'{t:.2f}' for t in t_sm)} |",
+        f"| statsmodels `WLS(...).fit(cov_type='cluster')` per cell | {med_sm:.2f} | "
+        f"{', '.join(f'{t:.2f}' for t in t_sm)} |",
         "",
         f"Agreement (all {cells} estimable cells): max |difference| of the treatment estimate "
         f"{max_rel_est:.1e} relative to max(|estimate|, SE); max relative difference of its SE "

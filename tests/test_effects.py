@@ -551,7 +551,9 @@ def test_a_baseline_that_is_entirely_missing_or_constant_is_skipped_and_reported
     assert not eff["adjusted_for_baseline"].any()
     notes = eff[eff["rel_year"] == 0].set_index("outcome")["baseline_note"]
     assert notes["y"] == "baseline entirely missing" and notes["z"] == "baseline constant"
-    one = estimate_effect(p[p["rel_year"] == 0], "y", "treated", covariates=["x"], weights="weight", cluster="person_id")
+    one = estimate_effect(
+        p[p["rel_year"] == 0], "y", "treated", covariates=["x"], weights="weight", cluster="person_id"
+    )
     assert eff.set_index(["outcome", "rel_year"]).loc[("y", 0), "estimate"] == pytest.approx(one.estimate, rel=1e-10)
 
 
@@ -720,7 +722,8 @@ def test_window_se_accounts_for_correlation_across_years(panel):
 
 
 def test_window_with_a_year_without_data_is_an_error(panel):
-    with pytest.raises(EstimationError, match=r"rel_year 4 \(no observations\), 5 \(no observations\) cannot be estimated"):
+    msg = r"rel_year 4 \(no observations\), 5 \(no observations\) cannot be estimated"
+    with pytest.raises(EstimationError, match=msg):
         window_summary(panel, "y", years=range(0, 6))
 
 

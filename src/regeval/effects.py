@@ -636,7 +636,8 @@ def fit_wls(
         if np.isnan(w).any():
             raise EstimationError(f"weights have {int(np.isnan(w).sum())} missing value(s); use 0 to exclude a row")
         if (w < 0).any() or not np.isfinite(w).all():
-            raise EstimationError(f"weights must be finite and >= 0; {int((~(w >= 0) | ~np.isfinite(w)).sum())} are not")
+            n_bad = int((~(w >= 0) | ~np.isfinite(w)).sum())
+            raise EstimationError(f"weights must be finite and >= 0; {n_bad} are not")
     if vcov != "CR1" and (cluster is not None or cluster2 is not None):
         warnings.warn(f"cluster is ignored with vcov={vcov!r} (only 'CR1' clusters)", RegevalWarning, stacklevel=2)
     if cluster is None and cluster2 is not None:
@@ -644,10 +645,14 @@ def fit_wls(
     use = w > 0
     y_u, X_u, w_u = y[use], X[use], w[use]
     if not np.isfinite(y_u).all():
-        raise EstimationError(f"y has {int((~np.isfinite(y_u)).sum())} missing/non-finite value(s) among rows with positive weight")
+        raise EstimationError(
+            f"y has {int((~np.isfinite(y_u)).sum())} missing/non-finite value(s) among rows with positive weight"
+        )
     bad_cols = [names[j] for j in range(k_all) if not np.isfinite(X_u[:, j]).all()]
     if bad_cols:
-        raise EstimationError(f"X has missing/non-finite values among rows with positive weight in column(s) {bad_cols}")
+        raise EstimationError(
+            f"X has missing/non-finite values among rows with positive weight in column(s) {bad_cols}"
+        )
     clusters = None
     if vcov == "CR1" and cluster is not None:
         c1 = np.asarray(cluster)
@@ -733,7 +738,9 @@ def _covariate_design(
     categorical = set(categorical or ())
     unknown = categorical - set(covariates)
     if unknown:
-        raise EstimationError(f"categorical lists {sorted(unknown)}, which are not among the covariates {list(covariates)}")
+        raise EstimationError(
+            f"categorical lists {sorted(unknown)}, which are not among the covariates {list(covariates)}"
+        )
     cols: list[np.ndarray] = []
     names: list[str] = []
     dummy: list[bool] = []
@@ -764,7 +771,8 @@ def _treatment_array(data: pd.DataFrame, treatment: str, rows: np.ndarray) -> np
     s = data[treatment]
     if s.isna().to_numpy()[rows].any():
         raise EstimationError(
-            f"treatment {treatment!r} is missing in {int(s.isna().to_numpy()[rows].sum())} row(s) of the estimation sample"
+            f"treatment {treatment!r} is missing in {int(s.isna().to_numpy()[rows].sum())} row(s) "
+            "of the estimation sample"
         )
     try:
         t = s.to_numpy(dtype=float, na_value=np.nan)
@@ -784,7 +792,9 @@ def _weights_array(data: pd.DataFrame, weights: str | None) -> np.ndarray:
         return np.ones(len(data))
     w = data[weights].to_numpy(dtype=float, na_value=np.nan)
     if np.isnan(w).any():
-        raise EstimationError(f"weights column {weights!r} has {int(np.isnan(w).sum())} missing value(s); use 0 to exclude a row")
+        raise EstimationError(
+            f"weights column {weights!r} has {int(np.isnan(w).sum())} missing value(s); use 0 to exclude a row"
+        )
     if (w < 0).any() or not np.isfinite(w).all():
         raise EstimationError(f"weights column {weights!r} must be finite and >= 0")
     return w
@@ -906,7 +916,9 @@ def estimate_effect(
     if cluster2 is not None and cluster is None:
         raise EstimationError("cluster2 given without cluster")
     if vcov != "CR1" and (cluster is not None or cluster2 is not None):
-        warnings.warn(f"cluster={cluster!r} is ignored with vcov={vcov!r} (only 'CR1' clusters)", RegevalWarning, stacklevel=2)
+        warnings.warn(
+            f"cluster={cluster!r} is ignored with vcov={vcov!r} (only 'CR1' clusters)", RegevalWarning, stacklevel=2
+        )
         cluster = cluster2 = None
 
     w = _weights_array(data, weights)
@@ -1204,7 +1216,8 @@ def _year_index(year: np.ndarray) -> dict[int, np.ndarray]:
     order = np.argsort(year, kind="stable")
     ys = year[order]
     cuts = np.flatnonzero(np.diff(ys)) + 1
-    return {int(ys[idx[0]]): idx for idx in (order[s:e] for s, e in zip(np.r_[0, cuts], np.r_[cuts, len(ys)])) if len(idx)}
+    bounds = zip(np.r_[0, cuts], np.r_[cuts, len(ys)])
+    return {int(ys[s]): order[s:e] for s, e in bounds if e > s}
 
 
 def estimate_effects(
@@ -1363,12 +1376,16 @@ def estimate_effects(
     records.sort(key=lambda rec: (rec["_pos"], rec["rel_year"]))
     if warned:
         shown = "; ".join(warned[:10]) + (f"; ... ({len(warned) - 10} more)" if len(warned) > 10 else "")
-        warnings.warn(f"aliased (collinear) terms dropped in {len(warned)} cell(s): {shown}", RegevalWarning, stacklevel=2)
+        warnings.warn(
+            f"aliased (collinear) terms dropped in {len(warned)} cell(s): {shown}", RegevalWarning, stacklevel=2
+        )
     return _effects_frame(records)
 
 
 def _effects_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    df = pd.DataFrame.from_records([{k: rec[k] for k in EFFECT_COLUMNS} for rec in records], columns=list(EFFECT_COLUMNS))
+    df = pd.DataFrame.from_records(
+        [{k: rec[k] for k in EFFECT_COLUMNS} for rec in records], columns=list(EFFECT_COLUMNS)
+    )
     df["rel_year"] = df["rel_year"].astype("int64")
     for c in ("n_treated", "n_control", "n_obs", "n_missing_outcome"):
         df[c] = df[c].astype("int64")
