@@ -747,6 +747,10 @@ def test_effect_figure_draws_estimates_with_cis_and_reference_lines(panel):
     assert any(np.allclose(line.get_ydata(), 0) for line in lines)
     assert any(np.allclose(line.get_xdata(), -0.5) for line in lines)
     fig.canvas.draw()  # renders with the Agg canvas, no file written
+    # a table read back after disclosure control may have suppressed (missing) cells
+    suppressed = eff.astype({"stars": object})
+    suppressed.loc[suppressed["rel_year"] == 1, ["estimate", "ci_low", "ci_high", "stars"]] = np.nan
+    effect_figure(suppressed, "y").canvas.draw()
     with pytest.raises(EstimationError, match="no rows for outcome 'nope'"):
         effect_figure(eff, "nope")
 

@@ -1713,12 +1713,15 @@ def effect_figure(
     )
     if "stars" in sub.columns:
         for xi, hv, s in zip(x[ok], hi[ok], sub["stars"].to_numpy()[ok]):
-            if s and np.isfinite(hv):
+            if isinstance(s, str) and s and np.isfinite(hv):
                 ax.annotate(str(s), (xi, hv), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=8)
     ax.set_xticks(x)
     ax.set_xlabel("Year relative to start (0 = start year)")
     ax.set_ylabel(f"Effect: {_axis_label(label, unit)}")
-    vc = str(sub["vcov"].iloc[0]) if "vcov" in sub.columns and len(sub) else ""
+    vc = ""
+    if "vcov" in sub.columns:
+        vcs = sub["vcov"].dropna().unique()
+        vc = str(vcs[0]) if len(vcs) == 1 else ""
     ax.set_title(f"Effect on {label} by year relative to start" + (f"\n(95 % CI, {vc} SE)" if vc else ""), fontsize=10)
     return fig
 
