@@ -37,7 +37,6 @@ FORBIDDEN = (
     "cpr",
     "person_id",
     "person",
-    "unit",
     "unit_id",
     "deltager_id",
     "participant_id",
@@ -60,13 +59,53 @@ class DisclosureResult:
     log: dict[str, object]
 
 
-def check_table(frame: pd.DataFrame, meta: AggregateMeta, min_persons: int, source: str = "") -> DisclosureResult:
-    """Check one aggregate and suppress unsafe cells (or raise DisclosureError)."""
+def find_person_ids(frame: pd.DataFrame, person_ids: np.ndarray | None) -> list[tuple[str, object]]:
+    """Cells of ``frame`` whose value equals a person id (column, example value)."""
+    if person_ids is None or len(person_ids) == 0:
+        return []
+    ids = pd.Index(pd.unique(np.asarray(person_ids)))
+    hits = []
+    for c in frame.columns:
+        col = frame[c]
+        if pd.api.types.is_bool_dtype(col):
+            continue
+        if pd.api.types.is_numeric_dtype(col) and pd.api.types.is_numeric_dtype(ids.dtype):
+            vals = col.dropna().to_numpy()
+            vals = vals[np.isfinite(vals.astype(float))]
+            vals = vals[vals == np.round(vals)]
+            found = ids.intersection(pd.Index(vals.astype(np.int64)))
+        elif not pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_numeric_dtype(ids.dtype):
+            found = ids.intersection(pd.Index(col.dropna().astype(str)))
+        else:
+            continue
+        if len(found):
+            hits.append((c, found[0]))
+    return hits
+
+
+def check_table(
+    frame: pd.DataFrame,
+    meta: AggregateMeta,
+    min_persons: int,
+    source: str = "",
+    person_ids: np.ndarray | None = None,
+) -> DisclosureResult:
+    """Check one aggregate and suppress unsafe cells (or raise DisclosureError).
+
+    ``person_ids``: the ids of every person in the analysis; a cell holding one of
+    them fails the check (an id never leaves, whatever its column is called).
+    """
     where = f"{source or meta.name} (table {meta.name!r})"
     bad = [c for c in frame.columns if c.lower() in FORBIDDEN]
     if bad:
         raise DisclosureError(
             f"{where}: column(s) {bad} hold person ids or per-person values and may never be exported"
+        )
+    hits = find_person_ids(frame, person_ids)
+    if hits:
+        raise DisclosureError(
+            f"{where}: column(s) {[h[0] for h in hits]} contain person ids "
+            f"(e.g. a value of column {hits[0][0]!r} equals a person id); the table may not be exported"
         )
     if meta.kind in ("descriptive", "flow", "distribution") and not (meta.counts or meta.count_columns):
         raise DisclosureError(
@@ -107,6 +146,7 @@ def export_tables(
     aggregate_paths: Iterable[str | Path],
     export_dir: str | Path,
     min_persons: int,
+    person_ids: np.ndarray | None = None,
 ) -> dict[str, object]:
     """Check every aggregate and write it, suppressed, as CSV and Parquet.
 
@@ -116,7 +156,7 @@ def export_tables(
     checked = []
     for path in aggregate_paths:
         frame, meta = read_aggregate(path)
-        checked.append((meta, check_table(frame, meta, min_persons, str(path))))
+        checked.append((meta, check_table(frame, meta, min_persons, str(path), person_ids)))
     export_dir = Path(export_dir)
     export_dir.mkdir(parents=True, exist_ok=True)
     log: dict[str, object] = {"min_persons": int(min_persons), "tables": []}

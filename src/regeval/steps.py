@@ -393,6 +393,15 @@ def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: M
 EFFECT_COUNTS = ["n_treated", "n_control"]
 
 
+def _numeric(frame: pd.DataFrame) -> list[str]:
+    """Numeric, non-boolean columns (value columns whose counts are checked)."""
+    return [
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+
+
 def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Weighted OLS per outcome × relative year; group means; window averages."""
     from .effects import estimate_effects, group_means, window_summary
@@ -414,7 +423,7 @@ def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
     )
     table = estimate_effects(panel, list(eff["outcomes"]), vcov=eff["vcov"], **common)
     table.insert(0, "spec", spec["name"])
-    value_cols = [c for c in table.columns if c not in ("spec", "outcome", "rel_year", "n_treated", "n_control", "stars", "vcov", "adjusted_for_baseline")]
+    value_cols = [c for c in _numeric(table) if c not in ("rel_year", "n_treated", "n_control")]
     write_aggregate(
         table,
         output["effects"],
@@ -422,7 +431,7 @@ def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
             name="effects",
             title="Effects per outcome and year relative to start (weighted OLS, 95 % CI)",
             kind="regression",
-            counts={c: EFFECT_COUNTS for c in value_cols if table[c].dtype != object},
+            counts={c: EFFECT_COUNTS for c in value_cols},
             count_columns=tuple(EFFECT_COUNTS),
         ),
     )
@@ -439,7 +448,7 @@ def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
             name="group_means",
             title="Levels of each outcome for participants and matched controls (weighted means, 95 % CI)",
             kind="descriptive",
-            counts={c: [ncol] for c in means.columns if ncol and c not in ("spec", "outcome", "rel_year", "group", ncol) and means[c].dtype != object},
+            counts={c: [ncol] for c in _numeric(means) if ncol and c not in ("rel_year", ncol)},
             count_columns=(ncol,) if ncol else (),
         ),
     )
@@ -453,7 +462,7 @@ def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
         {"outcome": [], "estimate": [], "n_treated": [], "n_control": []}
     )
     win.insert(0, "spec", spec["name"])
-    wvals = [c for c in win.columns if c not in ("spec", "outcome", "n_treated", "n_control") and win[c].dtype != object]
+    wvals = [c for c in _numeric(win) if c not in ("n_treated", "n_control", "year_from", "year_to", "n_years")]
     write_aggregate(
         win,
         output["windows"],
@@ -512,8 +521,9 @@ def disclose(input: Mapping[str, str], output: Mapping[str, str], params: Mappin
     """Check every aggregate and write the export tables (nothing else leaves)."""
     from .disclosure import export_tables
 
-    paths = [p for k, p in input.items() if str(p).endswith(".parquet")]
-    export_tables(paths, Path(output["log"]).parent, int(params["min_persons"]))
+    paths = [p for k, p in input.items() if k != "units" and str(p).endswith(".parquet")]
+    person_ids = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
+    export_tables(paths, Path(output["log"]).parent, int(params["min_persons"]), person_ids)
 
 
 def figures(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:

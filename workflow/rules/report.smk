@@ -6,6 +6,7 @@ def _aggregates(wildcards):
     key = ps_key_of(wildcards)
     spec_dir = f"results/{wildcards.spec}/inside/aggregates"
     files = {
+        "units": f"{SHARED}/base_population.parquet",
         "flow": f"{SHARED}/aggregates/population_flow.parquet",
         "population_means": f"{SHARED}/aggregates/population_means.parquet",
         "propensity_model": f"{SHARED}/propensity/{key}/aggregates/propensity_model.parquet",
