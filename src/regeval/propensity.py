@@ -17,14 +17,17 @@ the measured comparison with statsmodels and scikit-learn.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
+from threadpoolctl import threadpool_limits
 
 from regeval.errors import PropensityError, RegevalWarning
 
@@ -37,6 +40,9 @@ _EPS_FITTED = 10 * np.finfo(float).eps
 #: A design column is aliased when less than this share of its (centred) variance is
 #: left after projecting it on the columns kept before it (R-squared > 1 - 1e-9).
 _ALIAS_TOL = 1e-9
+#: Threads over row blocks for the cross-products (each on a single BLAS thread):
+#: on a shared machine multi-threaded BLAS on small blocks slows down badly.
+_N_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -266,8 +272,12 @@ def _design_matrix(
         if d.kind == "numeric":
             X[:, j] = s.to_numpy(dtype=np.float64)
         else:
-            values = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
-            codes = pd.Index(list(d.levels), dtype=object).get_indexer(values.to_numpy(dtype=object))
+            # factorize once (fast on Arrow strings), then map the few uniques to levels
+            ucodes, uniques = pd.factorize(s, use_na_sentinel=True)
+            ulevel = pd.Index(list(d.levels), dtype=object).get_indexer(
+                np.asarray(uniques, dtype=object)
+            )
+            codes = np.where(ucodes >= 0, np.append(ulevel, -1)[ucodes], -1)
             bad = (codes < 0) & s.notna().to_numpy()
             if bad.any():
                 unseen = sorted({str(v) for v in s[bad].unique()})
@@ -328,17 +338,31 @@ def _treatment_vector(data: pd.DataFrame, treatment: str) -> np.ndarray:
 
 
 def _gram(X: np.ndarray, w: np.ndarray | None = None, center: np.ndarray | None = None) -> np.ndarray:
-    """Return ``(X - c)' diag(w) (X - c)`` accumulated over row blocks."""
+    """Return ``(X - c)' diag(w) (X - c)`` accumulated over row blocks.
+
+    Blocks are spread over a small thread pool, each product running on one BLAS
+    thread (see :func:`_single_blas_thread`); partial sums are added in block order,
+    so the result does not depend on the number of threads.
+    """
     n, p = X.shape
-    G = np.zeros((p, p))
-    for start in range(0, n, _BLOCK_ROWS):
+
+    def block(start: int) -> np.ndarray:
         B = X[start : start + _BLOCK_ROWS]
         if center is not None:
             B = B - center
         if w is None:
-            G += B.T @ B
-        else:
-            G += B.T @ (B * w[start : start + _BLOCK_ROWS, None])
+            return B.T @ B
+        return B.T @ (B * w[start : start + _BLOCK_ROWS, None])
+
+    starts = range(0, n, _BLOCK_ROWS)
+    if n >= 4 * _BLOCK_ROWS and _N_WORKERS > 1:
+        with ThreadPoolExecutor(max_workers=_N_WORKERS) as ex:
+            parts = list(ex.map(block, starts))
+    else:
+        parts = [block(s) for s in starts]
+    G = np.zeros((p, p))
+    for part in parts:
+        G += part
     return G
 
 
@@ -399,10 +423,15 @@ def _linear_predictor(X: np.ndarray, beta: np.ndarray) -> np.ndarray:
     return out
 
 
-def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
+def _deviance(y: np.ndarray, mu: np.ndarray, treated: np.ndarray | None = None) -> float:
+    """Binomial deviance ``-2 * sum(y log mu + (1 - y) log(1 - mu))``."""
+    if treated is None:
+        treated = np.flatnonzero(y > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ll = np.where(y > 0, np.log(mu), np.log1p(-mu))
-    return float(-2.0 * ll.sum())
+        ll = np.log1p(-mu)
+        ll[treated] = np.log(mu[treated])
+        total = ll.sum()
+    return float(-2.0 * total)
 
 
 def _irls(
@@ -412,9 +441,10 @@ def _irls(
 
     Returns ``beta, eta, mu, XtWX_last, iterations, converged, deviance``.
     """
+    treated = np.flatnonzero(y > 0)
     mu = (y + 0.5) / 2.0
     eta = np.log(mu / (1.0 - mu))
-    dev_old = _deviance(y, mu)
+    dev_old = _deviance(y, mu, treated)
     converged = False
     it = 0
     beta = np.zeros(X.shape[1])
@@ -440,7 +470,7 @@ def _irls(
             beta = linalg.lstsq(XtWX, rhs, check_finite=False)[0]
         eta = X @ beta
         mu = special.expit(eta)
-        dev = _deviance(y, mu)
+        dev = _deviance(y, mu, treated)
         if not np.isfinite(dev):
             break
         if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
@@ -583,6 +613,21 @@ def fit_propensity(
     the fit for each single dummy and numeric term, and after the fit by the presence
     of fitted probabilities within ``10 * eps`` of 0 or 1 (R's warning condition).
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_propensity(
+            data, treatment, covariates, categorical=categorical, max_iter=max_iter, tol=tol
+        )
+
+
+def _fit_propensity(
+    data: pd.DataFrame,
+    treatment: str,
+    covariates: Sequence[str],
+    *,
+    categorical: Sequence[str] | None,
+    max_iter: int,
+    tol: float,
+) -> PropensityFit:
     if not isinstance(data, pd.DataFrame):
         raise PropensityError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     covariates = list(covariates)
@@ -638,7 +683,7 @@ def fit_propensity(
     drop = set(constant) | set(aliased)
     keep = [j for j in range(X.shape[1]) if j not in drop]
     for m in msgs:
-        warnings.warn(m, RegevalWarning, stacklevel=2)
+        warnings.warn(m, RegevalWarning, stacklevel=4)
 
     sum_sq = np.concatenate([[float(n)], np.diag(C) + n * mean[1:] ** 2])
     is_binary = (
