@@ -133,6 +133,20 @@ def test_string_person_ids_in_every_table_validate(tmp_path):
     assert validate(directory)["bef"].persons == 12
 
 
+def test_string_person_ids_are_checked_for_duplicates_and_against_bef(tmp_path):
+    def as_str(df):
+        df["pnr"] = [None if pd.isna(p) else f"{int(p):010d}" for p in df["pnr"]]
+        return df
+
+    extra = pd.DataFrame({"pnr": ["0000200001", "0000100001"], "aar": [2016, 2016], "skattepl_indk": [1.0, 2.0]})
+    edit = {name: as_str for name in TABLE_NAMES}
+    edit["indkomst"] = lambda df: pd.concat([as_str(df), extra], ignore_index=True)
+    message = contract_error(write_registers(tmp_path, edit=edit))
+    assert_violation(message, "indkomst.pnr+aar", "duplicate key", rows=2, example="pnr=0000100001, aar=2016: 2 rows")
+    assert_violation(message, "indkomst.pnr", "person not in bef", rows=1, example="pnr=0000200001, aar=2016")
+    assert len(error_lines(message)) == 2
+
+
 def test_a_column_mapping_in_the_config_validates_an_extract_with_other_names(tmp_path):
     (tmp_path / "extract").mkdir()
     rename = {
@@ -195,6 +209,11 @@ def test_an_unreadable_file_inside_a_dataset_folder_is_reported(tmp_path):
     (directory / "forsorg.parquet" / "part-1.parquet").write_bytes(b"not parquet" * 50)
     line = assert_violation(contract_error(directory), "forsorg", "unreadable")
     assert "part-1.parquet" in line
+
+
+def test_an_empty_participant_file_is_reported(tmp_path):
+    directory = write_registers(tmp_path, edit={"deltagere": lambda df: df.iloc[:0]})
+    assert_violation(contract_error(directory), "deltagere", "no rows")
 
 
 def test_a_missing_column_names_the_column_looked_for(tmp_path):
@@ -586,7 +605,7 @@ def test_the_data_contract_document_mentions_every_table_and_column():
 def test_the_data_contract_document_lists_every_validation_problem():
     text = DOC.read_text(encoding="utf-8")
     problems = [
-        "table missing", "unreadable", "column missing", "wrong type", "missing values", "duplicate key",
+        "table missing", "unreadable", "no rows", "column missing", "wrong type", "missing values", "duplicate key",
         "value not allowed", "value not 0/1", "value out of range", "year outside coverage",
         "coverage year without rows", "year after coverage end", "birth date after year end",
         "birth date before 1900", "age over 110", "birth date differs between years",

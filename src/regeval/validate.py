@@ -25,7 +25,7 @@ import datetime as _dt
 import logging
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -395,6 +395,19 @@ def _as_int(arr: ArrayLike) -> ArrayLike:
     return arr
 
 
+def _combined(arr: ArrayLike) -> pa.Array:
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _ints_to_type(values: np.ndarray, t: pa.DataType, mask: np.ndarray | None = None) -> pa.Array:
+    """Inverse of :func:`_as_int` for an array (``mask`` marks nulls)."""
+    if pa.types.is_date32(t):
+        return pa.array(values.astype(np.int32, copy=False) if mask is None else
+                        np.where(mask, 0, values).astype(np.int32), mask=mask).cast(t)
+    ints = pa.array(values if mask is None else np.where(mask, 0, values), mask=mask)
+    return ints.cast(t) if (pa.types.is_date64(t) or pa.types.is_timestamp(t)) else ints
+
+
 def _from_int(value: int, t: pa.DataType) -> object:
     """Inverse of :func:`_as_int` for one value."""
     if pa.types.is_date32(t):
@@ -407,10 +420,15 @@ def _from_int(value: int, t: pa.DataType) -> object:
 class _KeyCoder:
     """Codes one key column as dense non-negative integers ``0 .. size-1``."""
 
-    def __init__(self, arr: ArrayLike) -> None:
+    def __init__(self, arr: ArrayLike, precoded: tuple[pa.Array, np.ndarray] | None = None) -> None:
         self.type = arr.type
         self.numeric = pa.types.is_integer(arr.type) or _is_date(arr.type)
-        if self.numeric:
+        self.precoded = None if self.numeric else precoded
+        if self.precoded is not None:
+            self.uniques = self.precoded[0]
+            self.size = max(len(self.uniques), 1)
+            self.lo = 0
+        elif self.numeric:
             ints = _as_int(arr)
             mm = pc.min_max(ints)
             lo, hi = mm["min"].as_py(), mm["max"].as_py()
@@ -426,14 +444,21 @@ class _KeyCoder:
             self.size = max(len(self.uniques), 1)
             self.lo = 0
 
-    def codes(self, chunk: pa.Array) -> np.ndarray:
-        if self.numeric:
-            ints = _as_int(chunk)
-            if self.null_code is not None and chunk.null_count:
-                ints = ints.fill_null(self.null_code)
-            return ints.to_numpy(zero_copy_only=False).astype(np.int64, copy=False) - self.lo
-        idx = pc.index_in(chunk, value_set=self.uniques, skip_nulls=False)
-        return idx.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    def codes(self, arr: ArrayLike) -> Iterator[np.ndarray]:
+        """The codes of ``arr``, chunk by chunk."""
+        if self.precoded is not None:
+            yield self.precoded[1].astype(np.int64)
+            return
+        if not self.numeric:
+            # one lookup for the whole column: the hash table of the values is built once
+            arr = pc.index_in(arr, value_set=self.uniques, skip_nulls=False)
+        for chunk in _chunks(arr):
+            if self.numeric:
+                chunk = _as_int(chunk)
+                if self.null_code is not None and chunk.null_count:
+                    chunk = chunk.fill_null(self.null_code)
+            codes = chunk.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            yield codes - self.lo if self.lo else codes
 
     def decode(self, code: int) -> object:
         if self.numeric:
@@ -469,6 +494,7 @@ class _Table:
     person_comparable: bool = True
     persons: int | None = None
     """Distinct person ids, when a check has counted them on the way."""
+    _person_codes: tuple[pa.Array, np.ndarray] | None = None
     years: tuple[int, ...] | None = None
     """Distinct years of the year column, when a check has found them on the way."""
 
@@ -494,6 +520,19 @@ class _Table:
         if column in self.keep:
             self.cache[column] = arr
         return arr
+
+    def person_codes(self) -> tuple[pa.Array, np.ndarray]:
+        """Distinct person ids (nulls included) and each row's position among them."""
+        if self._person_codes is None:
+            pnr = self.read("pnr")
+            persons = _combined(pc.unique(pnr))
+            codes = _combined(pc.index_in(pnr, value_set=persons, skip_nulls=False))
+            self._person_codes = (persons, codes.to_numpy(zero_copy_only=False))
+        return self._person_codes
+
+    def clear(self) -> None:
+        self.cache.clear()
+        self._person_codes = None
 
     def head(self, columns: Sequence[str], k: int) -> pa.Table:
         names = [self.present[c] for c in columns if c in self.present]
@@ -589,7 +628,7 @@ class _Validator:
                 except _Unreadable as exc:
                     self.add(name, None, "unreadable", detail=f"{str(tables[name].source.path)!r}: {exc}")
                 finally:
-                    tables[name].cache.clear()
+                    tables[name].clear()
                 logger.info("validated %s (%d rows) in %.1f s", name, tables[name].rows, time.perf_counter() - t0)
         seconds = time.perf_counter() - start
         order = {name: i for i, name in enumerate(TABLE_NAMES)}
@@ -746,6 +785,8 @@ class _Validator:
                 self.check_column(t, col, t.read(col.name))
         if all(c in t.usable for c in spec.key):
             self.check_duplicates(t)
+        if t.rows == 0 and t.name == "deltagere":
+            self.add(t.name, None, "no rows", detail=f"{str(t.source.path)!r} holds no participations")
         if t.name == "bef":
             self.check_bef(t)
         elif t.name == "deltagere":
@@ -833,7 +874,7 @@ class _Validator:
         """Rows sharing a key: combined int64 key per row, sorted in place."""
         key = t.spec.key
         arrays = [t.read(c) for c in key]
-        coders = [_KeyCoder(a) for a in arrays]
+        coders = [_KeyCoder(a, t.person_codes() if c == "pnr" else None) for c, a in zip(key, arrays)]
         total = 1
         for c in coders:
             total *= c.size
@@ -843,9 +884,9 @@ class _Validator:
         for coder, arr in zip(coders, arrays):
             offset = 0
             combined *= coder.size
-            for chunk in _chunks(arr):
-                n = len(chunk)
-                combined[offset : offset + n] += coder.codes(chunk)
+            for codes in coder.codes(arr):
+                n = len(codes)
+                combined[offset : offset + n] += codes
                 offset += n
         combined.sort()
         same = combined[1:] == combined[:-1]
@@ -926,31 +967,36 @@ class _Validator:
                 extra={"foed_dag": foed},
             )
             del birth_year
-            grouped = (
-                pa.table({"pnr": pnr, "foed": foed})
-                .group_by("pnr", use_threads=True)
-                .aggregate([("foed", "min"), ("foed", "max")])
-            )
-            grouped = grouped.filter(pc.is_valid(grouped["pnr"]))
-            self.bef_persons = grouped["pnr"].combine_chunks()
-            self.bef_birth_year = pc.year(grouped["foed_min"]).combine_chunks()
+            # per person: earliest and latest birth date
+            persons, code = t.person_codes()
+            days = _combined(_as_int(foed))
+            valid = days.is_valid().to_numpy(zero_copy_only=False) if days.null_count else None
+            days_np = days.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            hi, lo = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+            first, last = np.full(len(persons), hi, np.int64), np.full(len(persons), lo, np.int64)
+            rows = code if valid is None else code[valid]
+            np.minimum.at(first, rows, days_np if valid is None else days_np[valid])
+            np.maximum.at(last, rows, days_np if valid is None else days_np[valid])
+            del days, days_np, rows
+            known = pc.is_valid(persons).to_numpy(zero_copy_only=False) & (first != hi)
+            differs = known & (first != last)
+            self.bef_persons = persons.filter(pc.is_valid(persons))
+            birth = _ints_to_type(first, foed.type, mask=~known)
+            self.bef_birth_year = pc.year(birth).filter(pc.is_valid(persons))
             if t.persons is None:
                 t.persons = len(self.bef_persons)
-            differs = pc.not_equal(grouped["foed_min"], grouped["foed_max"])
-            n_persons = _count(differs)
+            n_persons = int(differs.sum())
             if n_persons:
-                bad_persons = pc.filter(grouped["pnr"], differs.fill_null(False))
-                mask = pc.is_in(pnr, value_set=bad_persons.combine_chunks())
                 self.report_mask(
                     t,
                     "foed_dag",
                     "birth date differs between years",
-                    mask,
+                    pa.array(differs[code]),
                     f"{n_persons} person(s) have more than one birth date; the earliest is used",
                     extra={"foed_dag": foed},
                     severity="warning",
                 )
-            del grouped
+            del code
         else:
             uniq = pc.unique(pnr)
             self.bef_persons = (uniq.combine_chunks() if isinstance(uniq, pa.ChunkedArray) else uniq).drop_null()
@@ -1000,7 +1046,12 @@ class _Validator:
         if self.bef_persons is None or not t.person_comparable or "pnr" not in t.usable:
             return
         pnr = t.read("pnr")
-        unknown = pc.and_(pc.invert(pc.is_in(pnr, value_set=self.bef_persons)), pc.is_valid(pnr))
+        if t._person_codes is not None:  # look up each distinct person once
+            persons, codes = t._person_codes
+            absent = pc.and_(pc.invert(pc.is_in(persons, value_set=self.bef_persons)), pc.is_valid(persons))
+            unknown: ArrayLike = pa.array(absent.to_numpy(zero_copy_only=False)[codes])
+        else:
+            unknown = pc.and_(pc.invert(pc.is_in(pnr, value_set=self.bef_persons)), pc.is_valid(pnr))
         n = _count(unknown)
         if n == 0:
             return
