@@ -326,6 +326,14 @@ def test_duplicate_keys_count_every_row_involved(tmp_path):
     assert key_of(frames["forsorg"], 9) + ": 2 rows" in line
 
 
+def test_duplicate_keys_are_found_when_person_ids_span_the_whole_int64_range(tmp_path):
+    extra = pd.DataFrame({"pnr": [4 * 10**18, 4 * 10**18], "aar": [2017, 2017], "ydelse": ["foep", "su"]})
+    directory = write_registers(tmp_path, edit={"forsorg": lambda df: pd.concat([df, extra], ignore_index=True)})
+    message = contract_error(directory)
+    assert_violation(message, "forsorg.pnr+aar", "duplicate key", rows=2, example=f"pnr={4 * 10**18}, aar=2017: 2 rows")
+    assert_violation(message, "forsorg.pnr", "person not in bef", rows=2)
+
+
 def test_duplicate_keys_with_a_text_key_column(tmp_path):
     extra = pd.DataFrame({"pnr": [100001], "diag": ["DF700"], "aar": [2003]})
     directory = write_registers(tmp_path, edit={"diag": lambda df: pd.concat([df, extra], ignore_index=True)})

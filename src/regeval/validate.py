@@ -874,7 +874,10 @@ class _Validator:
         """Rows sharing a key: combined int64 key per row, sorted in place."""
         key = t.spec.key
         arrays = [t.read(c) for c in key]
-        coders = [_KeyCoder(a, t.person_codes() if c == "pnr" else None) for c, a in zip(key, arrays)]
+        coders = [
+            _KeyCoder(a, t.person_codes() if c == "pnr" and not pa.types.is_integer(a.type) else None)
+            for c, a in zip(key, arrays)
+        ]
         total = 1
         for c in coders:
             total *= c.size
@@ -1120,6 +1123,7 @@ class _DenseCoder(_KeyCoder):
     def __init__(self, arr: ArrayLike) -> None:  # noqa: D107 - see class docstring
         self.type = arr.type
         self.numeric = False
+        self.precoded = None
         uniq = pc.unique(arr)
         self.uniques = uniq.combine_chunks() if isinstance(uniq, pa.ChunkedArray) else uniq
         self.size = max(len(self.uniques), 1)
