@@ -166,7 +166,7 @@ class PropensityFit:
         est = self.coefficients.set_index("term")["estimate"]
         keep = [i for i, t in enumerate(names) if t in self.terms]
         beta = est.loc[[names[i] for i in keep]].to_numpy(dtype=float)
-        eta = _linear_predictor(np.ascontiguousarray(X[:, keep]), beta)
+        eta = _linear_predictor(np.asfortranarray(X[:, keep]), beta)
         return eta if linear else special.expit(eta)
 
 
@@ -263,7 +263,8 @@ def _design_matrix(
     """Build the float64 design matrix (intercept first) for ``design``."""
     n = len(data)
     p = 1 + sum(len(d.terms) for d in design)
-    X = np.zeros((n, p), dtype=np.float64)
+    # column-major: every column is written (and later scanned) contiguously
+    X = np.zeros((n, p), dtype=np.float64, order="F")
     X[:, 0] = 1.0
     names = ["(Intercept)"]
     j = 1
@@ -366,19 +367,20 @@ def _gram(X: np.ndarray, w: np.ndarray | None = None, center: np.ndarray | None 
     return G
 
 
-def _column_summaries(X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-column minimum and maximum among treated and among controls, in one pass."""
-    p = X.shape[1]
-    out = {k: np.full(p, np.nan) for k in ("min_t", "max_t", "min_c", "max_c")}
-    for start in range(0, X.shape[0], _BLOCK_ROWS):
-        B = X[start : start + _BLOCK_ROWS]
-        yb = y[start : start + _BLOCK_ROWS] > 0
-        for grp, mask in (("t", yb), ("c", ~yb)):
-            if mask.any():
-                Bg = B[mask]
-                out[f"min_{grp}"] = np.fmin(out[f"min_{grp}"], Bg.min(axis=0))
-                out[f"max_{grp}"] = np.fmax(out[f"max_{grp}"], Bg.max(axis=0))
-    return out
+def _column_summaries(
+    X: np.ndarray, y: np.ndarray, col_min: np.ndarray, col_max: np.ndarray, columns: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Minimum and maximum among treated and among controls of the given columns."""
+    treated = y > 0
+    Xt = X[treated]
+    min_t, max_t = Xt.min(axis=0), Xt.max(axis=0)
+    min_c, max_c = col_min.copy(), col_max.copy()
+    # the overall extreme is the controls' unless a treated unit attains it
+    for j in columns:
+        if min_t[j] == col_min[j] or max_t[j] == col_max[j]:
+            xc = X[~treated, j]
+            min_c[j], max_c[j] = xc.min(), xc.max()
+    return {"min_t": min_t, "max_t": max_t, "min_c": min_c, "max_c": max_c}
 
 
 def _aliased_columns(C: np.ndarray, constant: set[int]) -> list[int]:
@@ -660,9 +662,8 @@ def _fit_propensity(
     if single_level:
         msgs.append(f"covariate(s) {single_level} have a single level and were dropped (constant)")
 
-    summ = _column_summaries(X, y)
-    col_min = np.fmin(summ["min_t"], summ["min_c"])
-    col_max = np.fmax(summ["max_t"], summ["max_c"])
+    col_min = X.min(axis=0)
+    col_max = X.max(axis=0)
     constant_set = {j - 1 for j in range(1, X.shape[1]) if col_min[j] == col_max[j]}
     sum_x = X.sum(axis=0)
     mean = sum_x / n
@@ -692,6 +693,7 @@ def _fit_propensity(
         & np.isclose(sum_sq, sum_x, rtol=1e-9, atol=1e-9)
     )
     sum_xy = X.T @ y
+    summ = _column_summaries(X, y, col_min, col_max, np.flatnonzero(~is_binary))
     problems = _single_term_separation(
         summ, sum_x, sum_xy, is_binary, n_t, n_c, names, design, keep
     )
