@@ -156,8 +156,11 @@ def test_k_larger_than_the_available_controls_matches_all_and_warns():
 
 def test_a_stratum_without_controls_leaves_its_treated_unmatched():
     df = frame([0.5, 0.5], [0.4, 0.6], cohort=[2015, 2016, 2015, 2015])
-    with pytest.warns(RegevalWarning, match="without potential controls"):
+    with pytest.warns(RegevalWarning) as record:
         m = match_nearest(df, "treat", "ps", k=1, exact=["cohort"])
+    messages = [str(w.message) for w in record]
+    assert any("exact strata without potential controls: [(2016,)]" in msg for msg in messages)
+    assert any("1 no controls in stratum" in msg for msg in messages)
     assert controls_of(m, "t0") == ["c0"]
     assert controls_of(m, "t1") == []
     rec = m.unmatched.set_index("treated").loc["t1"]
