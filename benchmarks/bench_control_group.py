@@ -196,12 +196,17 @@ def _competitors(df: pd.DataFrame) -> dict[str, float]:
 
     from regeval.propensity import _design_matrix, build_design, fit_propensity
 
+    from threadpoolctl import threadpool_limits
+
     warnings.simplefilter("ignore")
     ours = fit_propensity(df, "treat", COVARIATES, categorical=CATEGORICAL)
     design = build_design(df, COVARIATES, categorical=CATEGORICAL)
     X, _ = _design_matrix(df, design)
     y = df["treat"].to_numpy(dtype=float)
     out = {}
+    # one BLAS thread, as regeval's own products use: on a shared 2-core machine
+    # multi-threaded BLAS is slower and erratic (see docs/matching.md)
+    limiter = threadpool_limits(limits=1, user_api="blas")
     t0 = time.perf_counter()
     lr = LogisticRegression(C=np.inf, solver="newton-cholesky", fit_intercept=False, tol=1e-10, max_iter=100)
     lr.fit(X, y)
@@ -214,6 +219,7 @@ def _competitors(df: pd.DataFrame) -> dict[str, float]:
     out["statsmodels_max_rel_se_diff"] = float(
         np.abs(res.bse / ours.coefficients["std_error"].to_numpy() - 1).max()
     )
+    limiter.restore_original_limits()
     return out
 
 
@@ -343,7 +349,7 @@ def _markdown(machine, fit_row, rows, extra, load_start, load_end) -> str:
                      "frame read from Parquet, the 1M x 39 float64 design matrix and the matching).")
         lines.append("")
     if extra:
-        lines.append("## Other solvers on the same 1M design (one run each)")
+        lines.append("## Other solvers on the same 1M design (one run each, one BLAS thread)")
         lines.append("")
         lines.append("| solver | time (s) | max abs coefficient difference to regeval |")
         lines.append("| --- | ---: | ---: |")
