@@ -643,7 +643,7 @@ def match_nearest(
     index = data.index
     unmatched = pd.DataFrame(
         {
-            "treated": pd.Index(index[tr_rows[short]]).to_numpy(dtype=object) if len(short) else np.array([], dtype=object),
+            "treated": index.take(tr_rows[short]),
             "reason": pd.array(reasons, dtype="string"),
             "n_matched": n_matched[short].astype(np.int64),
         }
@@ -677,8 +677,8 @@ def match_nearest(
     ctrl_data_rows = ctrl_rows[cj[ti, rk]]
     pairs = pd.DataFrame(
         {
-            "treated": index[tr_rows[ti]].to_numpy(dtype=object) if len(ti) else np.array([], dtype=object),
-            "control": index[ctrl_data_rows].to_numpy(dtype=object) if len(ti) else np.array([], dtype=object),
+            "treated": index.take(tr_rows[ti]),
+            "control": index.take(ctrl_data_rows),
             "rank": (rk + 1).astype(np.int64),
             "distance": cdist[ti, rk],
             "subclass": subclass_of_t[ti].astype(np.int64),
