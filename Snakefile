@@ -2,12 +2,15 @@
 # Thin: configuration, shared helpers and the default target; the rules live in
 # workflow/rules/*.smk and every rule calls one function of the regeval package.
 
+import os
 import sys
 
-from regeval.config import ConfigError, population_key, propensity_key, resolve_spec, validate_config
+from regeval.config import ConfigError, propensity_key, resolve_spec, validate_config
 
 
-configfile: "config/config.yaml"
+# the default configuration lives beside this Snakefile, so the workflow can run in
+# any working directory (snakemake -s <repo>/Snakefile --directory <elsewhere>)
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 try:
@@ -17,6 +20,7 @@ except ConfigError as exc:
     sys.exit(1)
 
 SPECS = list(config["run_specs"])
+REPO = workflow.basedir
 SHARED = "results/_shared/inside"
 GENERATED = f"{SHARED}/registers" if config["data"]["source"] == "synthetic" else None
 STEP = "workflow/scripts/step.py"

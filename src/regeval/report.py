@@ -7,8 +7,11 @@ from them. Labels are English or Danish (config ``report.language``).
 from __future__ import annotations
 
 import base64
+import datetime
 import html
 import json
+import re
+import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -131,3 +134,28 @@ def write_report(
         for entry in disclosure["tables"]:
             df = pd.read_parquet(tables_dir / f"{entry['table']}.parquet")
             df.to_excel(xl, sheet_name=entry["table"][:31], index=False)
+        xl.book.properties.created = FIXED_TIME
+        xl.book.properties.modified = FIXED_TIME
+        xl.book.properties.creator = "regeval"
+    _normalise_zip(Path(xlsx_path))
+
+
+FIXED_TIME = datetime.datetime(2000, 1, 1)
+
+
+def _normalise_zip(path: Path) -> None:
+    """Rewrite a zip file (xlsx) with fixed entry timestamps, so that the same
+    tables give a byte-identical workbook."""
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w") as zout:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps the save time into the document properties
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            zout.writestr(fixed, data)
+    tmp.replace(path)

@@ -146,12 +146,10 @@ def population_means(input: Mapping[str, str], output: Mapping[str, str], params
 
 def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Fit the propensity model for one characteristic set (shared by specs)."""
-    from .propensity import fit_propensity
+    from .evaluate import fit_scores
 
     units = pd.read_parquet(input["units"])
-    diag = list(params["population"]["diagnosis_groups"])
-    cols, cat = chars_mod.expand(params["characteristics"], diag)
-    fit = fit_propensity(units, "treated", cols, categorical=cat)
+    fit = fit_scores(units, list(params["characteristics"]), list(params["population"]["diagnosis_groups"]))
     scores = pd.DataFrame(
         {"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit}
     )
@@ -209,34 +207,16 @@ def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapp
 
 def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Nearest-neighbour matching on the score; matched units with ATT weights."""
-    from .matching import match_nearest
+    from .evaluate import match_units
 
     spec = params["spec"]
     m = spec["matching"]
+    exact = list(m.get("exact") or [])
     units = pd.read_parquet(input["units"])
     scores = pd.read_parquet(input["scores"])
-    data = units[["unit", "pnr", "cohort", "treated", "sex", "municipality", "support"]].merge(
-        scores, on="unit", how="left"
-    )
-    data.index = data["unit"].to_numpy()
-    data["cohort"] = data["cohort"].astype(int)
-    exact = list(m.get("exact") or [])
-    res = match_nearest(
-        data,
-        "treated",
-        "logit" if m["distance"] == "logit" else "score",
-        k=int(m["k"]),
-        replace=bool(m["replace"]),
-        exact=exact or None,
-        caliper=m.get("caliper"),
-    )
-    pairs = res.pairs.copy()
+    res, matched = match_units(units, scores, m)
     Path(output["pairs"]).parent.mkdir(parents=True, exist_ok=True)
-    pairs.to_parquet(output["pairs"], index=False)
-    w = res.weights
-    matched = data.loc[w.index[w.to_numpy() > 0], ["unit", "pnr", "cohort", "treated"]].copy()
-    matched["weight"] = w[matched.index].to_numpy()
-    matched = matched.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable")
+    res.pairs.to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
     # summary (aggregate)
     unmatched = res.unmatched
@@ -362,11 +342,12 @@ def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: M
 
     spec = params["spec"]
     eff = spec["effects"]
+    from .evaluate import panel_inputs
+
     units = pd.read_parquet(input["units"])
     matched = pd.read_parquet(input["matched"])
     covs = list(eff["covariates"])
-    keep = ["unit", *eff["outcomes"], *[c for c in covs if c not in eff["outcomes"]]]
-    m = matched.merge(units[keep], on="unit", how="left")
+    m = panel_inputs(units, matched, eff)
     sources = _sources(params["data"], params.get("generated_dir"))
     panel = build_outcome_panel(
         sources,
@@ -405,22 +386,12 @@ def _numeric(frame: pd.DataFrame) -> list[str]:
 def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Weighted OLS per outcome × relative year; group means; window averages."""
     from .effects import estimate_effects, group_means, window_summary
+    from .evaluate import effect_options
 
     spec = params["spec"]
     eff = spec["effects"]
     panel = pd.read_parquet(input["panel"])
-    covs = list(eff["covariates"])
-    cat = [c for c in covs if panel[c].dtype == object or isinstance(panel[c].dtype, pd.StringDtype)]
-    common = dict(
-        treatment="treated",
-        rel_year="rel_year",
-        weights="weight",
-        cluster="person_id",
-        covariates=covs,
-        baseline_suffix="_pre" if eff["adjust_for_baseline"] else None,
-        alpha=float(eff["alpha"]),
-        categorical=cat,
-    )
+    common = effect_options(panel, eff)
     table = estimate_effects(panel, list(eff["outcomes"]), vcov=eff["vcov"], **common)
     table.insert(0, "spec", spec["name"])
     value_cols = [c for c in _numeric(table) if c not in ("rel_year", "n_treated", "n_control")]
@@ -483,7 +454,10 @@ def budget(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[
 
     b = params["spec"]["budget"]
     effects_table, _ = read_aggregate(input["effects"])
-    inputs = load_budget_inputs(b["inputs"])
+    inputs_dir = Path(b["inputs"])
+    if not inputs_dir.is_absolute() and params.get("repo"):
+        inputs_dir = Path(params["repo"]) / inputs_dir
+    inputs = load_budget_inputs(inputs_dir)
     assumptions = BudgetAssumptions.from_mapping(
         {k: b[k] for k in ("price_year", "discount_rate", "horizon", "effects_rule", "cost_multiplier") if k in b}
         | {"alpha": params["spec"]["effects"]["alpha"]},

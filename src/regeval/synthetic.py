@@ -746,8 +746,9 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
     tables["indkomst"] = pa.table({"pnr": t_pnr, "aar": t_aar, "skattepl_indk": income[ri, rj]})
     # diagnoses: one row per person and code, sorted by pnr then code
     d_pnr, d_code, d_year = [], [], []
+    ever_resident = resident.any(axis=1)
     for g, codes in DIAG_CODES.items():
-        has = diag_flag[g] & (diag_year[g] <= LAST_YEAR)
+        has = diag_flag[g] & (diag_year[g] <= LAST_YEAR) & ever_resident
         idx = np.flatnonzero(has)
         d_pnr.append(pnr[idx])
         d_code.append(np.asarray(codes)[rng.integers(0, len(codes), size=idx.size)])
@@ -908,7 +909,8 @@ def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
     truth_df = pd.DataFrame(truth, columns=["outcome", "rel_year", "true_att", "n_treated"])
     truth_df.to_csv(out_dir / "truth_att.csv", index=False, float_format="%.10g")
     summary = {
-        "config": _jsonable(asdict(cfg)),
+        # the number of workers does not change the data, so it is not recorded
+        "config": _jsonable({k: v for k, v in asdict(cfg).items() if k != "workers"}),
         "rows": rows_written,
         "participants_unique": int(pd.Series(participants.column("deltager_id").to_numpy()).nunique()),
         "participants_with_id": int(

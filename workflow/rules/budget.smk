@@ -12,6 +12,7 @@ rule budget:
     params:
         step="budget",
         spec=spec_of,
+        repo=REPO,
     log:
         "results/{spec}/logs/budget.log",
     script:

@@ -1,0 +1,116 @@
+"""A whole evaluation in memory: base population → propensity → matching → effects.
+
+The Snakemake rules run these stages one file at a time; this module runs them
+in one process on the same functions, for simulation studies, notebooks and
+tests. Every function takes DataFrames and plain spec dictionaries (as resolved
+by :func:`regeval.config.resolve_spec`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from . import characteristics as chars_mod
+from .matching import MatchResult, match_nearest
+from .propensity import PropensityFit, fit_propensity
+
+
+@dataclass(frozen=True)
+class ControlGroup:
+    """The propensity fit, the match and the matched units (unit, pnr, cohort, treated, weight)."""
+
+    fit: PropensityFit
+    match: MatchResult
+    matched: pd.DataFrame
+
+
+def fit_scores(units: pd.DataFrame, characteristics: list[str], diagnosis_groups: list[str]) -> PropensityFit:
+    """Logit propensity model of ``treated`` on the chosen characteristics."""
+    cols, cat = chars_mod.expand(characteristics, diagnosis_groups)
+    return fit_propensity(units, "treated", cols, categorical=cat)
+
+
+def match_units(units: pd.DataFrame, scores: pd.DataFrame, matching: Mapping[str, Any]) -> tuple[MatchResult, pd.DataFrame]:
+    """Match treated units to controls on the score (or its logit).
+
+    ``scores`` has columns unit, score, logit. Returns the match and the matched
+    units with their ATT weights, sorted by cohort, treated first, person id.
+    """
+    base_cols = [c for c in ("unit", "pnr", "cohort", "treated", "sex", "municipality", "support") if c in units]
+    data = units[base_cols].merge(scores, on="unit", how="left")
+    data.index = data["unit"].to_numpy()
+    exact = list(matching.get("exact") or [])
+    res = match_nearest(
+        data,
+        "treated",
+        "logit" if matching.get("distance", "logit") == "logit" else "score",
+        k=int(matching.get("k", 10)),
+        replace=bool(matching.get("replace", True)),
+        exact=exact or None,
+        caliper=matching.get("caliper"),
+    )
+    w = res.weights
+    matched = data.loc[w.index[w.to_numpy() > 0], ["unit", "pnr", "cohort", "treated"]].copy()
+    matched["weight"] = w[matched.index].to_numpy()
+    matched = matched.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable")
+    return res, matched.reset_index(drop=True)
+
+
+def control_group(units: pd.DataFrame, spec: Mapping[str, Any], diagnosis_groups: list[str]) -> ControlGroup:
+    """Propensity fit and matching for one spec."""
+    fit = fit_scores(units, list(spec["characteristics"]), diagnosis_groups)
+    scores = pd.DataFrame({"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit})
+    res, matched = match_units(units, scores, spec["matching"])
+    return ControlGroup(fit, res, matched)
+
+
+def effect_options(panel: pd.DataFrame, effects: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of the effect functions for a spec's ``effects`` section."""
+    covs = list(effects["covariates"])
+    cat = [c for c in covs if not pd.api.types.is_numeric_dtype(panel[c])]
+    return dict(
+        treatment="treated",
+        rel_year="rel_year",
+        weights="weight",
+        cluster="person_id",
+        covariates=covs,
+        baseline_suffix="_pre" if effects.get("adjust_for_baseline", True) else None,
+        alpha=float(effects.get("alpha", 0.05)),
+        categorical=cat,
+    )
+
+
+def panel_inputs(units: pd.DataFrame, matched: pd.DataFrame, effects: Mapping[str, Any]) -> pd.DataFrame:
+    """Matched units with their baseline outcomes (values in t − 1) and covariates."""
+    covs = list(effects["covariates"])
+    keep = ["unit", *effects["outcomes"], *[c for c in covs if c not in effects["outcomes"]]]
+    return matched.merge(units[keep], on="unit", how="left")
+
+
+def evaluate(
+    sources: Mapping[str, Any],
+    units: pd.DataFrame,
+    spec: Mapping[str, Any],
+    diagnosis_groups: list[str],
+    last_data_year: int,
+) -> dict[str, Any]:
+    """Control group, outcome panel and effect table of one spec, in memory."""
+    from .effects import estimate_effects
+    from .outcomes import build_outcome_panel
+
+    cg = control_group(units, spec, diagnosis_groups)
+    eff = spec["effects"]
+    panel = build_outcome_panel(
+        sources,
+        panel_inputs(units, cg.matched, eff),
+        eff["outcomes"],
+        tuple(eff["rel_years"]),
+        last_data_year,
+        unit_columns=list(eff["covariates"]),
+    )
+    table = estimate_effects(panel, list(eff["outcomes"]), vcov=eff.get("vcov", "CR1"), **effect_options(panel, eff))
+    return {"control_group": cg, "panel": panel, "effects": table}
