@@ -5,7 +5,7 @@
 import os
 import sys
 
-from regeval.config import ConfigError, propensity_key, resolve_spec, validate_config
+from regeval.config import ConfigError, resolve_spec, spec_keys, validate_config
 
 
 # the default configuration lives beside this Snakefile, so the workflow can run in
@@ -27,17 +27,32 @@ STEP = "workflow/scripts/step.py"
 LANG = config["report"]["language"]
 
 
+# shared artifacts are keyed by the choices that matter for them, so specs that
+# agree on those choices share them (e.g. k = 5 and k = 10 share the propensity fit)
+KEYS = spec_keys(config)
+SPEC_OF_KEY = {}
+for _name in sorted(KEYS):
+    for _kind, _key in KEYS[_name].items():
+        SPEC_OF_KEY.setdefault(_key, _name)
+
+
 def spec_of(wildcards):
     return resolve_spec(config, wildcards.spec)
 
 
-def ps_key_of(wildcards):
-    return propensity_key(resolve_spec(config, wildcards.spec))
+def spec_of_key(key):
+    return resolve_spec(config, SPEC_OF_KEY[key])
+
+
+def keys_of(spec_name):
+    return KEYS[spec_name]
 
 
 wildcard_constraints:
     spec="|".join(sorted(config["specs"])),
     pskey="ps-[0-9a-f]{10}",
+    mkey="m-[0-9a-f]{10}",
+    ekey="e-[0-9a-f]{10}",
 
 
 rule all:

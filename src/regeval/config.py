@@ -115,5 +115,26 @@ def propensity_key(spec: Mapping[str, Any]) -> str:
     return "ps-" + _digest(sorted(spec["characteristics"]))
 
 
-def population_key(config: Mapping[str, Any]) -> str:
-    return _digest({"data": config["data"], "population": config["population"]})
+def match_key(spec: Mapping[str, Any]) -> str:
+    """Key of the control group: characteristics, matching options, user controls."""
+    return "m-" + _digest(
+        {
+            "characteristics": sorted(spec["characteristics"]),
+            "matching": spec["matching"],
+            "control_ids": spec.get("control_ids"),
+        }
+    )
+
+
+def effects_key(spec: Mapping[str, Any]) -> str:
+    """Key of the outcome panel and effects: the control group and the effects section."""
+    return "e-" + _digest({"match": match_key(spec), "effects": spec["effects"]})
+
+
+def spec_keys(config: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Shared-artifact keys of every defined spec: {spec: {ps, match, effects}}."""
+    out = {}
+    for name in config.get("specs", {}) or {}:
+        spec = resolve_spec(config, name)
+        out[name] = {"ps": propensity_key(spec), "match": match_key(spec), "effects": effects_key(spec)}
+    return out

@@ -147,8 +147,12 @@ def export_tables(
     export_dir: str | Path,
     min_persons: int,
     person_ids: np.ndarray | None = None,
+    spec: str | None = None,
 ) -> dict[str, object]:
     """Check every aggregate and write it, suppressed, as CSV and Parquet.
+
+    With ``spec``, every table gets a first column ``spec`` (so tables of several
+    specs concatenate).
 
     Nothing is written unless every table passes (the run fails otherwise, naming
     the file, table and cell). Returns the disclosure log.
@@ -156,6 +160,10 @@ def export_tables(
     checked = []
     for path in aggregate_paths:
         frame, meta = read_aggregate(path)
+        if spec is not None:
+            # shared tables are labelled with the spec they are exported for
+            frame = frame.drop(columns=["spec"], errors="ignore")
+            frame.insert(0, "spec", spec)
         checked.append((meta, check_table(frame, meta, min_persons, str(path), person_ids)))
     export_dir = Path(export_dir)
     export_dir.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,41 @@ def fit_scores(units: pd.DataFrame, characteristics: list[str], diagnosis_groups
     return fit_propensity(units, "treated", cols, categorical=cat)
 
 
+def user_controls(units: pd.DataFrame, control_ids: pd.DataFrame) -> pd.DataFrame:
+    """Matched units from a user-supplied control group instead of matching.
+
+    ``control_ids`` has columns pnr and cohort. Every treated unit of a cohort with
+    at least one listed control is kept (weight 1); the listed controls of a cohort
+    share the cohort's treated weight equally (weight n_treated / n_controls), and
+    control weights are then scaled to sum to the number of controls, as matching
+    weights are. Ids that are not potential controls of that cohort are an error.
+    """
+    from .errors import MatchingError
+
+    missing_cols = {"pnr", "cohort"} - set(control_ids.columns)
+    if missing_cols:
+        raise MatchingError(f"control_ids: columns {sorted(missing_cols)} missing (need pnr, cohort)")
+    ids = control_ids[["pnr", "cohort"]].drop_duplicates()
+    pool = units.loc[units["treated"] == 0, ["unit", "pnr", "cohort"]]
+    found = ids.merge(pool, on=["pnr", "cohort"], how="left")
+    bad = found["unit"].isna()
+    if bad.any():
+        ex = found.loc[bad, ["pnr", "cohort"]].head(5).to_dict("records")
+        raise MatchingError(
+            f"control_ids: {int(bad.sum())} of {len(found)} listed (pnr, cohort) pairs are not potential "
+            f"controls of the base population (e.g. {ex})"
+        )
+    controls = units.loc[units["unit"].isin(found["unit"]), ["unit", "pnr", "cohort", "treated"]].copy()
+    n_c = controls.groupby("cohort")["unit"].transform("size")
+    treated = units.loc[(units["treated"] == 1) & units["cohort"].isin(controls["cohort"]), ["unit", "pnr", "cohort", "treated"]].copy()
+    n_t = treated.groupby("cohort")["unit"].size()
+    controls["weight"] = controls["cohort"].map(n_t).fillna(0).to_numpy() / n_c.to_numpy()
+    controls["weight"] *= len(controls) / controls["weight"].sum()
+    treated["weight"] = 1.0
+    out = pd.concat([treated, controls], ignore_index=True)
+    return out.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+
+
 def match_units(units: pd.DataFrame, scores: pd.DataFrame, matching: Mapping[str, Any]) -> tuple[MatchResult, pd.DataFrame]:
     """Match treated units to controls on the score (or its logit).
 
@@ -100,12 +135,16 @@ def evaluate(
 ) -> dict[str, Any]:
     """Control group, outcome panel and effect table of one spec, in memory."""
     from .effects import estimate_effects
-    from .outcomes import build_outcome_panel
+    from .outcomes import build_outcome_panel, person_year_outcomes
 
     cg = control_group(units, spec, diagnosis_groups)
     eff = spec["effects"]
+    lo, hi = eff["rel_years"]
+    cohorts = cg.matched["cohort"]
+    years = range(int(cohorts.min()) + lo, min(int(cohorts.max()) + hi, last_data_year) + 1)
+    person_years = person_year_outcomes(sources, cg.matched["pnr"].unique(), years, eff["outcomes"])
     panel = build_outcome_panel(
-        sources,
+        person_years,
         panel_inputs(units, cg.matched, eff),
         eff["outcomes"],
         tuple(eff["rel_years"]),

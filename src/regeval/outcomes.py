@@ -27,8 +27,18 @@ from .panel import yearly_variables
 from .registers import TableSource
 
 
+def person_year_outcomes(
+    sources: Mapping[str, TableSource], persons: np.ndarray, years: Sequence[int], outcomes: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Yearly outcomes (pnr, year, outcomes…) of ``persons`` for resident person-years."""
+    from .panel import YEARLY_OUTCOMES
+
+    yv = yearly_variables(sources, years, persons=persons, background=False)
+    return yv[["pnr", "year", *(outcomes or YEARLY_OUTCOMES)]]
+
+
 def build_outcome_panel(
-    sources: Mapping[str, TableSource],
+    person_years: pd.DataFrame,
     matched: pd.DataFrame,
     outcomes: Sequence[str],
     rel_years: tuple[int, int],
@@ -39,17 +49,17 @@ def build_outcome_panel(
 
     Parameters
     ----------
+    person_years
+        Yearly outcomes per resident person-year (pnr, year, outcomes), e.g. from
+        :func:`person_year_outcomes`.
     matched
         One row per matched unit with columns unit, pnr, cohort, treated, weight,
         the baseline outcomes (outcome values in the year before start, same
         names as ``outcomes``) and ``unit_columns`` (covariates) to carry along.
     """
     lo, hi = rel_years
-    cohorts = matched["cohort"].to_numpy()
-    years = range(int(cohorts.min()) + lo, min(int(cohorts.max()) + hi, last_data_year) + 1)
-    persons = matched["pnr"].unique()
-    yv = yearly_variables(sources, years, persons=persons, background=False)
-    yv = yv[["pnr", "year", *outcomes]]
+    yv = person_years[["pnr", "year", *outcomes]]
+    yv = yv[yv["year"] <= last_data_year]
     units = matched[["unit", "pnr", "cohort", "treated", "weight"]]
     rows = units.merge(yv, on="pnr", how="inner")
     rows["rel_year"] = rows["year"] - rows["cohort"]

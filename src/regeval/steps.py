@@ -213,9 +213,12 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
     m = spec["matching"]
     exact = list(m.get("exact") or [])
     units = pd.read_parquet(input["units"])
+    Path(output["pairs"]).parent.mkdir(parents=True, exist_ok=True)
+    if spec.get("control_ids"):
+        _user_controls(units, spec, params, output)
+        return
     scores = pd.read_parquet(input["scores"])
     res, matched = match_units(units, scores, m)
-    Path(output["pairs"]).parent.mkdir(parents=True, exist_ok=True)
     res.pairs.to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
     # summary (aggregate)
@@ -252,6 +255,43 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
         res.n_treated,
         res.n_controls_unique,
         res.ess_control,
+    )
+
+
+def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping[str, Any], output: Mapping[str, str]) -> None:
+    """A user-supplied control group (spec control_ids) instead of matching."""
+    from .evaluate import user_controls
+
+    path = Path(spec["control_ids"])
+    if not path.is_absolute() and params.get("repo") and not path.exists():
+        path = Path(params["repo"]) / path
+    if not path.exists():
+        raise RegevalError(f"specs.{spec['name']}.control_ids: file {str(path)!r} does not exist")
+    matched = user_controls(units, pd.read_csv(path))
+    pd.DataFrame({"treated": [], "control": []}).to_parquet(output["pairs"], index=False)
+    matched.to_parquet(output["matched"], index=False)
+    n_t = int((matched["treated"] == 1).sum())
+    n_c = int((matched["treated"] == 0).sum())
+    w = matched.loc[matched["treated"] == 0, "weight"]
+    ess = float(w.sum() ** 2 / (w**2).sum()) if len(w) else 0.0
+    summary = pd.DataFrame(
+        [
+            {"item": "treated", "value": float((units["treated"] == 1).sum()), "n": int((units["treated"] == 1).sum())},
+            {"item": "treated matched", "value": float(n_t), "n": n_t},
+            {"item": "unique controls", "value": float(n_c), "n": n_c},
+            {"item": "effective sample size of controls", "value": ess, "n": n_c},
+        ]
+    )
+    write_aggregate(
+        summary,
+        output["summary"],
+        AggregateMeta(
+            name="matching_summary",
+            title=f"User-supplied control group from {path.name}",
+            kind="descriptive",
+            counts={"value": ["n"]},
+            count_columns=("n",),
+        ),
     )
 
 
@@ -336,26 +376,37 @@ def _attach_population(desc: pd.DataFrame, popm: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def person_years(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Yearly outcomes of every base-population person, all years (shared by specs)."""
+    from .outcomes import person_year_outcomes
+
+    persons = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
+    first, last = (int(y) for y in params["data"]["years"])
+    sources = _sources(params["data"], params.get("generated_dir"))
+    table = person_year_outcomes(sources, np.sort(persons), range(first, last + 1))
+    Path(output["person_years"]).parent.mkdir(parents=True, exist_ok=True)
+    table.to_parquet(output["person_years"], index=False)
+    log.info("person-year outcomes: %d rows for %d persons", len(table), len(persons))
+
+
 def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Outcomes −5 … +7 around start for the matched units (person-level, inside)."""
+    from .evaluate import panel_inputs
     from .outcomes import build_outcome_panel, panel_counts
 
     spec = params["spec"]
     eff = spec["effects"]
-    from .evaluate import panel_inputs
-
     units = pd.read_parquet(input["units"])
     matched = pd.read_parquet(input["matched"])
-    covs = list(eff["covariates"])
-    m = panel_inputs(units, matched, eff)
-    sources = _sources(params["data"], params.get("generated_dir"))
+    py = pd.read_parquet(input["person_years"], columns=["pnr", "year", *eff["outcomes"]])
+    py = py[py["pnr"].isin(matched["pnr"].unique())]
     panel = build_outcome_panel(
-        sources,
-        m,
+        py,
+        panel_inputs(units, matched, eff),
         eff["outcomes"],
         tuple(eff["rel_years"]),
         int(params["data"]["years"][1]),
-        unit_columns=covs,
+        unit_columns=list(eff["covariates"]),
     )
     Path(output["panel"]).parent.mkdir(parents=True, exist_ok=True)
     panel.to_parquet(output["panel"], index=False)
@@ -497,7 +548,9 @@ def disclose(input: Mapping[str, str], output: Mapping[str, str], params: Mappin
 
     paths = [p for k, p in input.items() if k != "units" and str(p).endswith(".parquet")]
     person_ids = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
-    export_tables(paths, Path(output["log"]).parent, int(params["min_persons"]), person_ids)
+    export_tables(
+        paths, Path(output["log"]).parent, int(params["min_persons"]), person_ids, spec=params.get("spec_name")
+    )
 
 
 def figures(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
@@ -530,6 +583,7 @@ STEPS: dict[str, Callable[..., None]] = {
     "propensity": propensity,
     "match": match,
     "balance": balance,
+    "person_years": person_years,
     "outcome_panel": outcome_panel,
     "effects": effects,
     "budget": budget,

@@ -184,7 +184,7 @@ class SyntheticConfig:
     start_year_weights: tuple[float, ...] = (0.14, 0.16, 0.17, 0.18, 0.18, 0.17)
     confounding: float = 0.0
     effect_scale: float = 1.0
-    chunk_size: int = 250_000
+    chunk_size: int = 125_000
     workers: int = 1
     effects: EffectShape = field(default_factory=EffectShape)
 

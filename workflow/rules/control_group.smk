@@ -1,13 +1,8 @@
 # The control group: propensity model (shared by every spec with the same
-# characteristic set), nearest-neighbour matching and balance, per spec.
+# characteristic set), matching and balance (shared by every spec with the same
+# characteristics and matching options).
 
-
-def _ps_characteristics(wildcards):
-    for name in config["specs"]:
-        spec = resolve_spec(config, name)
-        if propensity_key(spec) == wildcards.pskey:
-            return spec["characteristics"]
-    raise ValueError(f"no spec has propensity key {wildcards.pskey}")
+MATCH_DIR = f"{SHARED}/matching/{{mkey}}"
 
 
 rule propensity:
@@ -20,7 +15,7 @@ rule propensity:
         fit=f"{SHARED}/propensity/{{pskey}}/fit.json",
     params:
         step="propensity",
-        characteristics=_ps_characteristics,
+        characteristics=lambda w: spec_of_key(w.pskey)["characteristics"],
         population=config["population"],
     log:
         "results/_shared/logs/propensity_{pskey}.log",
@@ -33,18 +28,19 @@ rule propensity:
 rule match:
     input:
         units=rules.base_population.output.units,
-        scores=lambda w: f"{SHARED}/propensity/{ps_key_of(w)}/scores.parquet",
+        scores=lambda w: f"{SHARED}/propensity/{keys_of(SPEC_OF_KEY[w.mkey])['ps']}/scores.parquet",
     output:
-        pairs="results/{spec}/inside/match_pairs.parquet",
-        matched="results/{spec}/inside/matched_units.parquet",
-        summary="results/{spec}/inside/aggregates/matching_summary.parquet",
+        pairs=f"{MATCH_DIR}/match_pairs.parquet",
+        matched=f"{MATCH_DIR}/matched_units.parquet",
+        summary=f"{MATCH_DIR}/aggregates/matching_summary.parquet",
     params:
         step="match",
-        spec=spec_of,
+        spec=lambda w: spec_of_key(w.mkey),
+        repo=REPO,
     log:
-        "results/{spec}/logs/match.log",
+        "results/_shared/logs/match_{mkey}.log",
     benchmark:
-        "results/{spec}/benchmarks/match.tsv"
+        "results/_shared/benchmarks/match_{mkey}.tsv"
     script:
         f"../../{STEP}"
 
@@ -55,13 +51,13 @@ rule balance:
         matched=rules.match.output.matched,
         population_means=rules.population_means.output.means,
     output:
-        balance="results/{spec}/inside/aggregates/balance.parquet",
-        descriptives="results/{spec}/inside/aggregates/descriptives.parquet",
+        balance=f"{MATCH_DIR}/aggregates/balance.parquet",
+        descriptives=f"{MATCH_DIR}/aggregates/descriptives.parquet",
     params:
         step="balance",
-        spec=spec_of,
+        spec=lambda w: spec_of_key(w.mkey),
         population=config["population"],
     log:
-        "results/{spec}/logs/balance.log",
+        "results/_shared/logs/balance_{mkey}.log",
     script:
         f"../../{STEP}"

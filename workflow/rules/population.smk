@@ -38,3 +38,20 @@ rule population_means:
         "results/_shared/benchmarks/population_means.tsv"
     script:
         f"../../{STEP}"
+
+
+rule person_years:
+    input:
+        units=rules.base_population.output.units,
+    output:
+        person_years=f"{SHARED}/person_years.parquet",
+    params:
+        step="person_years",
+        data=config["data"],
+        generated_dir=GENERATED,
+    log:
+        "results/_shared/logs/person_years.log",
+    benchmark:
+        "results/_shared/benchmarks/person_years.tsv"
+    script:
+        f"../../{STEP}"

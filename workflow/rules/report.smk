@@ -3,17 +3,22 @@
 
 
 def _aggregates(wildcards):
-    key = ps_key_of(wildcards)
-    spec_dir = f"results/{wildcards.spec}/inside/aggregates"
+    k = keys_of(wildcards.spec)
+    mdir = f"{SHARED}/matching/{k['match']}/aggregates"
+    edir = f"{SHARED}/effects/{k['effects']}/aggregates"
     files = {
         "units": f"{SHARED}/base_population.parquet",
         "flow": f"{SHARED}/aggregates/population_flow.parquet",
         "population_means": f"{SHARED}/aggregates/population_means.parquet",
-        "propensity_model": f"{SHARED}/propensity/{key}/aggregates/propensity_model.parquet",
-        "propensity_overlap": f"{SHARED}/propensity/{key}/aggregates/propensity_overlap.parquet",
+        "propensity_model": f"{SHARED}/propensity/{k['ps']}/aggregates/propensity_model.parquet",
+        "propensity_overlap": f"{SHARED}/propensity/{k['ps']}/aggregates/propensity_overlap.parquet",
     }
-    for t in ["matching_summary", "balance", "descriptives", "panel_counts", "effects", "group_means", "effect_windows", *BUDGET_TABLES]:
-        files[t] = f"{spec_dir}/{t}.parquet"
+    for t in ["matching_summary", "balance", "descriptives"]:
+        files[t] = f"{mdir}/{t}.parquet"
+    for t in ["panel_counts", "effects", "group_means", "effect_windows"]:
+        files[t] = f"{edir}/{t}.parquet"
+    for t in BUDGET_TABLES:
+        files[t] = f"results/{wildcards.spec}/inside/aggregates/{t}.parquet"
     return files
 
 
@@ -24,6 +29,8 @@ rule disclose:
         log="results/{spec}/export/tables/disclosure_log.json",
     params:
         step="disclose",
+        spec_name="{spec}",
+        artifact_keys=lambda w: keys_of(w.spec),
         min_persons=config["disclosure"]["min_persons"],
     log:
         "results/{spec}/logs/disclose.log",
