@@ -9,7 +9,9 @@ Layers, from the bottom up:
 
 * :func:`fit_wls` -- one weighted least-squares fit on arrays with an ``iid``, ``HC1``,
   ``HC3`` or cluster-robust ``CR1`` (one- or two-way) covariance, defined exactly as
-  R's ``lm`` + ``sandwich::vcovHC`` / ``sandwich::vcovCL``.
+  R's ``lm`` + ``sandwich::vcovHC`` / ``sandwich::vcovCL``, or ``CR1-SATT``: ``CR1``
+  with the treated units' error variance taken from the controls, the variance of the
+  estimate around the sample ATT (see ``docs/effects.md``).
 * :func:`estimate_effect` -- the treatment coefficient from one DataFrame.
 * :func:`estimate_effects` -- one tidy row per (outcome, relative year) from a long
   matched panel; :func:`group_means` -- the weighted levels per group;
@@ -54,13 +56,15 @@ __all__ = [
     "window_summary",
 ]
 
-VcovType = Literal["iid", "HC1", "HC3", "CR1"]
+VcovType = Literal["iid", "HC1", "HC3", "CR1", "CR1-SATT"]
 """Allowed covariance types (see :func:`fit_wls`)."""
 
 CiDist = Literal["normal", "t"]
 """Reference distribution of confidence intervals and p-values."""
 
 VCOV_TYPES: tuple[str, ...] = get_args(VcovType)
+#: Covariance types that cluster (on ``cluster``).
+CLUSTERED_VCOVS: tuple[str, ...] = ("CR1", "CR1-SATT")
 CI_DISTS: tuple[str, ...] = get_args(CiDist)
 
 #: Relative tolerance of the aliasing check, as in R's ``lm.fit`` (``qr(tol = 1e-7)``).
@@ -92,13 +96,14 @@ class WLSFit:
     vcov : numpy.ndarray
         Covariance matrix of ``params`` of the requested type.
     vcov_type : str
-        ``"iid"``, ``"HC1"``, ``"HC3"`` or ``"CR1"``.
+        ``"iid"``, ``"HC1"``, ``"HC3"``, ``"CR1"`` or ``"CR1-SATT"``.
     nobs : int
         Number of rows used (positive weight), ``n``.
     df_resid : int
         ``n - k`` with ``k`` the number of kept columns.
     n_clusters : int or None
-        Number of clusters of the (first) cluster variable (``None`` unless ``CR1``).
+        Number of clusters of the (first) cluster variable (``None`` unless ``CR1`` or
+        ``CR1-SATT``).
     n_clusters2 : int or None
         Number of clusters of the second cluster variable (two-way clustering only).
     names : tuple of str
@@ -140,7 +145,7 @@ class WLSFit:
     def df_inference(self) -> int:
         """Degrees of freedom for t-based inference: ``G - 1`` when clustered (the
         smaller dimension for two-way clustering), else ``df_resid``."""
-        if self.vcov_type == "CR1" and self.n_clusters is not None:
+        if self.vcov_type in CLUSTERED_VCOVS and self.n_clusters is not None:
             g = self.n_clusters if self.n_clusters2 is None else min(self.n_clusters, self.n_clusters2)
             return int(g) - 1
         return int(self.df_resid)
@@ -421,8 +426,12 @@ def _solve(
     extra: np.ndarray | None = None,
     extra_name: str = "",
     keep_scores: bool = False,
+    treat_col: int | None = None,
 ) -> _Core:
     """WLS of ``y`` on the base design (plus an optional extra column appended last).
+
+    ``treat_col`` is the position of the 0/1 treatment column among the base's kept
+    columns; ``vcov="CR1-SATT"`` needs it (see :func:`_satt_correction`).
 
     The extra column is added by a QR column update: its weighted version is
     orthogonalised against the base ``Q`` (two classical Gram-Schmidt passes, which
@@ -488,14 +497,24 @@ def _solve(
             with np.errstate(divide="ignore", invalid="ignore"):
                 s3 = scores / (1.0 - h)[:, None]
             meat = s3.T @ s3
-        elif vcov == "CR1":
+        elif vcov in CLUSTERED_VCOVS:
             hc1 = (n - 1) / df_resid if df_resid > 0 else math.nan
             cl = base.clusters
+            corr = None
+            if vcov == "CR1-SATT":
+                corr = _satt_correction(base, resid, treat_col, extra if q is not None else None)
             if cl is None:  # every row its own cluster: CR1 == HC1 (vcovCL's default)
                 u = X * v[:, None] if scores is None else scores
-                meat = u.T @ u * (n / (n - 1) if n > 1 else math.nan) * hc1
+                meat = u.T @ u
+                if corr is not None:
+                    meat = meat + corr
+                meat = meat * (n / (n - 1) if n > 1 else math.nan) * hc1
             else:
-                meat = cl.meat(base.X, v, extra if q is not None else None) * hc1
+                meat = cl.meat(base.X, v, extra if q is not None else None)
+                if corr is not None:
+                    g = cl.n_groups
+                    meat = meat + (g / (g - 1) if g > 1 else math.nan) * corr
+                meat = meat * hc1
         else:  # pragma: no cover - validated by callers
             raise EstimationError(f"vcov={vcov!r} is not valid; use one of {VCOV_TYPES}")
         V = bread @ meat @ bread
@@ -503,12 +522,44 @@ def _solve(
     return _Core(beta, V, bread, scores if keep_scores else None, n, k, names, dropped)
 
 
+def _satt_correction(
+    base: _Base, resid: np.ndarray, treat_col: int | None, extra: np.ndarray | None
+) -> np.ndarray:
+    """Meat correction of ``CR1-SATT``: the treated rows' ``w_i^2 e_i^2 x_i x_i'`` replaced
+    by ``w_i^2 s0^2 x_i x_i'``.
+
+    ``s0^2 = sum_c w_c e_c^2 / sum_c w_c`` over the control rows is the weighted mean
+    squared residual of the controls: with matching weights the weighted controls have
+    the treated units' covariate distribution, so ``s0^2`` estimates the treated units'
+    average variance of the *untreated* outcome given the covariates. The error of the
+    estimate around the sample ATT, ``mean_treated(Y1 - Y0)``, involves the treated
+    units' ``Y0`` (never observed), not their observed ``Y1``: their residuals also carry
+    the heterogeneity of the effects, which the sample ATT conditions on. Returns the
+    ``k x k`` matrix to add to ``sum_g u_g u_g'`` (before the small-sample factors).
+    """
+    if treat_col is None:
+        raise EstimationError("vcov='CR1-SATT' needs the treatment column (treatment=...)")
+    t = base.X[:, treat_col]
+    if not np.all((t == 0.0) | (t == 1.0)):
+        raise EstimationError("vcov='CR1-SATT' needs a 0/1 treatment column")
+    tr = t == 1.0
+    co = ~tr
+    w = base.w
+    wc = w[co]
+    if not tr.any() or wc.sum() <= 0:
+        raise EstimationError("vcov='CR1-SATT' needs treated and control rows")
+    s0 = float(np.dot(wc, resid[co] ** 2) / wc.sum())
+    Xt = base.X[tr] if extra is None else np.column_stack([base.X[tr], extra[tr]])
+    d = w[tr] ** 2 * (s0 - resid[tr] ** 2)
+    return (Xt * d[:, None]).T @ Xt
+
+
 def _finish(core: _Core, vcov: str, clusters: _Clusters | None) -> WLSFit:
     var = np.diag(core.vcov).copy()
     with np.errstate(invalid="ignore"):
         bse = np.where(var >= 0, np.sqrt(np.where(var >= 0, var, 0.0)), np.nan)
     n_cl = n_cl2 = None
-    if vcov == "CR1":
+    if vcov in CLUSTERED_VCOVS:
         n_cl = clusters.n_groups if clusters is not None else core.nobs
         n_cl2 = clusters.n_groups2 if clusters is not None else None
     return WLSFit(
@@ -539,6 +590,7 @@ def fit_wls(
     cluster2: np.ndarray | None = None,
     names: Sequence[str] | None = None,
     protect: Sequence[str] = (),
+    treatment: str | None = None,
 ) -> WLSFit:
     """Weighted least squares with an R-compatible robust covariance matrix.
 
@@ -552,7 +604,7 @@ def fit_wls(
         Non-negative weights (matching weights). Rows with weight 0 are excluded
         entirely (they do not count in ``n`` nor in the number of clusters).
         ``None`` means all ones (OLS).
-    vcov : {"iid", "HC1", "HC3", "CR1"}, default "CR1"
+    vcov : {"iid", "HC1", "HC3", "CR1", "CR1-SATT"}, default "CR1"
         ``"iid"`` -- model-based ``sigma^2 (X'WX)^-1`` with
         ``sigma^2 = sum(w e^2) / (n - k)`` (R's ``vcov(lm)``);
         ``"HC1"`` -- ``n/(n-k)`` times the HC0 sandwich (``vcovHC(type = "HC1")``);
@@ -561,9 +613,15 @@ def fit_wls(
         ``"CR1"`` -- ``vcovCL(cluster = ~g)`` with its defaults for ``lm``
         (``type = "HC1"``, ``cadjust = TRUE``): ``G/(G-1) * (n-1)/(n-k)`` times the
         cluster sandwich. Without ``cluster`` each row is its own cluster, which
-        equals ``HC1`` (as ``vcovCL`` without a cluster).
+        equals ``HC1`` (as ``vcovCL`` without a cluster);
+        ``"CR1-SATT"`` -- ``CR1`` in which each treated row's squared residual
+        ``e_i^2`` is replaced by the controls' weighted mean squared residual
+        ``s0^2 = sum_c w_c e_c^2 / sum_c w_c``: the variance of the treatment coefficient
+        around the *sample* ATT ``mean_treated(Y1 - Y0)`` (needs ``treatment``; one-way
+        clustering only; see ``docs/effects.md``).
     cluster, cluster2 : numpy.ndarray, optional
-        Cluster ids (any hashable values) for ``CR1``. With both, two-way clustering as
+        Cluster ids (any hashable values) for ``CR1`` and ``CR1-SATT``. With both
+        (``CR1`` only), two-way clustering as
         ``vcovCL(cluster = ~a + b)``: ``(n-1)/(n-k) * [G_a/(G_a-1) M_a + G_b/(G_b-1) M_b
         - G_ab/(G_ab-1) M_ab]`` (Cameron, Gelbach & Miller 2011).
     names : sequence of str, optional
@@ -571,6 +629,9 @@ def fit_wls(
     protect : sequence of str
         Columns that must not be aliased: if one is, :class:`EstimationError` is raised
         instead of dropping it (used for the treatment indicator).
+    treatment : str, optional
+        Name of the 0/1 treatment column; required by ``vcov="CR1-SATT"`` (and then
+        protected from being dropped as aliased), ignored otherwise.
 
     Returns
     -------
@@ -638,10 +699,20 @@ def fit_wls(
         if (w < 0).any() or not np.isfinite(w).all():
             n_bad = int((~(w >= 0) | ~np.isfinite(w)).sum())
             raise EstimationError(f"weights must be finite and >= 0; {n_bad} are not")
-    if vcov != "CR1" and (cluster is not None or cluster2 is not None):
+    if vcov not in CLUSTERED_VCOVS and (cluster is not None or cluster2 is not None):
         warnings.warn(f"cluster is ignored with vcov={vcov!r} (only 'CR1' clusters)", RegevalWarning, stacklevel=2)
     if cluster is None and cluster2 is not None:
         raise EstimationError("cluster2 given without cluster; pass the first cluster variable as cluster")
+    treat_name = None
+    if vcov == "CR1-SATT":
+        if cluster2 is not None:
+            raise EstimationError("vcov='CR1-SATT' clusters one way only; drop cluster2 or use vcov='CR1'")
+        if treatment is None or treatment not in names:
+            raise EstimationError(
+                f"vcov='CR1-SATT' needs treatment= naming the 0/1 treatment column among {names}; got {treatment!r}"
+            )
+        treat_name = treatment
+        protect = tuple(dict.fromkeys([*protect, treatment]))
     use = w > 0
     y_u, X_u, w_u = y[use], X[use], w[use]
     if not np.isfinite(y_u).all():
@@ -654,7 +725,7 @@ def fit_wls(
             f"X has missing/non-finite values among rows with positive weight in column(s) {bad_cols}"
         )
     clusters = None
-    if vcov == "CR1" and cluster is not None:
+    if vcov in CLUSTERED_VCOVS and cluster is not None:
         c1 = np.asarray(cluster)
         if c1.shape[0] != n_all:
             raise EstimationError(f"cluster has {c1.shape[0]} rows, X has {n_all}")
@@ -667,7 +738,7 @@ def fit_wls(
             codes2, g2 = _codes(c2[use])
         clusters = _Clusters(codes, g, codes2, g2)
     base = _make_base(X_u, w_u, names, clusters, protect=protect)
-    core = _solve(base, y_u, vcov)
+    core = _solve(base, y_u, vcov, treat_col=base.names.index(treat_name) if treat_name else None)
     dropped = core.dropped
     if core.nobs <= core.k:
         raise EstimationError(
@@ -869,9 +940,10 @@ def estimate_effect(
     weights : str, optional
         Weight column (matching weights). Rows with weight 0 are not used.
     cluster, cluster2 : str, optional
-        Cluster id column(s) for ``vcov="CR1"`` (e.g. the person id; with both, two-way).
-        Without ``cluster``, ``CR1`` treats every row as its own cluster (= ``HC1``).
-    vcov : {"iid", "HC1", "HC3", "CR1"}, default "CR1"
+        Cluster id column(s) for ``vcov="CR1"`` (e.g. the person id; with both, two-way)
+        and ``"CR1-SATT"`` (one-way). Without ``cluster``, ``CR1`` treats every row as
+        its own cluster (= ``HC1``).
+    vcov : {"iid", "HC1", "HC3", "CR1", "CR1-SATT"}, default "CR1"
         See :func:`fit_wls`.
     alpha : float, default 0.05
         ``1 - confidence level`` of the interval.
@@ -915,11 +987,13 @@ def estimate_effect(
         raise EstimationError("covariates must not include the outcome or the treatment column")
     if cluster2 is not None and cluster is None:
         raise EstimationError("cluster2 given without cluster")
-    if vcov != "CR1" and (cluster is not None or cluster2 is not None):
+    if vcov not in CLUSTERED_VCOVS and (cluster is not None or cluster2 is not None):
         warnings.warn(
             f"cluster={cluster!r} is ignored with vcov={vcov!r} (only 'CR1' clusters)", RegevalWarning, stacklevel=2
         )
         cluster = cluster2 = None
+    if vcov == "CR1-SATT" and cluster2 is not None:
+        raise EstimationError("vcov='CR1-SATT' clusters one way only; drop cluster2 or use vcov='CR1'")
 
     w = _weights_array(data, weights)
     try:
@@ -959,7 +1033,7 @@ def estimate_effect(
             codes2, g2 = _codes(data[cluster2].to_numpy()[rows])
         clusters = _Clusters(codes, g, codes2, g2)
     base = _make_base(X, wv, names, clusters, protect=(treatment, INTERCEPT))
-    core = _solve(base, yv, vcov)
+    core = _solve(base, yv, vcov, treat_col=base.names.index(treatment))
     dropped = core.dropped
     if core.nobs <= core.k:
         raise EstimationError(f"{core.nobs} row(s) for {core.k} coefficient(s) in the regression of {outcome!r}")
@@ -1174,7 +1248,7 @@ def _cell_fit(
             X0 = X0[:, keep0]
         names0 = [names0[j] for j in keep0]
         clusters = None
-        if vcov == "CR1" and P.cl_codes is not None:
+        if vcov in CLUSTERED_VCOVS and P.cl_codes is not None:
             codes, g = _codes(P.cl_codes[year_rows[sample]])
             clusters = _Clusters(codes, g)
         try:
@@ -1188,7 +1262,7 @@ def _cell_fit(
     core = _solve(
         base, yy[sample], vcov,
         extra=base_all[year_rows[sample]] if use_base else None,  # type: ignore[index]
-        extra_name=baseline_name, keep_scores=keep_scores,
+        extra_name=baseline_name, keep_scores=keep_scores, treat_col=base.names.index(treatment),
     )
     if core.nobs <= core.k:
         out.update(nan_fit, note=f"too few observations ({core.nobs}) for {core.k} coefficients")
@@ -1260,8 +1334,11 @@ def estimate_effects(
     baseline_suffix : str or None, default "_pre"
         The baseline of outcome ``o`` is the column ``o + baseline_suffix``; it must
         exist (make it all-missing to estimate without it). ``None``: no baseline control.
-    vcov : {"iid", "HC1", "HC3", "CR1"}, default "CR1"
-        Covariance type (see :func:`fit_wls`); ``CR1`` clusters on ``cluster``.
+    vcov : {"iid", "HC1", "HC3", "CR1", "CR1-SATT"}, default "CR1"
+        Covariance type (see :func:`fit_wls`); ``CR1`` and ``CR1-SATT`` cluster on
+        ``cluster``. ``CR1-SATT`` is the variance around the sample ATT of the treated
+        in the cell (the treated units' error variance taken from the controls); the
+        simulation study (``benchmarks/results_simulation.md``) compares the two.
     alpha : float, default 0.05
         ``1 - confidence level``.
     categorical : sequence of str, optional
