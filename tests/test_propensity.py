@@ -226,3 +226,23 @@ def test_non_convergence_is_an_error_not_a_silent_score(population):
         warnings.simplefilter("ignore")
         with pytest.raises(PropensityError, match="did not converge"):
             fit_propensity(population, "treat", ["age", "region"], max_iter=1)
+
+
+def test_warm_start_on_large_unbalanced_data_changes_the_path_not_the_estimate(monkeypatch):
+    import regeval.propensity as prop
+
+    rng = np.random.default_rng(11)
+    n = 60_000
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n)})
+    eta = -5.0 + 0.8 * df["x"] + 0.5 * (df["g"] == "b")
+    df["t"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    assert df["t"].sum() * 40 < n  # unbalanced enough for the warm start
+    warm = fit_propensity(df, "t", ["x", "g"])
+    monkeypatch.setattr(prop, "_WARM_MIN_ROWS", 10**12)
+    cold = fit_propensity(df, "t", ["x", "g"])
+    assert warm.iterations < cold.iterations
+    np.testing.assert_allclose(
+        warm.coefficients["estimate"], cold.coefficients["estimate"], rtol=1e-7, atol=1e-9
+    )
+    np.testing.assert_allclose(warm.coefficients["std_error"], cold.coefficients["std_error"], rtol=1e-4)
+    np.testing.assert_allclose(warm.score, cold.score, atol=1e-10)

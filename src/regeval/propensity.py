@@ -40,6 +40,10 @@ _EPS_FITTED = 10 * np.finfo(float).eps
 #: A design column is aliased when less than this share of its (centred) variance is
 #: left after projecting it on the columns kept before it (R-squared > 1 - 1e-9).
 _ALIAS_TOL = 1e-9
+#: Warm start from a case-control subsample for large, unbalanced data (see
+#: :func:`_warm_start`).
+_WARM_MIN_ROWS = 50_000
+_WARM_CONTROLS_PER_TREATED = 20
 #: Threads over row blocks for the cross-products (each on a single BLAS thread):
 #: on a shared machine multi-threaded BLAS on small blocks slows down badly.
 _N_WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -437,15 +441,26 @@ def _deviance(y: np.ndarray, mu: np.ndarray, treated: np.ndarray | None = None) 
 
 
 def _irls(
-    X: np.ndarray, y: np.ndarray, max_iter: int, tol: float, XtX: np.ndarray | None = None
+    X: np.ndarray,
+    y: np.ndarray,
+    max_iter: int,
+    tol: float,
+    XtX: np.ndarray | None = None,
+    eta_start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool, float]:
     """Fit a logit by IRLS with R's ``glm.fit`` starting values and stopping rule.
 
-    Returns ``beta, eta, mu, XtWX_last, iterations, converged, deviance``.
+    ``eta_start`` replaces glm's start ``mu = (y + 1/2) / 2`` by a given linear
+    predictor. Returns ``beta, eta, mu, XtWX_last, iterations, converged, deviance``.
     """
     treated = np.flatnonzero(y > 0)
-    mu = (y + 0.5) / 2.0
-    eta = np.log(mu / (1.0 - mu))
+    if eta_start is None:
+        mu = (y + 0.5) / 2.0
+        eta = np.log(mu / (1.0 - mu))
+    else:
+        eta = eta_start
+        mu = special.expit(eta)
+        XtX = None  # the first weights are not constant
     dev_old = _deviance(y, mu, treated)
     converged = False
     it = 0
@@ -482,11 +497,60 @@ def _irls(
     return beta, eta, mu, XtWX, it, converged, dev
 
 
+def _warm_start(X: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray | None:
+    """Starting linear predictor from a case-control subsample, or None.
+
+    Used for large, unbalanced data only (at least ``_WARM_MIN_ROWS`` rows and more
+    than ``2 * _WARM_CONTROLS_PER_TREATED`` controls per treated unit): the logit is
+    first fitted on all treated units and every s-th control (about
+    ``_WARM_CONTROLS_PER_TREATED`` per treated unit, in row order), and the intercept
+    is corrected by the log of the control sampling rate, which makes the subsample
+    slopes and intercept estimates of the full-data ones (Prentice & Pyke 1979; King &
+    Zeng 2001). The full-data IRLS then starts there and stops by the same rule, so
+    only the path changes, not the estimate. ``None`` (glm's default start) when the
+    data are small or balanced, or the subsample fit is not clean.
+    """
+    n = len(y)
+    treated = np.flatnonzero(y > 0)
+    n_t = len(treated)
+    n_c = n - n_t
+    if n < _WARM_MIN_ROWS or n_t == 0 or n_c <= 2 * _WARM_CONTROLS_PER_TREATED * n_t:
+        return None
+    controls = np.flatnonzero(y == 0)
+    step = n_c // (_WARM_CONTROLS_PER_TREATED * n_t)
+    sampled = controls[::step]
+    rows = np.sort(np.concatenate([treated, sampled]))
+    Xs = np.asfortranarray(X[rows])
+    with np.errstate(all="ignore"):
+        beta, _, mu, _, _, converged, dev = _irls(Xs, y[rows], 50, max(tol, 1e-8))
+    if (
+        not converged
+        or not np.all(np.isfinite(beta))
+        or np.any((mu < 1e-8) | (mu > 1.0 - 1e-8))
+    ):
+        return None
+    beta = beta.copy()
+    beta[0] += math.log(len(sampled) / n_c)
+    return X @ beta
+
+
 def _auc(score: np.ndarray, y: np.ndarray) -> float:
-    n1 = float(y.sum())
-    n0 = float(len(y) - n1)
-    ranks = stats.rankdata(score)
-    return float((ranks[y > 0].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+    """Mann-Whitney AUC: P(score_treated > score_control) + P(equal) / 2.
+
+    Sorts only the smaller group and locates the larger one in it by binary search
+    (O(n log n_small) instead of ranking all n scores).
+    """
+    st = score[y > 0]
+    sc = score[y == 0]
+    small, large, flip = (st, sc, False) if len(st) <= len(sc) else (sc, st, True)
+    small = np.sort(small)
+    below = np.searchsorted(small, large, side="left")  # small values < each large value
+    upto = np.searchsorted(small, large, side="right")  # small values <= each large value
+    # pairs (large, small) with large > small count below; ties count one half
+    wins_large = below.sum() + 0.5 * (upto - below).sum()
+    total = float(len(st)) * float(len(sc))
+    wins_treated = (total - wins_large) if not flip else wins_large
+    return float(wins_treated / total)
 
 
 # --------------------------------------------------------------------------- separation
@@ -717,7 +781,10 @@ def _fit_propensity(
                 X[:, pos] = X[:, j]
         X = X[:, : len(keep)]
     Xk = X
-    beta, eta, mu, XtWX, iters, converged, dev = _irls(Xk, y, max_iter, tol, XtX=XtX)
+    eta_start = _warm_start(Xk, y, tol)
+    beta, eta, mu, XtWX, iters, converged, dev = _irls(
+        Xk, y, max_iter, tol, XtX=XtX, eta_start=eta_start
+    )
     names_k = [names[j] for j in keep]
     if np.all(np.isfinite(beta)):
         eta = _linear_predictor(Xk, beta)
