@@ -340,10 +340,11 @@ def _markdown(machine, fit_row, rows, extra, load_start, load_end) -> str:
     if big and fit_row:
         lines.append("## Beside MatchIt 4.7.1 (2,000 treated, 1,000,000 controls)")
         lines.append("")
+        lines.append("regeval: median of the repeats above; MatchIt 4.7.1: range of its runs on "
+                     "2,000 treated and 1,000,000 controls.")
+        lines.append("")
         lines.append("| step | MatchIt 4.7.1 | regeval | MatchIt / regeval |")
         lines.append("| --- | ---: | ---: | ---: |")
-        lines.append("regeval: median of the repeats above; MatchIt: range of its runs.")
-        lines.append("")
         lines.append(f"| logit fit (R `glm`) | 26-30 s | {fit_row['median']:.2f} s | "
                      f"{_ratio(MATCHIT['fit'], fit_row['median'])} |")
         lines.append(f"| matching on a given score | 0.6-0.8 s | {big['match_plain']:.3f} s | "
