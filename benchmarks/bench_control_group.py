@@ -294,7 +294,7 @@ MATCHIT = {  # MatchIt 4.7.1, 2,000 treated and 1,000,000 controls (measured els
 
 
 def _ratio(lo_hi: tuple[float, float], ours: float) -> str:
-    return f"{lo_hi[0] / ours:.0f}-{lo_hi[1] / ours:.0f}x" if ours > 0 else "n/a"
+    return f"{lo_hi[0] / ours:.1f}-{lo_hi[1] / ours:.1f}x" if ours > 0 else "n/a"
 
 
 def _markdown(machine, fit_row, rows, extra, load_start, load_end) -> str:
