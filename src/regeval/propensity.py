@@ -672,7 +672,12 @@ def fit_propensity(
     by MatchIt's ``distance = "glm"`` (Ho, Imai, King & Stuart 2011; Rosenbaum & Rubin
     1983). IRLS starts from ``mu = (y + 1/2) / 2`` and stops on the relative deviance
     change, as ``glm.fit`` does; standard errors come from the inverse of ``X' W X``
-    of the last iteration, as ``summary.glm`` computes them. Aliased columns are found
+    of the last iteration, as ``summary.glm`` computes them. On large, unbalanced data
+    (at least 50,000 rows, more than 40 controls per treated unit) IRLS instead starts
+    from a fit on all treated and a systematic sample of about 20 controls per treated
+    unit, intercept-corrected for the sampling rate (Prentice & Pyke 1979; King & Zeng
+    2001); the stopping rule and hence the estimate are unchanged, only fewer
+    full-data iterations are needed. Aliased columns are found
     by scanning the centred design left to right and dropping a column whose variance
     is explained to within 1e-9 by the intercept and the columns kept before it; their
     coefficients are reported as ``NaN`` (R's ``NA``). Separation is checked before
@@ -748,7 +753,7 @@ def _fit_propensity(
     drop = set(constant) | set(aliased)
     keep = [j for j in range(X.shape[1]) if j not in drop]
     for m in msgs:
-        warnings.warn(m, RegevalWarning, stacklevel=4)
+        warnings.warn(m, RegevalWarning, stacklevel=3)
 
     sum_sq = np.concatenate([[float(n)], np.diag(C) + n * mean[1:] ** 2])
     is_binary = (
