@@ -153,3 +153,14 @@ def test_love_plot_draws_before_and_after_with_labelled_axes(small):
     assert ax.get_title() == "Balance"
     labels = ax.get_legend_handles_labels()[1]
     assert "Before matching" in labels and "After matching" in labels
+
+
+def test_bool_columns_are_one_binary_term(small):
+    b = balance_table(small.assign(flag=small["male"] == 1), "treat", ["flag"]).iloc[0]
+    assert b["term"] == "flag" and b["kind"] == "binary"
+    assert b["mean_treated_before"] == pytest.approx(2 / 3)
+
+
+def test_descriptive_table_refuses_weights_for_unknown_groups(small):
+    with pytest.raises(MatchingError, match="unknown group"):
+        descriptive_table({"a": small}, ["age"], weights={"b": pd.Series(1.0, index=small.index)})
