@@ -408,12 +408,18 @@ def _brute_force(df: pd.DataFrame, k: int, replace: bool, exact: str | None, cal
     return matches
 
 
-@pytest.mark.parametrize("replace", [True, False])
+@pytest.mark.parametrize(
+    ("replace", "filtered"), [(True, False), (True, True), (False, False)]
+)
 @pytest.mark.parametrize("exact", [None, "cohort"])
 @pytest.mark.parametrize("caliper", [None, 0.02])
-def test_matches_equal_a_brute_force_search(replace, exact, caliper):
+def test_matches_equal_a_brute_force_search(monkeypatch, replace, filtered, exact, caliper):
+    import regeval.matching as matching
+
+    # filtered: far controls are left out before sorting (forced on small data)
+    monkeypatch.setattr(matching, "_FILTER_MIN_CONTROLS", 0 if filtered else 10**12)
     rng = np.random.default_rng(42)
-    n_t, n_c = 60, 500
+    n_t, n_c = (20, 2000) if filtered else (60, 500)
     # rounded scores create many exact ties
     ps = np.round(np.concatenate([rng.beta(3, 2, n_t), rng.beta(2, 3, n_c)]), 2)
     df = frame(list(ps[:n_t]), list(ps[n_t:]), cohort=list(rng.integers(0, 4, n_t + n_c)))
@@ -424,3 +430,28 @@ def test_matches_equal_a_brute_force_search(replace, exact, caliper):
     labels = df.index.to_numpy()
     for i, ctrl in expected.items():
         assert controls_of(m, labels[i]) == [labels[j] for j in ctrl], labels[i]
+
+
+@pytest.mark.parametrize("exact", [None, ["cohort"]])
+@pytest.mark.parametrize("caliper", [None, 0.01])
+def test_leaving_out_far_controls_does_not_change_the_matches(monkeypatch, exact, caliper):
+    import regeval.matching as matching
+
+    rng = np.random.default_rng(9)
+    n_t, n_c = 150, 20_000
+    ps = np.concatenate([rng.beta(4, 2, n_t), rng.beta(1.5, 4, n_c)])
+    tied = rng.random(n_t + n_c) < 0.3
+    ps[tied] = np.round(ps[tied], 3)  # many exact ties
+    df = frame(list(ps[:n_t]), list(ps[n_t:]), cohort=list(rng.integers(0, 5, n_t + n_c)))
+    kwargs = dict(k=10, replace=True, exact=exact, caliper=caliper, caliper_scale="absolute")
+    monkeypatch.setattr(matching, "_FILTER_MIN_CONTROLS", 10**12)
+    full = quiet(df, "treat", "ps", **kwargs)
+    monkeypatch.setattr(matching, "_FILTER_MIN_CONTROLS", 0)
+    units = matching._candidate_units(
+        df["ps"].to_numpy(), df["treat"].to_numpy() == 1, np.zeros(len(df), dtype=np.int16), 1, 10
+    )
+    assert units is not None and len(units) < len(df) / 2
+    fast = quiet(df, "treat", "ps", **kwargs)
+    pd.testing.assert_frame_equal(full.pairs, fast.pairs)
+    pd.testing.assert_series_equal(full.weights, fast.weights)
+    pd.testing.assert_frame_equal(full.unmatched, fast.unmatched)

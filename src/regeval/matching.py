@@ -47,6 +47,9 @@ UNMATCHED_REASONS: tuple[str, ...] = (
     REASON_FEWER_CALIPER,
 )
 
+#: With at least this many potential controls, matching with replacement first leaves
+#: out controls that cannot be among any k nearest (see :func:`_candidate_units`).
+_FILTER_MIN_CONTROLS = 50_000
 #: Above this many units the per-stratum sorts run on a thread pool.
 _PARALLEL_SORT_MIN = 100_000
 
@@ -324,6 +327,72 @@ def _sort_units(d: np.ndarray, codes: np.ndarray, n_strata: int) -> np.ndarray:
     return out
 
 
+def _candidate_units(
+    d: np.ndarray, t: np.ndarray, codes: np.ndarray, n_strata: int, k: int
+) -> np.ndarray | None:
+    """Rows that can matter for k-nearest matching with replacement, or None for all.
+
+    For each treated unit, the distance to its k-th nearest control in a systematic
+    subsample of the controls (every s-th in row order, same stratum) is an upper
+    bound ``U`` on the distance to its k-th nearest control overall (a subset has no
+    closer k-th neighbour). Only controls within ``U`` of some treated unit of their
+    stratum can be matched or tie with a match, so the others are left out before the
+    full sort. Every unit between a treated unit and such a control in the sorted
+    order is itself within ``U``, so positions used for tie-breaking are unchanged and
+    the result is identical to matching on all rows (the brute-force tests check it).
+    The subsample rate ``sqrt(2 k n_t / n_c)`` balances its own sort against the
+    number of controls kept.
+    """
+    ctrl = np.flatnonzero(~t)
+    n_c = len(ctrl)
+    n_t = len(t) - n_c
+    if n_c < _FILTER_MIN_CONTROLS or n_t == 0:
+        return None
+    rate = float(np.sqrt(2.0 * k * n_t / n_c))
+    if rate > 0.5:
+        return None
+    step = int(1.0 / rate)
+    tr = np.flatnonzero(t)
+
+    def grouped(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c = codes[rows]
+        return rows[np.argsort(c, kind="stable")], np.concatenate(
+            [[0], np.cumsum(np.bincount(c, minlength=n_strata))]
+        )
+
+    tr_g, tr_b = grouped(tr)
+    sub_g, sub_b = grouped(ctrl[::step])
+    ctrl_g, ctrl_b = grouped(ctrl)
+    keep = t.copy()
+    offs = np.arange(-k, k)
+    for s in range(n_strata):
+        if tr_b[s] == tr_b[s + 1]:
+            continue  # no treated unit: these controls can never be matched
+        cs = ctrl_g[ctrl_b[s] : ctrl_b[s + 1]]
+        sv = np.sort(d[sub_g[sub_b[s] : sub_b[s + 1]]])
+        if len(sv) < k:
+            keep[cs] = True
+            continue
+        xt = d[tr_g[tr_b[s] : tr_b[s + 1]]]
+        win = np.searchsorted(sv, xt)[:, None] + offs
+        ok = (win >= 0) & (win < len(sv))
+        diff = np.where(ok, np.abs(sv[np.clip(win, 0, len(sv) - 1)] - xt[:, None]), np.inf)
+        bound = np.partition(diff, k - 1, axis=1)[:, k - 1]
+        bound = bound * (1.0 + 1e-9) + 1e-12 * np.maximum(1.0, np.abs(xt))  # rounding slack
+        lo = xt - bound
+        hi = xt + bound
+        o = np.argsort(lo)
+        lo, hi = lo[o], np.maximum.accumulate(hi[o])
+        starts = np.flatnonzero(np.r_[True, lo[1:] > hi[:-1]])
+        m_lo = lo[starts]
+        m_hi = hi[np.r_[starts[1:] - 1, len(lo) - 1]]
+        dc = d[cs]
+        j = np.searchsorted(m_lo, dc, side="right") - 1
+        inside = (j >= 0) & (dc <= m_hi[np.maximum(j, 0)])
+        keep[cs[inside]] = True
+    return np.flatnonzero(keep)
+
+
 def _match_with_replacement(
     d_t: np.ndarray,
     p_t: np.ndarray,
@@ -585,20 +654,29 @@ def match_nearest(
     if caliper is not None:
         cal_abs = float(caliper) * float(np.std(d, ddof=1)) if caliper_scale == "sd" else float(caliper)
 
-    # ---- sort all units by (stratum, distance, row); locate treated among controls
-    sorted_rows = _sort_units(d, codes, n_strata)
-    pos = np.empty(n, dtype=np.int64)
-    pos[sorted_rows] = np.arange(n)
-    is_ctrl_sorted = ~t[sorted_rows]
+    # ---- with replacement, leave out controls that cannot be among any k nearest
+    units = _candidate_units(d, t, codes, n_strata, k) if replace else None
+    if units is None:
+        du, tu, cu = d, t, codes
+    else:
+        du, tu, cu = d[units], t[units], codes[units]
+
+    # ---- sort the units by (stratum, distance, row); locate treated among controls
+    sorted_local = _sort_units(du, cu, n_strata)
+    pos = np.empty(len(du), dtype=np.int64)
+    pos[sorted_local] = np.arange(len(du))
+    is_ctrl_sorted = ~tu[sorted_local]
     ctrl_pos = np.flatnonzero(is_ctrl_sorted)
-    ctrl_rows = sorted_rows[ctrl_pos]
-    ctrl_d = d[ctrl_rows]
-    n_c_stratum = np.bincount(codes[~t], minlength=n_strata)
-    c_bounds = np.concatenate([[0], np.cumsum(n_c_stratum)])
+    ctrl_local = sorted_local[ctrl_pos]
+    ctrl_rows = ctrl_local if units is None else units[ctrl_local]
+    ctrl_d = du[ctrl_local]
+    n_c_stratum = np.bincount(codes[~t], minlength=n_strata)  # all potential controls
+    c_bounds = np.concatenate([[0], np.cumsum(np.bincount(cu[~tu], minlength=n_strata))])
 
     tr_rows = np.flatnonzero(t)  # data order
+    tr_local = np.flatnonzero(tu)  # the same units, all treated are kept
     d_t = d[tr_rows]
-    p_t = pos[tr_rows]
+    p_t = pos[tr_local]
     code_t = codes[tr_rows].astype(np.int64)
     nb = np.searchsorted(ctrl_pos, p_t)
     lo = c_bounds[code_t]
