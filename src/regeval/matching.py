@@ -9,7 +9,9 @@ With replacement each treated unit independently takes its k nearest controls. T
 search never builds a treated-by-control distance matrix: units are sorted once per
 stratum, each treated unit's position among the sorted controls is found by binary
 search, and only the k controls on either side are compared (memory and time linear
-in the number of controls). Without replacement the matching is greedy, in rounds, as
+in the number of controls). On large data, controls that cannot be among any treated
+unit's k nearest (farther than a bound taken from a subsample) are left out before the
+sort, which does not change the result. Without replacement the matching is greedy, in rounds, as
 in MatchIt; the next free control on either side is found with path-compressed skip
 links.
 
