@@ -5,7 +5,9 @@
 import os
 import sys
 
-from regeval.config import ConfigError, resolve_spec, spec_keys, validate_config
+import re
+
+from regeval.config import ConfigError, expand_sweep, resolve_spec, spec_keys, validate_config
 
 
 # the default configuration lives beside this Snakefile, so the workflow can run in
@@ -15,9 +17,13 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 try:
     validate_config(config)
+    _expanded, SWEEP_SPECS = expand_sweep(config)
+    config.update(_expanded)
+    validate_config(config)
 except ConfigError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)
+SWEEP = (config.get("sweep") or {}).get("name", "sweep") if SWEEP_SPECS else None
 
 SPECS = list(config["run_specs"])
 REPO = workflow.basedir
@@ -49,7 +55,7 @@ def keys_of(spec_name):
 
 
 wildcard_constraints:
-    spec="|".join(sorted(config["specs"])),
+    spec="|".join(re.escape(s) for s in sorted(config["specs"], key=len, reverse=True)),
     pskey="ps-[0-9a-f]{10}",
     mkey="m-[0-9a-f]{10}",
     ekey="e-[0-9a-f]{10}",
@@ -58,6 +64,7 @@ wildcard_constraints:
 rule all:
     input:
         expand("results/{spec}/export/report.html", spec=SPECS),
+        [f"results/{SWEEP}/export/summary.csv"] if SWEEP else [],
 
 
 include: "workflow/rules/data.smk"
@@ -66,3 +73,4 @@ include: "workflow/rules/control_group.smk"
 include: "workflow/rules/effects.smk"
 include: "workflow/rules/budget.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/sweep.smk"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -138,3 +139,55 @@ def spec_keys(config: Mapping[str, Any]) -> dict[str, dict[str, str]]:
         spec = resolve_spec(config, name)
         out[name] = {"ps": propensity_key(spec), "match": match_key(spec), "effects": effects_key(spec)}
     return out
+
+
+def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = target
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return str(len(value))
+    if value is None:
+        return "none"
+    return str(value).replace(" ", "").replace(".", "p")
+
+
+def expand_sweep(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Add the specs of the configured sweep (if any) to the config.
+
+    ``sweep.grid`` maps dotted spec keys (``matching.k``, ``budget.discount_rate``,
+    ``characteristics`` …) to lists of values; every combination becomes a spec named
+    ``<sweep.name>-<key><value>-…`` built on ``sweep.base`` (default ``default``).
+    The sweep's specs, with the base spec first, are added to ``run_specs``.
+    Returns the new config and the sweep's spec names (empty without a sweep).
+    """
+    sweep = config.get("sweep")
+    if not sweep:
+        return dict(config), []
+    cfg = copy.deepcopy(dict(config))
+    name = sweep.get("name", "sweep")
+    base = sweep.get("base", "default")
+    if base not in cfg.get("specs", {}):
+        raise ConfigError(f"sweep.base: spec {base!r} is not defined under specs")
+    grid = sweep.get("grid") or {}
+    keys = list(grid)
+    names = [base]
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        override = copy.deepcopy(cfg["specs"][base] or {})
+        parts = []
+        for key, value in zip(keys, combo):
+            _set_path(override, key, value)
+            parts.append(f"{key.split('.')[-1]}{_label(value)}")
+        spec_name = "-".join([name, *parts])
+        override["label"] = ", ".join(f"{k} = {v}" for k, v in zip(keys, combo))
+        cfg["specs"][spec_name] = override
+        names.append(spec_name)
+    cfg["run_specs"] = list(dict.fromkeys([*cfg["run_specs"], *names]))
+    return cfg, names

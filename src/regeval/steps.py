@@ -575,7 +575,19 @@ def report(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[
     )
 
 
+def sweep_summary(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Cross-spec summary of a sweep from the specs' checked export tables."""
+    from .sweep import write_summary
+
+    dirs = {s: Path(p).parent for s, p in zip(params["specs"], input["logs"])}
+    write_summary(
+        dirs, params["base"], params["labels"], int(params["min_persons"]),
+        output["csv"], output["parquet"], output["figure"], output["html"],
+    )
+
+
 STEPS: dict[str, Callable[..., None]] = {
+    "sweep_summary": sweep_summary,
     "generate": generate,
     "validate": validate,
     "base_population": base_population,

@@ -1,0 +1,24 @@
+# Sensitivity sweep: one cross-spec summary of key effects and the net result per
+# actor for every spec of the sweep (base spec marked), drawn from the specs'
+# checked export tables.
+
+if SWEEP:
+
+    rule sweep_summary:
+        input:
+            logs=expand("results/{spec}/export/tables/disclosure_log.json", spec=SWEEP_SPECS),
+        output:
+            csv=f"results/{SWEEP}/export/summary.csv",
+            parquet=f"results/{SWEEP}/export/summary.parquet",
+            figure=report(f"results/{SWEEP}/export/summary_forest.png", category="Sweep", caption="../report/sweep.rst"),
+            html=f"results/{SWEEP}/export/summary.html",
+        params:
+            step="sweep_summary",
+            specs=SWEEP_SPECS,
+            base=SWEEP_SPECS[0],
+            labels={s: resolve_spec(config, s).get("label", s) for s in SWEEP_SPECS},
+            min_persons=config["disclosure"]["min_persons"],
+        log:
+            f"results/{SWEEP}/logs/sweep_summary.log",
+        script:
+            f"../../{STEP}"
