@@ -312,6 +312,9 @@ def _markdown(machine, fit_row, rows, extra, load_start, load_end) -> str:
     lines.append(f"| load average at start / end (1, 5, 15 min) | "
                  f"{', '.join(f'{x:.1f}' for x in load_start)} / {', '.join(f'{x:.1f}' for x in load_end)} |")
     lines.append("")
+    lines.append("The machine is shared with other jobs; a 1-minute load average above the "
+                 "number of cores means the figures below include waiting for the CPU.")
+    lines.append("")
     if fit_row:
         lines.append("## Propensity fit")
         lines.append("")
