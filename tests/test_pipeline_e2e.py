@@ -117,3 +117,26 @@ def test_malformed_register_stops_the_run_at_validation(tmp_path, small_register
     assert "bef.koen" in proc.stderr and "3 rows" in proc.stderr
     assert not (tmp_path / "results" / "_shared" / "inside" / "validation.json").exists()
     assert not (tmp_path / "results" / "_shared" / "inside" / "base_population.parquet").exists()
+
+
+def test_snakemake_report_builds_from_the_run(two_runs):
+    work = two_runs[0]
+    cfg = work / "tiny.yaml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
+         "--configfile", str(cfg), "--report", str(work / "snakemake_report.html")],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (work / "snakemake_report.html").stat().st_size > 10_000
+
+
+def test_report_can_be_written_in_danish(two_runs, tmp_path):
+    from regeval.config import load_yaml, resolve_spec
+    from regeval.report import write_report
+
+    export = two_runs[0] / "results" / "default" / "export"
+    spec = resolve_spec(load_yaml(REPO / "config" / "config.yaml"), "default")
+    write_report(export / "tables", export / "figures", spec, tmp_path / "r.html", tmp_path / "t.xlsx", language="da")
+    html = (tmp_path / "r.html").read_text()
+    assert "Effektevaluering" in html and "Budgetøkonomi" in html and 'lang=\'da\'' in html

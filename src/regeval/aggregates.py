@@ -45,6 +45,18 @@ class AggregateMeta:
         value is suppressed when any of them is below the threshold.
     count_columns
         Columns that are themselves person counts (suppressed when below threshold).
+    cell_sets
+        Groups of columns that reveal each other within a row (a share, the number
+        of persons with the level, the number without it): suppressed together.
+    secondary
+        Groups of rows whose cells add up to a published total: ``{"by": [columns
+        identifying the group], "cells": [value columns]}``. If exactly one cell of a
+        group is suppressed, the smallest other one is suppressed too, so that the
+        first cannot be recovered as the total minus the rest.
+    differences
+        Chains of count columns where each is a subset of the previous one (a flow):
+        a difference between two published counts below the threshold suppresses
+        the later count.
     """
 
     name: str
@@ -53,6 +65,9 @@ class AggregateMeta:
     counts: Mapping[str, Sequence[str]] = field(default_factory=dict)
     count_columns: Sequence[str] = ()
     description: str = ""
+    cell_sets: Sequence[Sequence[str]] = ()
+    secondary: Sequence[Mapping[str, Sequence[str]]] = ()
+    differences: Sequence[Sequence[str]] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -111,16 +111,25 @@ def check_table(
         raise DisclosureError(
             f"{where}: a {meta.kind} table must declare the person counts its cells rest on"
         )
-    out = frame.copy()
+    out = frame.copy().reset_index(drop=True)
     mask = pd.DataFrame(False, index=out.index, columns=out.columns)
     for c in meta.count_columns:
         v = pd.to_numeric(out[c], errors="coerce")
-        mask[c] |= (v > 0) & (v < min_persons)
+        mask[c] |= ((v > 0) & (v < min_persons)).fillna(False)
     for value_col, count_cols in meta.counts.items():
         for cc in count_cols:
             v = pd.to_numeric(out[cc], errors="coerce")
-            mask[value_col] |= (v < min_persons).fillna(False) & ~(v.isna())
+            # a value resting on no person at all reveals nothing about a person
+            mask[value_col] |= ((v > 0) & (v < min_persons)).fillna(False)
+    _differences(out, mask, meta.differences, min_persons)
+    _close_sets(mask, meta.cell_sets)
     n_primary = int(mask.to_numpy().sum())
+    for _ in range(10):  # secondary suppression until nothing changes
+        before = int(mask.to_numpy().sum())
+        _secondary(out, mask, meta.secondary, meta.cell_sets)
+        _close_sets(mask, meta.cell_sets)
+        if int(mask.to_numpy().sum()) == before:
+            break
     out = _apply(out, mask)
     log = {
         "table": meta.name,
@@ -128,8 +137,60 @@ def check_table(
         "min_persons": int(min_persons),
         "suppressed_cells": int(mask.to_numpy().sum()),
         "primary": n_primary,
+        "secondary": int(mask.to_numpy().sum()) - n_primary,
     }
     return DisclosureResult(out, int(mask.to_numpy().sum()), log)
+
+
+def _close_sets(mask: pd.DataFrame, cell_sets) -> None:
+    """Suppress every member of a cell set when one member is suppressed."""
+    for cells in cell_sets:
+        cols = [c for c in cells if c in mask.columns]
+        if not cols:
+            continue
+        anym = mask[cols].any(axis=1)
+        for c in cols:
+            mask[c] |= anym
+
+
+def _secondary(frame: pd.DataFrame, mask: pd.DataFrame, groups, cell_sets) -> None:
+    """Complementary suppression within groups of rows that add up to a total."""
+    for g in groups:
+        by = [c for c in g.get("by", []) if c in frame.columns]
+        cells = [c for c in g.get("cells", []) if c in frame.columns]
+        if not cells:
+            continue
+        keys = frame[by].astype(str).agg("|".join, axis=1) if by else pd.Series("", index=frame.index)
+        for _, idx in frame.groupby(keys, sort=False).groups.items():
+            idx = list(idx)
+            if len(idx) < 2:
+                continue
+            for c in cells:
+                m = mask.loc[idx, c]
+                if int(m.sum()) != 1:
+                    continue
+                candidates = [i for i in idx if not mask.at[i, c] and pd.notna(frame.at[i, c])]
+                if not candidates:
+                    continue
+                values = pd.to_numeric(frame.loc[candidates, c], errors="coerce").abs()
+                mask.at[values.idxmin(), c] = True
+
+
+def _differences(frame: pd.DataFrame, mask: pd.DataFrame, chains, min_persons: int) -> None:
+    """In a flow (each count a subset of the previous), a small difference between
+    two published counts is a small cell: suppress the later count."""
+    for chain in chains:
+        cols = [c for c in chain if c in frame.columns]
+        for i in frame.index:
+            last = None
+            for c in cols:
+                if mask.at[i, c] or pd.isna(frame.at[i, c]):
+                    continue
+                v = float(frame.at[i, c])
+                if last is not None and 0 < last - v < min_persons:
+                    mask.at[i, c] = True
+                    continue
+                last = v
 
 
 def _apply(frame: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:

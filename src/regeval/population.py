@@ -233,9 +233,11 @@ def population_means(
     Pooled over the years before each cohort (person-years), computed one year at
     a time so a national population is never held in memory for several years.
     Returns one row per variable (and level for categorical ones) with the mean or
-    share and the number of person-years behind it.
+    share, the number of person-years behind it (``n_population``) and, for shares,
+    the number with and without the level (``k_population``, ``nk_population``).
     """
     sums: dict[tuple[str, str], float] = {}
+    binary: dict[str, bool] = {}
     n_total = 0
     diagnoses = diagnosis_groups(sources, spec.diagnosis_groups)
     for cohort in spec.cohorts:
@@ -252,10 +254,22 @@ def population_means(
                 for level, count in col.astype(str).value_counts().items():
                     sums[(v, str(level))] = sums.get((v, str(level)), 0.0) + float(count)
             else:
-                sums[(v, "")] = sums.get((v, ""), 0.0) + float(col.astype(float).sum())
+                values = col.astype(float)
+                binary[v] = binary.get(v, True) and bool(values.isin([0.0, 1.0]).all())
+                sums[(v, "")] = sums.get((v, ""), 0.0) + float(values.sum())
         del before, employment, chars
-    rows = [
-        {"variable": v, "level": lvl, "population": s / n_total, "n_population": n_total}
-        for (v, lvl), s in sums.items()
-    ]
+    rows = []
+    for (v, lvl), s in sums.items():
+        # persons with the level (categorical) or with value 1 (binary): the cell
+        k = s if (lvl != "" or binary.get(v, False)) else float("nan")
+        rows.append(
+            {
+                "variable": v,
+                "level": lvl,
+                "population": s / n_total,
+                "n_population": n_total,
+                "k_population": k,
+                "nk_population": n_total - k,
+            }
+        )
     return pd.DataFrame(rows).sort_values(["variable", "level"], kind="stable").reset_index(drop=True)

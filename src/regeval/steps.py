@@ -99,6 +99,10 @@ FLOW_META = AggregateMeta(
     name="population_flow",
     title="From participants to the treatment group, per cohort",
     kind="flow",
+    differences=(
+        ("participants", "with_person_id", "resident_year_before", "in_base_population"),
+        ("base_population", "potential_controls"),
+    ),
     count_columns=(
         "participants",
         "with_person_id",
@@ -138,8 +142,10 @@ def population_means(input: Mapping[str, str], output: Mapping[str, str], params
             name="population_means",
             title="Whole population aged 18–64 in the years before start (person-years)",
             kind="descriptive",
-            counts={"population": ["n_population"]},
-            count_columns=("n_population",),
+            counts={"population": ["n_population", "k_population", "nk_population"]},
+            count_columns=("n_population", "k_population", "nk_population"),
+            cell_sets=(("population", "k_population", "nk_population"),),
+            secondary=({"by": ["variable"], "cells": ["population"]},),
         ),
     )
 
@@ -185,6 +191,7 @@ def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapp
             title="Distribution of the propensity score by group (counts per bin)",
             kind="distribution",
             count_columns=("n",),
+            secondary=({"by": ["group"], "cells": ["n"]},),
         ),
     )
     (Path(output["fit"])).write_text(
@@ -226,14 +233,20 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
     reasons = unmatched["reason"].value_counts() if len(unmatched) else pd.Series(dtype=int)
     summary = pd.DataFrame(
         [
-            {"item": "treated", "value": float(res.n_treated), "n": res.n_treated},
-            {"item": "treated matched", "value": float(res.n_treated_matched), "n": res.n_treated_matched},
-            {"item": "unique controls", "value": float(res.n_controls_unique), "n": res.n_controls_unique},
-            {"item": "effective sample size of controls", "value": float(res.ess_control), "n": res.n_controls_unique},
-            {"item": "largest number of times a control is used", "value": float(res.max_control_reuse), "n": res.n_controls_unique},
+            {"item": "treated", "value": float(res.n_treated), "n": res.n_treated, "part_of": ""},
+            {"item": "treated matched", "value": float(res.n_treated_matched), "n": res.n_treated_matched, "part_of": "treated"},
             *[
-                {"item": f"treated unmatched: {r}", "value": float(c), "n": int(c)}
+                {"item": f"treated unmatched: {r}", "value": float(c), "n": int(c), "part_of": "treated"}
                 for r, c in reasons.items()
+                if not str(r).startswith("fewer than k")  # these are matched, with fewer controls
+            ],
+            {"item": "unique controls", "value": float(res.n_controls_unique), "n": res.n_controls_unique, "part_of": ""},
+            {"item": "effective sample size of controls", "value": float(res.ess_control), "n": res.n_controls_unique, "part_of": ""},
+            {"item": "largest number of times a control is used", "value": float(res.max_control_reuse), "n": res.n_controls_unique, "part_of": ""},
+            *[
+                {"item": f"treated matched with fewer than k controls: {r}", "value": float(c), "n": int(c), "part_of": ""}
+                for r, c in reasons.items()
+                if str(r).startswith("fewer than k")
             ],
         ]
     )
@@ -247,6 +260,8 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
             kind="descriptive",
             counts={"value": ["n"]},
             count_columns=("n",),
+            cell_sets=(("value", "n"),),
+            secondary=({"by": ["part_of"], "cells": ["value"]},),
         ),
     )
     log.info(
@@ -313,12 +328,31 @@ def balance(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
     bal.insert(1, "n_control_before", n_c)
     bal.insert(2, "n_treated_after", int(((units["treated"] == 1) & (w > 0)).sum()))
     bal.insert(3, "n_control_after", int(((units["treated"] == 0) & (w > 0)).sum()))
-    value_cols = [c for c in bal.columns if c.endswith("_before") or c.endswith("_after")]
+    cells = _attach_cell_counts(
+        pd.DataFrame({"term": bal["term"], "variable": bal["variable"]}),
+        {
+            "treated": units[units["treated"] == 1],
+            "control_before": units[units["treated"] == 0],
+            "control_after": units[(units["treated"] == 0) & (w > 0)],
+        },
+        cols,
+        cat,
+    )
+    bal = bal.merge(
+        cells.drop(columns=["variable", *[c for c in cells.columns if c.startswith("n_")]]), on="term", how="left"
+    )
+    k_t = ["k_treated", "nk_treated"]
+    both_before = ["n_treated_before", "n_control_before", *k_t, "k_control_before", "nk_control_before"]
+    both_after = ["n_treated_after", "n_control_after", *k_t, "k_control_after", "nk_control_after"]
     counts = {
-        c: (["n_treated_before", "n_control_before"] if c.endswith("_before") else ["n_treated_after", "n_control_after"])
-        for c in value_cols
-        if not c.startswith("n_")
+        "mean_treated_before": ["n_treated_before", *k_t],
+        "mean_treated_after": ["n_treated_after", *k_t],
+        "mean_control_before": ["n_control_before", "k_control_before", "nk_control_before"],
+        "mean_control_after": ["n_control_after", "k_control_after", "nk_control_after"],
     }
+    for c in bal.columns:
+        if c not in counts and pd.api.types.is_numeric_dtype(bal[c]) and not c.startswith(("n_", "k_", "nk_")):
+            counts[c] = both_before if c.endswith("_before") else both_after
     write_aggregate(
         bal,
         output["balance"],
@@ -327,21 +361,27 @@ def balance(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
             title="Balance of the matching characteristics before and after matching",
             kind="descriptive",
             counts=counts,
-            count_columns=("n_treated_before", "n_control_before", "n_treated_after", "n_control_after"),
+            count_columns=(
+                "n_treated_before", "n_control_before", "n_treated_after", "n_control_after",
+                "k_treated", "nk_treated", "k_control_before", "nk_control_before", "k_control_after", "nk_control_after",
+            ),
         ),
     )
     all_names = [n for n in chars_mod.CHARACTERISTICS if n != "age"] + ["age"]
     dcols, dcat = chars_mod.expand(all_names, diag)
     treated = units[units["treated"] == 1]
     controls = units[(units["treated"] == 0) & (units["_w"] > 0)]
+    groups = {"participants": treated, "matched_controls": controls}
     desc = descriptive_table(
-        {"participants": treated, "matched_controls": controls},
+        groups,
         dcols,
         weights={"participants": None, "matched_controls": controls["_w"]},
         categorical=dcat,
     )
+    desc = _attach_cell_counts(desc, groups, dcols, dcat)
     popm, _ = read_aggregate(input["population_means"])
     desc = _attach_population(desc, popm)
+    names = ["participants", "matched_controls", "population"]
     write_aggregate(
         desc,
         output["descriptives"],
@@ -349,20 +389,43 @@ def balance(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
             name="descriptives",
             title="Participants, matched controls and the whole population aged 18–64",
             kind="descriptive",
-            counts=_descriptive_counts(desc),
-            count_columns=tuple(c for c in desc.columns if c.startswith("n_")),
+            counts={g: [f"n_{g}", f"k_{g}", f"nk_{g}"] for g in names},
+            count_columns=tuple(f"{p}_{g}" for g in names for p in ("n", "k", "nk")),
+            cell_sets=tuple((g, f"k_{g}", f"nk_{g}") for g in names),
+            secondary=({"by": ["variable"], "cells": names},),
         ),
     )
 
 
-def _descriptive_counts(desc: pd.DataFrame) -> dict[str, list[str]]:
-    out = {}
-    for c in desc.columns:
-        if c.startswith("n_") or c in ("variable", "level", "term"):
-            continue
-        n = f"n_{c}"
-        if n in desc.columns:
-            out[c] = [n]
+def _attach_cell_counts(
+    desc: pd.DataFrame, groups: Mapping[str, pd.DataFrame], variables: list[str], categorical: list[str]
+) -> pd.DataFrame:
+    """Persons behind every cell: n (non-missing), k (with the level / value 1) and
+    n − k, per group; k is missing for continuous variables (their mean rests on n)."""
+    from .balance import expand_covariates
+
+    out = desc.copy()
+    for g, frame in groups.items():
+        n_col, k_col, nk_col = {}, {}, {}
+        for term, _var, _level, values in expand_covariates(frame, variables, categorical=categorical):
+            ok = ~np.isnan(values)
+            n = int(ok.sum())
+            binary = bool(np.isin(values[ok], (0.0, 1.0)).all())
+            n_col[term] = n
+            k_col[term] = float(values[ok].sum()) if binary else np.nan
+            nk_col[term] = n - k_col[term] if binary else np.nan
+        out[f"n_{g}"] = out["term"].map(n_col)
+        out[f"k_{g}"] = out["term"].map(k_col)
+        out[f"nk_{g}"] = out["term"].map(nk_col)
+        # a level nobody in this group has: k = 0 and n − k = everyone with a value
+        if "variable" in out.columns:
+            absent = out[f"n_{g}"].isna() & out["variable"].isin(categorical)
+            n_var = out.loc[absent, "variable"].map(lambda v: int(frame[v].notna().sum()))
+            out.loc[absent, f"n_{g}"] = n_var
+            out.loc[absent, f"k_{g}"] = 0.0
+            out.loc[absent, f"nk_{g}"] = n_var
+        first = out["term"] == "n"
+        out.loc[first, f"n_{g}"] = len(frame)
     return out
 
 
@@ -372,7 +435,8 @@ def _attach_population(desc: pd.DataFrame, popm: pd.DataFrame) -> pd.DataFrame:
     pm["level"] = pm["level"].fillna("").astype(str)
     if "level" in desc.columns:
         desc = desc.assign(level=desc["level"].fillna("").astype(str))
-    out = desc.merge(pm[["variable", "level", "population", "n_population"]], on=key_cols, how="left")
+    cols = ["variable", "level", "population", "n_population", "k_population", "nk_population"]
+    out = desc.merge(pm[[c for c in cols if c in pm.columns]], on=key_cols, how="left")
     return out
 
 
@@ -425,6 +489,29 @@ def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: M
 EFFECT_COUNTS = ["n_treated", "n_control"]
 
 
+def outcome_cell_counts(panel: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """Persons with a non-zero value (k) and, for 0/1 outcomes, with zero (nk), per
+    outcome, relative year and group: the cells behind every mean and share."""
+    rows = []
+    for o in outcomes:
+        d = panel.loc[panel[o].notna(), ["person_id", "rel_year", "treated", o]]
+        binary = bool(d[o].isin([0.0, 1.0]).all())
+        nonzero = d[d[o] != 0].groupby(["rel_year", "treated"])["person_id"].nunique()
+        zero = d[d[o] == 0].groupby(["rel_year", "treated"])["person_id"].nunique()
+        idx = d.groupby(["rel_year", "treated"]).size().index
+        for (r, t) in idx:
+            rows.append(
+                {
+                    "outcome": o,
+                    "rel_year": int(r),
+                    "group": "treated" if t == 1 else "control",
+                    "k": int(nonzero.get((r, t), 0)),
+                    "nk": int(zero.get((r, t), 0)) if binary else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def _numeric(frame: pd.DataFrame) -> list[str]:
     """Numeric, non-boolean columns (value columns whose counts are checked)."""
     return [
@@ -444,8 +531,14 @@ def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
     panel = pd.read_parquet(input["panel"])
     common = effect_options(panel, eff)
     table = estimate_effects(panel, list(eff["outcomes"]), vcov=eff["vcov"], **common)
-    table.insert(0, "spec", spec["name"])
-    value_cols = [c for c in _numeric(table) if c not in ("rel_year", "n_treated", "n_control")]
+    cells = outcome_cell_counts(panel, list(eff["outcomes"]))
+    wide = cells.pivot(index=["outcome", "rel_year"], columns="group", values=["k", "nk"])
+    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
+    table = table.merge(wide.reset_index(), on=["outcome", "rel_year"], how="left")
+    value_cols = [c for c in _numeric(table) if c not in ("rel_year", "n_treated", "n_control") and not c.startswith(("k_", "nk_", "n_"))]
+    counts = {c: EFFECT_COUNTS for c in value_cols}
+    counts["mean_treated"] = ["n_treated", "k_treated", "nk_treated"]
+    counts["mean_control"] = ["n_control", "k_control", "nk_control"]
     write_aggregate(
         table,
         output["effects"],
@@ -453,16 +546,16 @@ def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
             name="effects",
             title="Effects per outcome and year relative to start (weighted OLS, 95 % CI)",
             kind="regression",
-            counts={c: EFFECT_COUNTS for c in value_cols},
-            count_columns=tuple(EFFECT_COUNTS),
+            counts=counts,
+            count_columns=("n_treated", "n_control", "n_missing_outcome", "k_treated", "nk_treated", "k_control", "nk_control"),
+            cell_sets=(("mean_treated", "k_treated", "nk_treated"), ("mean_control", "k_control", "nk_control")),
         ),
     )
     means = group_means(
         panel, list(eff["outcomes"]), treatment="treated", rel_year="rel_year", weights="weight",
         cluster="person_id", alpha=float(eff["alpha"]),
     )
-    means.insert(0, "spec", spec["name"])
-    ncol = "n" if "n" in means.columns else None
+    means = means.merge(cells, on=["outcome", "rel_year", "group"], how="left")
     write_aggregate(
         means,
         output["means"],
@@ -470,8 +563,9 @@ def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
             name="group_means",
             title="Levels of each outcome for participants and matched controls (weighted means, 95 % CI)",
             kind="descriptive",
-            counts={c: [ncol] for c in _numeric(means) if ncol and c not in ("rel_year", ncol)},
-            count_columns=(ncol,) if ncol else (),
+            counts={c: ["n", "k", "nk"] for c in _numeric(means) if c not in ("rel_year", "n", "k", "nk", "n_obs")},
+            count_columns=("n", "k", "nk"),
+            cell_sets=(("mean", "se", "ci_low", "ci_high", "k", "nk"),),
         ),
     )
     rows = []
@@ -483,7 +577,6 @@ def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
     win = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         {"outcome": [], "estimate": [], "n_treated": [], "n_control": []}
     )
-    win.insert(0, "spec", spec["name"])
     wvals = [c for c in _numeric(win) if c not in ("n_treated", "n_control", "year_from", "year_to", "n_years")]
     write_aggregate(
         win,
@@ -557,8 +650,7 @@ def figures(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
     """Figures drawn from the checked export tables only."""
     from .figures import draw_all
 
-    draw_all(Path(input["log"]).parent, Path(output["marker"]).parent, params["spec"], params.get("language", "en"))
-    Path(output["marker"]).write_text("figures drawn from the checked export tables\n")
+    draw_all(Path(input["log"]).parent, Path(output["figures"]), params["spec"], params.get("language", "en"))
 
 
 def report(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
@@ -567,7 +659,7 @@ def report(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[
 
     write_report(
         Path(input["log"]).parent,
-        Path(input["figures"]).parent,
+        Path(input["figures"]),
         params["spec"],
         output["html"],
         output["xlsx"],

@@ -42,7 +42,13 @@ rule figures:
     input:
         log=rules.disclose.output.log,
     output:
-        marker="results/{spec}/export/figures/figures.txt",
+        figures=report(
+            directory("results/{spec}/export/figures"),
+            patterns=["{name}.png"],
+            category="Figures",
+            subcategory="{spec}",
+            labels={"spec": "{spec}", "figure": "{name}"},
+        ),
     params:
         step="figures",
         spec=spec_of,
@@ -56,10 +62,10 @@ rule figures:
 rule report:
     input:
         log=rules.disclose.output.log,
-        figures=rules.figures.output.marker,
+        figures=rules.figures.output.figures,
     output:
-        html=report("results/{spec}/export/report.html", category="Evaluation report", labels={"spec": "{spec}"}),
-        xlsx="results/{spec}/export/tables.xlsx",
+        html=report("results/{spec}/export/report.html", category="Evaluation report", labels={"spec": "{spec}", "file": "report.html"}),
+        xlsx=report("results/{spec}/export/tables.xlsx", category="Evaluation report", labels={"spec": "{spec}", "file": "tables.xlsx"}),
     params:
         step="report",
         spec=spec_of,

@@ -1,0 +1,169 @@
+"""Disclosure control: small cells are suppressed (primary and secondary), person
+ids fail the run, and a deliberately tiny cohort goes through the real steps."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regeval import steps
+from regeval.aggregates import AggregateMeta, read_aggregate, write_aggregate
+from regeval.config import load_yaml, resolve_spec
+from regeval.disclosure import check_table, export_tables
+from regeval.errors import DisclosureError
+
+from .conftest import REPO
+
+SHARES = AggregateMeta(
+    name="shares",
+    title="t",
+    kind="descriptive",
+    counts={"share": ["n", "k", "nk"]},
+    count_columns=("n", "k", "nk"),
+    cell_sets=(("share", "k", "nk"),),
+    secondary=({"by": ["variable"], "cells": ["share"]},),
+)
+
+
+def test_a_share_resting_on_three_persons_is_suppressed_with_its_counts():
+    t = pd.DataFrame(
+        {"variable": ["sex", "sex"], "level": ["man", "woman"], "share": [0.5, 0.5], "n": [200, 200], "k": [100, 100], "nk": [100, 100]}
+    )
+    t = pd.concat([t, pd.DataFrame({"variable": ["adhd"], "level": [""], "share": [3 / 200], "n": [200], "k": [3], "nk": [197]})])
+    res = check_table(t, SHARES, 5).table
+    row = res[res["variable"] == "adhd"].iloc[0]
+    assert pd.isna(row["share"]) and pd.isna(row["k"]) and pd.isna(row["nk"])
+    assert "share" in row["suppressed"]
+    assert res[res["variable"] == "sex"]["share"].notna().all()
+
+
+def test_a_suppressed_level_cannot_be_recovered_from_the_others():
+    """Shares of the levels of a variable add up to 1: suppressing one level alone
+    would let a reader compute it; the smallest other level is suppressed too."""
+    t = pd.DataFrame(
+        {
+            "variable": ["edu"] * 3,
+            "level": ["a", "b", "c"],
+            "share": [0.80, 0.185, 0.015],
+            "n": [200] * 3,
+            "k": [160, 37, 3],
+            "nk": [40, 163, 197],
+        }
+    )
+    res = check_table(t, SHARES, 5)
+    out = res.table.set_index("level")
+    assert pd.isna(out.loc["c", "share"])  # primary: 3 persons
+    assert pd.isna(out.loc["b", "share"])  # secondary: the smallest other level
+    assert out.loc["a", "share"] == 0.80
+    assert res.log["secondary"] > 0
+
+
+def test_the_complement_of_a_near_universal_level_is_a_small_cell():
+    t = pd.DataFrame({"variable": ["x"], "level": [""], "share": [198 / 200], "n": [200], "k": [198], "nk": [2]})
+    assert check_table(t, SHARES, 5).table["share"].isna().all()
+
+
+def test_a_small_difference_between_flow_counts_suppresses_the_later_count():
+    meta = AggregateMeta(
+        name="flow", title="t", kind="flow",
+        count_columns=("participants", "with_id", "resident"),
+        differences=(("participants", "with_id", "resident"),),
+    )
+    t = pd.DataFrame({"participants": [100, 100], "with_id": [97, 80], "resident": [90, 79]})
+    out = check_table(t, meta, 5).table
+    assert pd.isna(out.loc[0, "with_id"])  # 3 persons without an id would be revealed
+    assert out.loc[0, "resident"] == 90  # 100 − 90 = 10 is safe
+    assert out.loc[1, "with_id"] == 80 and pd.isna(out.loc[1, "resident"])  # 80 − 79 = 1
+
+
+def test_zero_is_not_a_small_cell():
+    t = pd.DataFrame({"variable": ["x"], "level": [""], "share": [0.0], "n": [200], "k": [0], "nk": [200]})
+    assert check_table(t, SHARES, 5).table["share"].iloc[0] == 0.0
+
+
+def test_a_person_id_in_any_cell_fails_naming_file_table_and_column(tmp_path):
+    t = pd.DataFrame({"item": ["x"], "value": [1000000123.0], "n": [50]})
+    path = tmp_path / "agg.parquet"
+    write_aggregate(t, path, AggregateMeta(name="oops", title="t", kind="descriptive", counts={"value": ["n"]}, count_columns=("n",)))
+    with pytest.raises(DisclosureError, match=r"agg\.parquet.*'oops'.*'value'"):
+        export_tables([path], tmp_path / "export", 5, person_ids=np.array([1000000123, 1000000124]))
+    assert not (tmp_path / "export" / "oops.csv").exists()
+
+
+def test_an_id_column_fails_whatever_its_values():
+    t = pd.DataFrame({"pnr": [1, 2], "n": [10, 10]})
+    with pytest.raises(DisclosureError, match="pnr"):
+        check_table(t, AggregateMeta(name="x", title="t", kind="descriptive", count_columns=("n",)), 5)
+
+
+def test_a_descriptive_table_without_counts_is_refused():
+    t = pd.DataFrame({"variable": ["a"], "share": [0.5]})
+    with pytest.raises(DisclosureError, match="must declare"):
+        check_table(t, AggregateMeta(name="x", title="t", kind="descriptive"), 5)
+
+
+@pytest.fixture(scope="module")
+def tiny_cohort(tmp_path_factory, small_registers):
+    """The real balance, effects and export steps on a cohort with only 4 treated."""
+    from regeval.evaluate import control_group
+    from regeval.population import PopulationSpec, build_base_population
+    from regeval.registers import resolve_sources
+
+    cfg = load_yaml(REPO / "config" / "config.yaml")
+    spec = resolve_spec(cfg, "default")
+    pop = PopulationSpec.from_config(cfg["population"])
+    bp = build_base_population(resolve_sources(small_registers), pop)
+    units = bp.units[bp.units["cohort"] == 2016].copy()
+    keep_treated = units[units["treated"] == 1].head(4)
+    units = pd.concat([keep_treated, units[units["treated"] == 0]]).reset_index(drop=True)
+    units["unit"] = np.arange(len(units))
+    work = tmp_path_factory.mktemp("tiny")
+    units.to_parquet(work / "units.parquet", index=False)
+    cg = control_group(units, {**spec, "characteristics": ["age"]}, list(pop.diagnosis_groups))
+    cg.matched.to_parquet(work / "matched.parquet", index=False)
+    popm = work / "popm.parquet"
+    write_aggregate(
+        pd.DataFrame({"variable": ["sex"], "level": ["man"], "population": [0.5], "n_population": [1000], "k_population": [500.0], "nk_population": [500.0]}),
+        popm,
+        AggregateMeta(name="population_means", title="t", kind="descriptive", counts={"population": ["n_population"]}, count_columns=("n_population",)),
+    )
+    steps.balance(
+        {"units": str(work / "units.parquet"), "matched": str(work / "matched.parquet"), "population_means": str(popm)},
+        {"balance": str(work / "balance.parquet"), "descriptives": str(work / "descriptives.parquet")},
+        {"spec": {**spec, "characteristics": ["age"]}, "population": cfg["population"]},
+    )
+    log = export_tables(
+        [work / "balance.parquet", work / "descriptives.parquet"], work / "export", 5,
+        person_ids=units["pnr"].to_numpy(), spec="tiny",
+    )
+    return work, log
+
+
+def test_tiny_cohort_is_suppressed_in_every_exported_cell(tiny_cohort):
+    work, log = tiny_cohort
+    desc = pd.read_csv(work / "export" / "descriptives.csv")
+    n_row = desc[desc["term"] == "n"].iloc[0]
+    assert pd.isna(n_row["participants"])  # 4 participants: the count itself is a small cell
+    assert desc["participants"].isna().all()  # every share of 4 persons is suppressed
+    assert desc["suppressed"].fillna("").str.contains("participants").all()
+    bal = pd.read_csv(work / "export" / "balance.csv")
+    assert bal["mean_treated_before"].isna().all() and bal["smd_after"].isna().all()
+    assert json.loads((work / "export" / "disclosure_log.json").read_text())["tables"][0]["suppressed_cells"] > 0
+    # nothing left in the export rests on 1-4 persons
+    for name in ("descriptives", "balance"):
+        t = pd.read_csv(work / "export" / f"{name}.csv")
+        for c in [c for c in t.columns if c.startswith(("n_", "k_", "nk_"))]:
+            v = t[c].dropna()
+            assert not ((v > 0) & (v < 5)).any(), (name, c)
+
+
+def test_tiny_cohort_export_holds_no_person_id(tiny_cohort):
+    work, _ = tiny_cohort
+    units = pd.read_parquet(work / "units.parquet")
+    ids = set(units["pnr"].astype(str))
+    for csv in (work / "export").glob("*.csv"):
+        tokens = set(csv.read_text().replace(",", " ").split())
+        assert not tokens & ids
