@@ -65,6 +65,7 @@ rule all:
     input:
         expand("results/{spec}/export/report.html", spec=SPECS),
         [f"results/{SWEEP}/export/summary.csv"] if SWEEP else [],
+        ["results/business_case/export/business_case_summary.csv"] if config.get("business_case") else [],
 
 
 include: "workflow/rules/data.smk"
@@ -74,3 +75,4 @@ include: "workflow/rules/effects.smk"
 include: "workflow/rules/budget.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/sweep.smk"
+include: "workflow/rules/business_case.smk"

@@ -46,7 +46,6 @@ FORBIDDEN = (
     "logit",
     "propensity_score",
     "residual",
-    "control",
     "treated_id",
     "control_id",
 )
@@ -173,7 +172,9 @@ def _secondary(frame: pd.DataFrame, mask: pd.DataFrame, groups, cell_sets) -> No
                 if not candidates:
                     continue
                 values = pd.to_numeric(frame.loc[candidates, c], errors="coerce").abs()
-                mask.at[values.idxmin(), c] = True
+                # a suppressed zero protects nothing: take the smallest non-zero cell
+                nonzero = values[values > 0]
+                mask.at[(nonzero if len(nonzero) else values).idxmin(), c] = True
 
 
 def _differences(frame: pd.DataFrame, mask: pd.DataFrame, chains, min_persons: int) -> None:

@@ -667,6 +667,47 @@ def report(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[
     )
 
 
+def business_case(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """The municipal business case, exported through disclosure control."""
+    from .budget import business_case as compute, load_business_case
+    from .budget.figures import plot_business_case
+    from .disclosure import export_tables
+
+    bc = load_business_case(input["table"], params.get("metadata"))
+    result = compute(
+        bc.table, bc.unit_costs_published, bc.investment, start=bc.start, end=bc.end,
+        intervention=bc.intervention, control=bc.control,
+    )
+    export = Path(output["summary"]).parent
+    inside = export.parent / "inside" / "aggregates"
+    write_aggregate(
+        result.summary, inside / "business_case_summary.parquet",
+        AggregateMeta(name="business_case_summary", title=f"Business case: {bc.name}", kind="descriptive",
+                      counts={c: ["citizens"] for c in _numeric(result.summary) if c != "citizens"},
+                      count_columns=("citizens",)),
+    )
+    write_aggregate(
+        result.by_time, inside / "business_case_by_time.parquet",
+        AggregateMeta(name="business_case_by_time", title="Yearly cost per group and time point", kind="descriptive",
+                      counts={"yearly_cost": ["citizens"]}, count_columns=("citizens",)),
+    )
+    write_aggregate(
+        result.by_status, inside / "business_case_by_status.parquet",
+        AggregateMeta(name="business_case_by_status", title="Citizens and yearly cost per benefit status", kind="descriptive",
+                      counts={"yearly_cost": ["citizens"]}, count_columns=("citizens",),
+                      cell_sets=(("citizens", "yearly_cost"),),
+                      secondary=({"by": ["group", "time_point"], "cells": ["citizens"]},)),
+    )
+    write_aggregate(
+        result.comparison, inside / "business_case_comparison.parquet",
+        AggregateMeta(name="business_case_comparison", title="Intervention versus control group", kind="budget"),
+    )
+    export_tables(sorted(inside.glob("business_case_*.parquet")), export, int(params["min_persons"]))
+    fig = plot_business_case(result, title=f"Business case: {bc.name}")
+    _save_figure(fig, output["figure"])
+    log.info("business case: %s", result.summary.to_dict("records"))
+
+
 def sweep_summary(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Cross-spec summary of a sweep from the specs' checked export tables."""
     from .sweep import write_summary
@@ -680,6 +721,7 @@ def sweep_summary(input: Mapping[str, str], output: Mapping[str, str], params: M
 
 STEPS: dict[str, Callable[..., None]] = {
     "sweep_summary": sweep_summary,
+    "business_case": business_case,
     "generate": generate,
     "validate": validate,
     "base_population": base_population,
