@@ -167,3 +167,26 @@ def test_tiny_cohort_export_holds_no_person_id(tiny_cohort):
     for csv in (work / "export").glob("*.csv"):
         tokens = set(csv.read_text().replace(",", " ").split())
         assert not tokens & ids
+
+
+def test_user_supplied_control_group_replaces_matching(small_registers):
+    """control_ids: the listed potential controls, weighted to their cohort's treated."""
+    from regeval.evaluate import user_controls
+    from regeval.errors import MatchingError
+    from regeval.population import PopulationSpec, build_base_population
+    from regeval.registers import resolve_sources
+
+    cfg = load_yaml(REPO / "config" / "config.yaml")
+    units = build_base_population(resolve_sources(small_registers), PopulationSpec.from_config(cfg["population"])).units
+    pool = units[units["treated"] == 0]
+    chosen = pd.concat([pool[pool["cohort"] == 2015].head(30), pool[pool["cohort"] == 2016].head(10)])
+    m = user_controls(units, chosen[["pnr", "cohort"]])
+    assert set(m.loc[m["treated"] == 0, "unit"]) == set(chosen["unit"])
+    assert set(m.loc[m["treated"] == 1, "cohort"]) == {2015, 2016}  # cohorts without controls drop out
+    c = m[m["treated"] == 0]
+    assert c["weight"].sum() == pytest.approx(len(c))  # normalised like matching weights
+    n_t = m[m["treated"] == 1].groupby("cohort").size()
+    w = c.groupby("cohort")["weight"].first()
+    assert w[2015] / w[2016] == pytest.approx((n_t[2015] / 30) / (n_t[2016] / 10))
+    with pytest.raises(MatchingError, match="not potential controls"):
+        user_controls(units, pd.DataFrame({"pnr": [1], "cohort": [2015]}))

@@ -222,12 +222,13 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
     units = pd.read_parquet(input["units"])
     Path(output["pairs"]).parent.mkdir(parents=True, exist_ok=True)
     if spec.get("control_ids"):
-        _user_controls(units, spec, params, output)
+        _user_controls(units, spec, {**params, "flow": input["flow"]}, output)
         return
     scores = pd.read_parquet(input["scores"])
     res, matched = match_units(units, scores, m)
     res.pairs.to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
+    _write_flow(input["flow"], matched, output["flow"])
     # summary (aggregate)
     unmatched = res.unmatched
     reasons = unmatched["reason"].value_counts() if len(unmatched) else pd.Series(dtype=int)
@@ -273,6 +274,28 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
     )
 
 
+def _write_flow(flow_path: str, matched: pd.DataFrame, out_path: str) -> None:
+    """The population flow of a spec: the shared flow plus treated matched per cohort."""
+    flow, meta = read_aggregate(flow_path)
+    done = matched[matched["treated"] == 1].groupby("cohort").size()
+    flow["matched"] = flow["cohort"].map(done).fillna(0).astype(int)
+    flow["matched_controls"] = flow["cohort"].map(matched[matched["treated"] == 0].groupby("cohort").size()).fillna(0).astype(int)
+    write_aggregate(
+        flow,
+        out_path,
+        AggregateMeta(
+            name=meta.name,
+            title="From participants to matched treated, per cohort (and the matched controls)",
+            kind="flow",
+            differences=(
+                ("participants", "with_person_id", "resident_year_before", "in_base_population", "matched"),
+                ("base_population", "potential_controls", "matched_controls"),
+            ),
+            count_columns=(*meta.count_columns, "matched", "matched_controls"),
+        ),
+    )
+
+
 def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping[str, Any], output: Mapping[str, str]) -> None:
     """A user-supplied control group (spec control_ids) instead of matching."""
     from .evaluate import user_controls
@@ -285,6 +308,7 @@ def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping
     matched = user_controls(units, pd.read_csv(path))
     pd.DataFrame({"treated": [], "control": []}).to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
+    _write_flow(params["flow"], matched, output["flow"])
     n_t = int((matched["treated"] == 1).sum())
     n_c = int((matched["treated"] == 0).sum())
     w = matched.loc[matched["treated"] == 0, "weight"]

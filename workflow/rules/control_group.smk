@@ -29,10 +29,12 @@ rule match:
     input:
         units=rules.base_population.output.units,
         scores=lambda w: f"{SHARED}/propensity/{keys_of(SPEC_OF_KEY[w.mkey])['ps']}/scores.parquet",
+        flow=rules.base_population.output.flow,
     output:
         pairs=f"{MATCH_DIR}/match_pairs.parquet",
         matched=f"{MATCH_DIR}/matched_units.parquet",
         summary=f"{MATCH_DIR}/aggregates/matching_summary.parquet",
+        flow=f"{MATCH_DIR}/aggregates/population_flow.parquet",
     params:
         step="match",
         spec=lambda w: spec_of_key(w.mkey),

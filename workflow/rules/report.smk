@@ -8,12 +8,11 @@ def _aggregates(wildcards):
     edir = f"{SHARED}/effects/{k['effects']}/aggregates"
     files = {
         "units": f"{SHARED}/base_population.parquet",
-        "flow": f"{SHARED}/aggregates/population_flow.parquet",
         "population_means": f"{SHARED}/aggregates/population_means.parquet",
         "propensity_model": f"{SHARED}/propensity/{k['ps']}/aggregates/propensity_model.parquet",
         "propensity_overlap": f"{SHARED}/propensity/{k['ps']}/aggregates/propensity_overlap.parquet",
     }
-    for t in ["matching_summary", "balance", "descriptives"]:
+    for t in ["population_flow", "matching_summary", "balance", "descriptives"]:
         files[t] = f"{mdir}/{t}.parquet"
     for t in ["panel_counts", "effects", "group_means", "effect_windows"]:
         files[t] = f"{edir}/{t}.parquet"
