@@ -83,6 +83,16 @@ def test_employment_effect_is_found_on_the_tiny_population(two_runs):
     assert emp.loc[-2, "ci_low"] < 0 < emp.loc[-2, "ci_high"] or abs(emp.loc[-2, "estimate"]) < 0.05
 
 
+def test_net_result_has_the_published_sign_on_synthetic_data(two_runs):
+    """method.md §2: positive in total and for the municipalities, driven by sheltered
+    employment/activity and botilbud (the synthetic truth follows the published shape)."""
+    tables = two_runs[0] / "results" / "default" / "export" / "tables"
+    net = pd.read_csv(tables / "budget_net.csv").set_index("actor")["value_pv"]
+    assert net["total"] > 0 and net["kommune"] > 0
+    groups = pd.read_csv(tables / "budget_by_group.csv").set_index("consequence_group")["value_pv"]
+    assert groups.drop(["programme_cost"], errors="ignore").nlargest(2).index.isin(["sheltered_activity", "botilbud"]).any()
+
+
 def test_results_are_byte_identical_whatever_the_number_of_cores(two_runs):
     a = _digests(two_runs[0] / "results" / "default" / "export")
     b = _digests(two_runs[1] / "results" / "default" / "export")
