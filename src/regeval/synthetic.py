@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .contract import SUPPORT_TYPES
+from .panel import YEARLY_OUTCOMES
 from .errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -86,21 +87,8 @@ MUNICIPALITIES = np.array(
 
 EDU_LEVEL_CODES = np.array([10, 20, 35, 40, 50, 65], dtype=np.int16)
 
-OUTCOMES: tuple[str, ...] = (
-    "employed",
-    "fulltime_days",
-    "hours_per_week",
-    "sel103_104",
-    "botilbud",
-    "sel85",
-    "sel_other",
-    "gp_contacts",
-    "specialist_contacts",
-    "somatic_hospital",
-    "psychiatric_hospital",
-    "taxable_income",
-) + tuple(f"support_{s}" for s in SUPPORT_TYPES)
-"""Outcomes whose true effects the generator records (project names)."""
+OUTCOMES = YEARLY_OUTCOMES
+"""Outcomes whose true effects the generator records (the pipeline's outcome names)."""
 
 MAX_REL_YEAR = LAST_YEAR - 2014
 
