@@ -81,6 +81,41 @@ def _caption_of(fig: Path, language: str) -> str:
     return stem.replace("_", " ").capitalize()
 
 
+def _key_results(tables_dir: Path, spec: Mapping[str, Any], language: str) -> str:
+    """Headline numbers: window effects, effects in years 1 and 5, net result per actor."""
+    out = [f"<h2>{'Hovedresultater' if language == 'da' else 'Key results'}</h2><ul>"]
+    win_path = tables_dir / "effect_windows.parquet"
+    if win_path.exists():
+        for r in pd.read_parquet(win_path).itertuples(index=False):
+            label, unit = outcome_label(r.outcome, language)
+            out.append(
+                f"<li>{html.escape(label)}, average over years {int(r.year_from)}–{int(r.year_to)}: "
+                f"<b>{_fmt(r.estimate)}</b> {html.escape(unit)} (95 % CI {_fmt(r.ci_low)} to {_fmt(r.ci_high)}){html.escape(str(r.stars or ''))}</li>"
+            )
+    eff_path = tables_dir / "effects.parquet"
+    if eff_path.exists():
+        eff = pd.read_parquet(eff_path)
+        for outcome in spec["effects"]["outcomes"][:6]:
+            label, unit = outcome_label(outcome, language)
+            rows = eff[(eff["outcome"] == outcome) & eff["rel_year"].isin([1, 5])].sort_values("rel_year")
+            txt = "; ".join(
+                f"year {int(r.rel_year)}: {_fmt(r.estimate)}{html.escape(str(r.stars or ''))}" for r in rows.itertuples(index=False)
+            )
+            if txt:
+                out.append(f"<li>{html.escape(label)} ({html.escape(unit)}): {txt}</li>")
+    net_path = tables_dir / "budget_net.parquet"
+    if net_path.exists():
+        net = pd.read_parquet(net_path).set_index("actor")["value_pv"]
+        parts = ", ".join(f"{a} {_fmt(float(v))} kr" for a, v in net.items() if a != "total")
+        out.append(
+            f"<li>Net result per participant, present value at year 0 (years 0–{spec['budget']['horizon']}, "
+            f"{spec['budget']['price_year']} prices): <b>{_fmt(float(net.get('total', float('nan'))))} kr</b> ({parts})</li>"
+        )
+    out.append("</ul><p class='small'>Stars: * p &lt; .05, ** p &lt; .01, *** p &lt; .001. "
+               "Effects are participants minus matched controls.</p>")
+    return "".join(out)
+
+
 def write_report(
     tables_dir: Path,
     figures_dir: Path,
@@ -108,6 +143,7 @@ def write_report(
             ch=", ".join(spec["characteristics"]),
         ),
     ]
+    parts.append(_key_results(tables_dir, spec, language))
     for key, tables, figs in SECTIONS:
         parts.append(f"<h2>{heading(key, language)}</h2>")
         for pattern in figs:
