@@ -46,38 +46,20 @@ def overlap_figure(overlap: pd.DataFrame, language: str = "en"):
     return fig
 
 
-def draw_all(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], language: str = "en") -> list[Path]:
-    """Draw every figure of a spec from its export tables; returns the files."""
-    from .balance import love_plot
+def draw_effect_figures(
+    effects: pd.DataFrame, means: pd.DataFrame, outcomes: list[str], figures_dir: Path, language: str = "en"
+) -> list[Path]:
+    """Event-time effect figure and levels figure per outcome (from checked tables)."""
     from .effects import effect_figure, levels_figure
 
-    tables_dir = Path(tables_dir)
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-
-    def read(name: str) -> pd.DataFrame:
-        return pd.read_parquet(tables_dir / f"{name}.parquet")
-
-    overlap = read("propensity_overlap")
-    p = figures_dir / "propensity_overlap.png"
-    _save(overlap_figure(overlap, language), p)
-    written.append(p)
-
-    bal = read("balance")
-    fig = love_plot(bal, title="Standardised mean differences before and after matching")
-    p = figures_dir / "love_plot.png"
-    _save(fig, p)
-    written.append(p)
-
-    eff = read("effects")
-    means = read("group_means")
-    for outcome in spec["effects"]["outcomes"]:
+    for outcome in outcomes:
         label, unit = outcome_label(outcome, language)
-        if (eff["outcome"] == outcome).any():
-            fig = effect_figure(eff, outcome, label=label, unit=unit)
+        if (effects["outcome"] == outcome).any():
             p = figures_dir / f"effect_{outcome}.png"
-            _save(fig, p)
+            _save(effect_figure(effects, outcome, label=label, unit=unit), p)
             written.append(p)
         if (means["outcome"] == outcome).any():
             fig = levels_figure(
@@ -87,8 +69,38 @@ def draw_all(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], langu
             p = figures_dir / f"levels_{outcome}.png"
             _save(fig, p)
             written.append(p)
+    return written
 
+
+def draw_spec_figures(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], language: str = "en") -> list[Path]:
+    """Overlap, love plot and budget figures of a spec from its export tables."""
+    from .balance import love_plot
+
+    tables_dir = Path(tables_dir)
+    figures_dir = Path(figures_dir)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    p = figures_dir / "propensity_overlap.png"
+    _save(overlap_figure(pd.read_parquet(tables_dir / "propensity_overlap.parquet"), language), p)
+    written.append(p)
+    p = figures_dir / "love_plot.png"
+    _save(love_plot(pd.read_parquet(tables_dir / "balance.parquet"), title="Standardised mean differences before and after matching"), p)
+    written.append(p)
     written += _budget_figures(tables_dir, figures_dir, spec)
+    return written
+
+
+def draw_all(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], language: str = "en") -> list[Path]:
+    """Draw every figure of a spec from its export tables; returns the files."""
+    tables_dir = Path(tables_dir)
+    written = draw_spec_figures(tables_dir, figures_dir, spec, language)
+    written += draw_effect_figures(
+        pd.read_parquet(tables_dir / "effects.parquet"),
+        pd.read_parquet(tables_dir / "group_means.parquet"),
+        list(spec["effects"]["outcomes"]),
+        Path(figures_dir),
+        language,
+    )
     return written
 
 
@@ -125,4 +137,4 @@ def _budget_figures(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any]
     return out
 
 
-__all__ = ["draw_all", "overlap_figure"]
+__all__ = ["draw_all", "draw_effect_figures", "draw_spec_figures", "overlap_figure"]

@@ -670,27 +670,6 @@ def disclose(input: Mapping[str, str], output: Mapping[str, str], params: Mappin
     )
 
 
-def figures(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
-    """Figures drawn from the checked export tables only."""
-    from .figures import draw_all
-
-    draw_all(Path(input["log"]).parent, Path(output["figures"]), params["spec"], params.get("language", "en"))
-
-
-def report(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
-    """Self-contained HTML report and an Excel workbook of the exported tables."""
-    from .report import write_report
-
-    write_report(
-        Path(input["log"]).parent,
-        Path(input["figures"]),
-        params["spec"],
-        output["html"],
-        output["xlsx"],
-        language=params.get("language", "en"),
-    )
-
-
 def business_case(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """The municipal business case, exported through disclosure control."""
     from .budget import business_case as compute, load_business_case
@@ -743,7 +722,58 @@ def sweep_summary(input: Mapping[str, str], output: Mapping[str, str], params: M
     )
 
 
+# ----------------------------------------------------------------------------- stages
+# Composite steps: one job per matching choice, per effects choice and per spec, so
+# that a sweep of many specs does not pay a process start per small step.
+
+
+def control_group(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Matching, then balance and the descriptive table, for one matching choice."""
+    match(input, output, params, threads)
+    balance({**input, "matched": output["matched"]}, output, params, threads)
+
+
+def effects_stage(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Outcome panel, effects, and the effect figures drawn from the checked tables."""
+    from .disclosure import check_table
+    from .figures import draw_effect_figures
+
+    outcome_panel(input, output, params, threads)
+    effects({"panel": output["panel"]}, output, params, threads)
+    checked = {}
+    for name in ("effects", "means"):
+        frame, meta = read_aggregate(output[name])
+        checked[name] = check_table(frame, meta, int(params["min_persons"]), output[name]).table
+    draw_effect_figures(
+        checked["effects"], checked["means"], list(params["spec"]["effects"]["outcomes"]),
+        Path(output["figures"]), params.get("language", "en"),
+    )
+
+
+def export(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """Per spec: budget, disclosure control of every aggregate, figures, report, workbook."""
+    import shutil
+
+    from .figures import draw_spec_figures
+    from .report import write_report
+
+    budget({"effects": input["effects"]}, output, params, threads)
+    aggregates = {k: v for k, v in input.items() if k not in ("effect_figures",)}
+    aggregates.update({t: output[t] for t in output.keys() if t.startswith("budget_")})
+    disclose(aggregates, {"log": output["log"]}, params, threads)
+    tables_dir = Path(output["log"]).parent
+    figures_dir = Path(output["figures"])
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    for png in sorted(Path(input["effect_figures"]).glob("*.png")):
+        shutil.copyfile(png, figures_dir / png.name)
+    draw_spec_figures(tables_dir, figures_dir, params["spec"], params.get("language", "en"))
+    write_report(tables_dir, figures_dir, params["spec"], output["html"], output["xlsx"], language=params.get("language", "en"))
+
+
 STEPS: dict[str, Callable[..., None]] = {
+    "control_group": control_group,
+    "effects_stage": effects_stage,
+    "export": export,
     "sweep_summary": sweep_summary,
     "business_case": business_case,
     "generate": generate,
@@ -758,8 +788,6 @@ STEPS: dict[str, Callable[..., None]] = {
     "effects": effects,
     "budget": budget,
     "disclose": disclose,
-    "figures": figures,
-    "report": report,
 }
 
 

@@ -1,6 +1,6 @@
 # The control group: propensity model (shared by every spec with the same
 # characteristic set), matching and balance (shared by every spec with the same
-# characteristics and matching options).
+# characteristics and matching options): matching, balance, descriptive table.
 
 MATCH_DIR = f"{SHARED}/matching/{{mkey}}"
 
@@ -25,41 +25,27 @@ rule propensity:
         f"../../{STEP}"
 
 
-rule match:
+rule control_group:
     input:
         units=rules.base_population.output.units,
         scores=lambda w: f"{SHARED}/propensity/{keys_of(SPEC_OF_KEY[w.mkey])['ps']}/scores.parquet",
         flow=rules.base_population.output.flow,
+        population_means=rules.population_means.output.means,
     output:
         pairs=f"{MATCH_DIR}/match_pairs.parquet",
         matched=f"{MATCH_DIR}/matched_units.parquet",
         summary=f"{MATCH_DIR}/aggregates/matching_summary.parquet",
         flow=f"{MATCH_DIR}/aggregates/population_flow.parquet",
-    params:
-        step="match",
-        spec=lambda w: spec_of_key(w.mkey),
-        repo=REPO,
-    log:
-        "results/_shared/logs/match_{mkey}.log",
-    benchmark:
-        "results/_shared/benchmarks/match_{mkey}.tsv"
-    script:
-        f"../../{STEP}"
-
-
-rule balance:
-    input:
-        units=rules.base_population.output.units,
-        matched=rules.match.output.matched,
-        population_means=rules.population_means.output.means,
-    output:
         balance=f"{MATCH_DIR}/aggregates/balance.parquet",
         descriptives=f"{MATCH_DIR}/aggregates/descriptives.parquet",
     params:
-        step="balance",
+        step="control_group",
         spec=lambda w: spec_of_key(w.mkey),
         population=config["population"],
+        repo=REPO,
     log:
-        "results/_shared/logs/balance_{mkey}.log",
+        "results/_shared/logs/control_group_{mkey}.log",
+    benchmark:
+        "results/_shared/benchmarks/control_group_{mkey}.tsv"
     script:
         f"../../{STEP}"

@@ -1,12 +1,12 @@
 # Effects: the outcome panel around each cohort's start year (from the shared
-# person-year outcomes), then weighted OLS per outcome and relative year, group
-# means and window averages. Shared by every spec with the same control group and
-# effects options.
+# person-year outcomes), weighted OLS per outcome and relative year, group means,
+# window averages, and the effect figures (drawn from the disclosure-checked tables).
+# One job per control group × effects options, shared by every spec that agrees.
 
 EFFECTS_DIR = f"{SHARED}/effects/{{ekey}}"
 
 
-rule outcome_panel:
+rule effects:
     input:
         units=rules.base_population.output.units,
         person_years=rules.person_years.output.person_years,
@@ -14,28 +14,16 @@ rule outcome_panel:
     output:
         panel=f"{EFFECTS_DIR}/outcome_panel.parquet",
         counts=f"{EFFECTS_DIR}/aggregates/panel_counts.parquet",
-    params:
-        step="outcome_panel",
-        spec=lambda w: spec_of_key(w.ekey),
-        data=config["data"],
-    log:
-        "results/_shared/logs/outcome_panel_{ekey}.log",
-    benchmark:
-        "results/_shared/benchmarks/outcome_panel_{ekey}.tsv"
-    script:
-        f"../../{STEP}"
-
-
-rule effects:
-    input:
-        panel=rules.outcome_panel.output.panel,
-    output:
         effects=f"{EFFECTS_DIR}/aggregates/effects.parquet",
         means=f"{EFFECTS_DIR}/aggregates/group_means.parquet",
         windows=f"{EFFECTS_DIR}/aggregates/effect_windows.parquet",
+        figures=directory(f"{EFFECTS_DIR}/figures"),
     params:
-        step="effects",
+        step="effects_stage",
         spec=lambda w: spec_of_key(w.ekey),
+        data=config["data"],
+        min_persons=config["disclosure"]["min_persons"],
+        language=LANG,
     log:
         "results/_shared/logs/effects_{ekey}.log",
     benchmark:
