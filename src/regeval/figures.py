@@ -21,7 +21,7 @@ from .labels import heading, outcome_label  # noqa: E402
 
 def _save(fig, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None}, pil_kwargs={"compress_level": 1})
     plt.close(fig)
 
 
