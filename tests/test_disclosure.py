@@ -190,3 +190,13 @@ def test_user_supplied_control_group_replaces_matching(small_registers):
     assert w[2015] / w[2016] == pytest.approx((n_t[2015] / 30) / (n_t[2016] / 10))
     with pytest.raises(MatchingError, match="not potential controls"):
         user_controls(units, pd.DataFrame({"pnr": [1], "cohort": [2015]}))
+
+
+def test_a_maximum_is_refused_unless_it_rests_on_persons_sharing_the_value():
+    t = pd.DataFrame({"group": ["a"], "income_max": [912345.0], "n": [50]})
+    meta = AggregateMeta(name="x", title="t", kind="descriptive", counts={}, count_columns=("n",))
+    with pytest.raises(DisclosureError, match="income_max"):
+        check_table(t, meta, 5)
+    t["n_sharing_max"] = [2]
+    shared = AggregateMeta(name="x", title="t", kind="descriptive", counts={"income_max": ["n_sharing_max"]}, count_columns=("n",))
+    assert pd.isna(check_table(t, shared, 5).table["income_max"].iloc[0])  # 2 persons share it: suppressed

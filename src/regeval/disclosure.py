@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import re
+
 from .aggregates import AggregateMeta, read_aggregate
 from .errors import DisclosureError
 
@@ -49,6 +51,10 @@ FORBIDDEN = (
     "treated_id",
     "control_id",
 )
+
+
+ORDER_STATISTIC = re.compile(r"^(.*_)?(min|max|minimum|maximum|median|p\d{1,2}|q[1-3]|percentile\w*)$", re.I)
+"""Column names of order statistics (a real person's value)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,14 @@ def check_table(
     if bad:
         raise DisclosureError(
             f"{where}: column(s) {bad} hold person ids or per-person values and may never be exported"
+        )
+    declared = set(meta.counts) | set(meta.count_columns) | {x for v in meta.counts.values() for x in v}
+    order_stats = [c for c in frame.columns if ORDER_STATISTIC.match(str(c)) and c not in declared]
+    if order_stats:
+        raise DisclosureError(
+            f"{where}: column(s) {order_stats} look like minima, maxima, medians or percentiles, which are "
+            f"real persons' values; declare the count of persons sharing each value in the table's "
+            f"metadata (counts) or leave them out"
         )
     hits = find_person_ids(frame, person_ids)
     if hits:
