@@ -811,7 +811,7 @@ def reading(summary: pd.DataFrame, main_raw: pd.DataFrame, vcovs: tuple[str, ...
             f"{Q(('sel85',), (0, 7), 'se_ratio'):.3f}, coverage {_pct(P(('sel85',), (0, 7), 'coverage'))} → "
             f"{_pct(Q(('sel85',), (0, 7), 'coverage'))}). Over all effect cells the mean coverage is "
             f"{_pct(s_all['coverage'].mean())} against "
-            f"{_pct(_pooled_value(summary, 'CR1-SATT', conf0, tuple(s_all['outcome'].unique()), (-5, 7), 'coverage'))}"
+            f"{_pct(_satt_cov(summary, conf0))}"
             " (year −1 included in neither). `CR1` by person therefore stays the default: with 10 matches per "
             "participant, with replacement, re-used across cohorts, it reaches the coverage target; `CR1-SATT` "
             "is the variance for the narrower question \"the effect on exactly these participants\" and is "
@@ -849,6 +849,12 @@ def reading(summary: pd.DataFrame, main_raw: pd.DataFrame, vcovs: tuple[str, ...
         "(experiment, arm a). Small, but it is unobserved confounding that the knob does not control.\n"
     )
     return "\n".join(lines)
+
+
+def _satt_cov(summary: pd.DataFrame, conf0: float) -> float:
+    s = summary[(summary["vcov"] == "CR1-SATT") & (summary["confounding"] == conf0) & (summary["rel_year"] != -1)
+                & ~summary["degenerate"]]
+    return float(s["coverage"].mean())
 
 
 def confounding_reading(sub: pd.DataFrame, confs: list[float], vcov: str) -> str:
