@@ -485,9 +485,15 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
         target = n_linked * w * share * (1 - cfg.share_not_resident_before)
         age_b = age[:, jb]
         sup_b = support[:, jb]
+        # what the registers show at the end of t - 1: diagnoses registered by then,
+        # the education completed by then (selection uses nothing the pipeline cannot see,
+        # apart from origin and, with the knob, motivation)
+        known = {g: diag_flag[g] & (diag_year[g] <= t - 1) for g in COGNITIVE_GROUPS}
         any_diag_b = np.zeros(n, dtype=bool)
         for g in COGNITIVE_GROUPS:
-            any_diag_b |= diag_flag[g] & (diag_year[g] <= t - 1)
+            any_diag_b |= known[g]
+        n_cog_b = sum(known[g].astype(np.int8) for g in COGNITIVE_GROUPS)
+        edu_b = np.where(edu_missing | (age_b < completion_age), 0, edu_final)
         elig = (
             resident[:, jb]
             & resident[:, jt]
@@ -504,12 +510,12 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
             2.6 * any_diag_b[idx]
             + 0.45 * male[idx]
             - 0.035 * (age_b[idx] - 35)
-            + 0.6 * diag_flag["intellectual_disability"][idx]
-            + 0.3 * diag_flag["autism"][idx]
-            - 0.5 * diag_flag["psychiatric"][idx]
-            - 0.3 * diag_flag["adhd"][idx]
+            + 0.6 * known["intellectual_disability"][idx]
+            + 0.3 * known["autism"][idx]
+            - 0.5 * known["psychiatric"][idx]
+            - 0.3 * known["adhd"][idx]
             + 0.5 * (origin[idx] == 1)
-            - 0.4 * (edu_final[idx] >= 2)
+            - 0.4 * (edu_b[idx] >= 2)
             + 2.5 * deg1
             + 2.0 * deg25
             + 0.3 * (sup_b[idx] == S_FOEP)
@@ -518,7 +524,7 @@ def _simulate_chunk(cfg: SyntheticConfig, chunk_index: int, first_person: int, n
             - 0.3 * usebo[idx, jb]
             - 0.08 * sp0[idx, jb]
             - 0.6 * psy0[idx, jb]
-            - 0.3 * (n_cog[idx] >= 3)
+            - 0.3 * (n_cog_b[idx] >= 3)
             + cfg.confounding * motivation[idx]
         )
         a = _calibrate_intercept(eta, target)
