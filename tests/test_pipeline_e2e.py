@@ -83,14 +83,16 @@ def test_employment_effect_is_found_on_the_tiny_population(two_runs):
     assert emp.loc[-2, "ci_low"] < 0 < emp.loc[-2, "ci_high"] or abs(emp.loc[-2, "estimate"]) < 0.05
 
 
-def test_net_result_has_the_published_sign_on_synthetic_data(two_runs):
-    """method.md §2: positive in total and for the municipalities, driven by sheltered
-    employment/activity and botilbud (the synthetic truth follows the published shape)."""
+def test_budget_tables_add_up(two_runs):
+    """The net result per actor adds up to the total, and the consequence groups too.
+    (The published sign is checked at the synthetic default size in
+    tests/test_budget_synthetic_default.py; on this tiny population few effects are
+    significant, so under SØM's rule the result is mostly the programme's cost.)"""
     tables = two_runs[0] / "results" / "default" / "export" / "tables"
-    net = pd.read_csv(tables / "budget_net.csv").set_index("actor")["value_pv"]
-    assert net["total"] > 0 and net["kommune"] > 0
-    groups = pd.read_csv(tables / "budget_by_group.csv").set_index("consequence_group")["value_pv"]
-    assert groups.drop(["programme_cost"], errors="ignore").nlargest(2).index.isin(["sheltered_activity", "botilbud"]).any()
+    net = pd.read_parquet(tables / "budget_net.parquet").set_index("actor")["value_pv"]
+    assert net[["kommune", "region", "stat", "programme"]].sum() == pytest.approx(net["total"], abs=1e-6)
+    groups = pd.read_parquet(tables / "budget_by_group.parquet")["value_pv"]
+    assert groups.sum() == pytest.approx(net["total"], abs=1e-6)
 
 
 def test_results_are_byte_identical_whatever_the_number_of_cores(two_runs):
