@@ -173,7 +173,7 @@ def run_replication(job: Job) -> pd.DataFrame:
         units = build_base_population(sources, pspec).units
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = evaluate(sources, units, spec, list(pspec.diagnosis_groups), LAST_DATA_YEAR)
+            res = evaluate(sources, units, spec, list(pspec.diagnosis_groups), LAST_DATA_YEAR, pspec.control_rule)
         panel = res["panel"]
         truth_effects = pd.read_parquet(tmp / "truth_effects.parquet", columns=["pnr", "aar", *outcomes])
         truth_att = pd.read_csv(tmp / "truth_att.csv")
@@ -940,7 +940,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exclusion-experiment", type=int, default=0, metavar="R",
                     help="also run the experiment on excluding later participants from the controls with R "
                          "paired replications per arm (default 0: not run)")
-    ap.add_argument("--control-rule", default=None, choices=["never_participated", "not_yet_participated"],
+    ap.add_argument("--control-rule", default=None, choices=["never_participated", "not_yet_participated", "censor_at_start"],
                     help="population.control_rule (default: the config's)")
     ap.add_argument("--base-seed", type=int, default=20_240_000, help="replication r uses seed base + r")
     ap.add_argument("--vcov", nargs="+", default=["CR1", "HC3"], help="standard errors to evaluate")

@@ -132,8 +132,14 @@ def evaluate(
     spec: Mapping[str, Any],
     diagnosis_groups: list[str],
     last_data_year: int,
+    control_rule: str = "never_participated",
 ) -> dict[str, Any]:
-    """Control group, outcome panel and effect table of one spec, in memory."""
+    """Control group, outcome panel and effect table of one spec, in memory.
+
+    ``control_rule`` is the one the units were built with; with ``censor_at_start``
+    the panel's later participants are censored at their start and the remaining
+    controls reweighted (:func:`apply_control_rule`).
+    """
     from .effects import estimate_effects
     from .outcomes import build_outcome_panel, person_year_outcomes
 
@@ -151,5 +157,31 @@ def evaluate(
         last_data_year,
         unit_columns=list(eff["covariates"]),
     )
+    scores = pd.DataFrame({"unit": units["unit"].to_numpy(), "score": cg.fit.score})
+    panel, censoring = apply_control_rule(panel, units, scores, control_rule)
     table = estimate_effects(panel, list(eff["outcomes"]), vcov=eff.get("vcov", "CR1"), **effect_options(panel, eff))
-    return {"control_group": cg, "panel": panel, "effects": table}
+    return {"control_group": cg, "panel": panel, "effects": table, "censoring": censoring}
+
+
+def apply_control_rule(
+    panel: pd.DataFrame, units: pd.DataFrame, scores: pd.DataFrame, control_rule: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The panel as the control rule wants it (unchanged unless ``censor_at_start``).
+
+    ``units`` needs columns unit, pnr, cohort and first_start; ``scores`` unit and score
+    (the propensity scores of every unit, used as start hazards).
+    """
+    from .errors import ConfigError
+    from .outcomes import censor_at_start
+
+    if control_rule != "censor_at_start":
+        return panel, None
+    if "first_start" not in units:
+        raise ConfigError(
+            "population.control_rule: censor_at_start needs the units' first_start column; "
+            "rebuild the base population with this version"
+        )
+    first = units.loc[units["first_start"].notna()].drop_duplicates("pnr")
+    first_start = pd.Series(first["first_start"].astype("int64").to_numpy(), index=first["pnr"].to_numpy())
+    hazards = units[["unit", "pnr", "cohort"]].merge(scores[["unit", "score"]], on="unit", how="inner")
+    return censor_at_start(panel, first_start, hazards)

@@ -13,9 +13,14 @@ Definitions (method.md §1, configurable in ``population`` of the config):
   Each participant is treated once, in the first year.
 * **Potential controls** of cohort ``t``: base-population members of ``t`` who are not
   treated. Rule ``never_participated`` (default) excludes every person who appears in
-  the participant file with a person id in any year; ``not_yet_participated`` only
-  those who started in ``t`` or before (later participants may be controls before
-  they start). A person may be a potential control in several cohort years.
+  the participant file with a person id in any year; ``not_yet_participated`` and
+  ``censor_at_start`` only those who started in ``t`` or before (later participants
+  may be controls before they start). ``censor_at_start`` in addition ends a later
+  participant's control rows at its own start and reweights the controls who remain
+  by the inverse probability of not having started
+  (:func:`regeval.outcomes.censor_at_start`). A person may be a potential control in
+  several cohort years. Every unit carries ``first_start``, the person's first start
+  year over all its participant numbers (missing if never).
 
 All characteristics are measured in ``t − 1`` (employment degree 2–5 years before
 from ``t − 5`` … ``t − 2``). A *unit* is a (person, cohort) pair.
@@ -33,7 +38,7 @@ from .errors import ConfigError
 from .panel import diagnosis_groups, participants_first_year, yearly_variables
 from .registers import TableSource, read_table
 
-CONTROL_RULES = ("never_participated", "not_yet_participated")
+CONTROL_RULES = ("never_participated", "not_yet_participated", "censor_at_start")
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,7 @@ def build_base_population(
     units = units.reset_index(drop=True)
     units = measure_characteristics(sources, units, spec, diagnoses)
     units.insert(0, "unit", np.arange(len(units), dtype=np.int64))
+    units["first_start"] = units["pnr"].map(first_by_person).astype(float).to_numpy()
     flow = pd.DataFrame(flow_rows)
     return BasePopulation(units=units, flow=flow)
 

@@ -479,8 +479,8 @@ def person_years(input: Mapping[str, str], output: Mapping[str, str], params: Ma
 
 def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Outcomes −5 … +7 around start for the matched units (person-level, inside)."""
-    from .evaluate import panel_inputs
-    from .outcomes import build_outcome_panel, panel_counts
+    from .evaluate import apply_control_rule, panel_inputs
+    from .outcomes import CENSOR_COUNTS, build_outcome_panel, panel_counts
 
     spec = params["spec"]
     eff = spec["effects"]
@@ -496,16 +496,26 @@ def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: M
         int(params["data"]["years"][1]),
         unit_columns=list(eff["covariates"]),
     )
+    rule = str(params["population"].get("control_rule", "never_participated"))
+    scores = pd.read_parquet(input["scores"], columns=["unit", "score"]) if rule == "censor_at_start" else None
+    panel, censoring = apply_control_rule(panel, units, scores, rule)
+    if censoring is not None:
+        log.info(
+            "control rule censor_at_start: %d control persons censored at their own start "
+            "(%d without a modelled hazard); weight factor 1/S mean %.3f, largest %.3f",
+            int(censoring["n_control_censored"].sum()), int(censoring["n_censored_unmodelled"].sum()),
+            float(np.nanmean(censoring["weight_factor_mean"])), float(np.nanmax(censoring["weight_factor_max"])),
+        )
     Path(output["panel"]).parent.mkdir(parents=True, exist_ok=True)
     panel.to_parquet(output["panel"], index=False)
     write_aggregate(
-        panel_counts(panel),
+        panel_counts(panel, censoring),
         output["counts"],
         AggregateMeta(
             name="panel_counts",
             title="Persons with data in each year relative to start (attrition by death, emigration and data end)",
             kind="flow",
-            count_columns=("n_treated", "n_control"),
+            count_columns=("n_treated", "n_control", *(CENSOR_COUNTS if censoring is not None else ())),
         ),
     )
 

@@ -11,6 +11,7 @@ rule effects:
         units=rules.base_population.output.units,
         person_years=rules.person_years.output.person_years,
         matched=lambda w: f"{SHARED}/matching/{keys_of(SPEC_OF_KEY[w.ekey])['match']}/matched_units.parquet",
+        scores=lambda w: f"{SHARED}/propensity/{keys_of(SPEC_OF_KEY[w.ekey])['ps']}/scores.parquet",
     output:
         panel=f"{EFFECTS_DIR}/outcome_panel.parquet",
         counts=f"{EFFECTS_DIR}/aggregates/panel_counts.parquet",
@@ -22,6 +23,7 @@ rule effects:
         step="effects_stage",
         spec=lambda w: spec_of_key(w.ekey),
         data=config["data"],
+        population=config["population"],
         min_persons=config["disclosure"]["min_persons"],
         language=LANG,
     log:
