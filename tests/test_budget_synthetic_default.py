@@ -33,7 +33,7 @@ def test_net_result_on_the_synthetic_default_has_the_published_sign_and_size(tmp
     spec = resolve_spec(cfg, "default")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        effects = evaluate(sources, units, spec, list(pop.diagnosis_groups), cfg["data"]["years"][1])["effects"]
+        effects = evaluate(sources, units, spec, list(pop.diagnosis_groups), cfg["data"]["years"][1], pop.control_rule)["effects"]
     b = spec["budget"]
     result = compute_budget(
         effects,

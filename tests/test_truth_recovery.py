@@ -61,7 +61,7 @@ def _run_world(out: Path, effect_scale: float) -> dict:
     units = build_base_population(sources, pspec).units
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = evaluate(sources, units, spec, list(pspec.diagnosis_groups), 2025)
+        res = evaluate(sources, units, spec, list(pspec.diagnosis_groups), 2025, pspec.control_rule)
     outcomes = list(spec["effects"]["outcomes"])
     truth_effects = pd.read_parquet(out / "truth_effects.parquet", columns=["pnr", "aar", *outcomes])
     truth = _simulation_module().sample_truth(res["panel"], truth_effects, outcomes)

@@ -132,7 +132,7 @@ def evaluate(
     spec: Mapping[str, Any],
     diagnosis_groups: list[str],
     last_data_year: int,
-    control_rule: str = "never_participated",
+    control_rule: str = "censor_at_start",
 ) -> dict[str, Any]:
     """Control group, outcome panel and effect table of one spec, in memory.
 

@@ -12,9 +12,9 @@ Definitions (method.md §1, configurable in ``population`` of the config):
   is ``t``, resident at the end of ``t − 1`` and in the base population of ``t``.
   Each participant is treated once, in the first year.
 * **Potential controls** of cohort ``t``: base-population members of ``t`` who are not
-  treated. Rule ``never_participated`` (default) excludes every person who appears in
+  treated. Rule ``never_participated`` excludes every person who appears in
   the participant file with a person id in any year; ``not_yet_participated`` and
-  ``censor_at_start`` only those who started in ``t`` or before (later participants
+  ``censor_at_start`` (default) only those who started in ``t`` or before (later participants
   may be controls before they start). ``censor_at_start`` in addition ends a later
   participant's control rows at its own start and reweights the controls who remain
   by the inverse probability of not having started
@@ -52,7 +52,7 @@ class PopulationSpec:
     diagnosis_groups: Mapping[str, tuple[str, ...]]
     base_diagnosis_groups: tuple[str, ...]
     education_levels: Mapping[str, tuple[int, ...]]
-    control_rule: str = "never_participated"
+    control_rule: str = "censor_at_start"
 
     def __post_init__(self) -> None:
         if self.control_rule not in CONTROL_RULES:
@@ -82,7 +82,7 @@ class PopulationSpec:
             education_levels={
                 str(k): tuple(int(x) for x in v) for k, v in dict(cfg["education_levels"]).items()  # type: ignore[arg-type]
             },
-            control_rule=str(cfg.get("control_rule", "never_participated")),
+            control_rule=str(cfg.get("control_rule", "censor_at_start")),
         )
 
 

@@ -496,7 +496,7 @@ def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: M
         int(params["data"]["years"][1]),
         unit_columns=list(eff["covariates"]),
     )
-    rule = str(params["population"].get("control_rule", "never_participated"))
+    rule = str(params["population"].get("control_rule", "censor_at_start"))
     scores = pd.read_parquet(input["scores"], columns=["unit", "score"]) if rule == "censor_at_start" else None
     panel, censoring = apply_control_rule(panel, units, scores, rule)
     if censoring is not None:
