@@ -61,6 +61,16 @@ def test_the_base_point_equals_the_main_result_and_the_cost_moves_the_total_line
     assert kommune[(0.5, 0.035)] == pytest.approx(kommune[(1.5, 0.035)])
 
 
+def test_every_grid_point_equals_the_budget_computed_at_that_point(setup, grid):
+    eff, inputs, a = setup
+    for (f, r), g in grid.groupby(["cost_factor", "discount_rate"]):
+        net = compute_budget(eff, inputs, a.with_(discount_rate=r, programme_cost_factor=f)).net
+        got = g.set_index("actor")["net_pv"]
+        want = net.set_index("actor")["value_pv"]
+        assert list(got.index) == list(want.index)
+        assert got.to_numpy() == pytest.approx(want.to_numpy(), rel=1e-12, abs=1e-6)
+
+
 def test_the_standard_figures_are_drawn_with_labelled_axes(setup, grid):
     eff, inputs, a = setup
     figs = budget_figures(compute_budget(eff, inputs, a), grid)
