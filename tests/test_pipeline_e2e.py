@@ -30,6 +30,9 @@ TINY = {
             "windows": [{"outcome": "hours_per_week", "from": 0, "to": 7}],
         }
     },
+    # a budget variant: shares the default's effect table, so one export job writes both
+    "specs": {"all_effects": {"budget": {"effects_rule": "all"}}},
+    "run_specs": ["default", "all_effects"],
 }
 
 
@@ -74,6 +77,21 @@ def test_run_writes_effect_table_budget_table_and_report(two_runs):
     html = (export / "report.html").read_text()
     assert "Effects" in html and "Budget economics" in html and "data:image/png;base64" in html
     assert (export / "tables.xlsx").stat().st_size > 0
+
+
+def test_a_budget_variant_gets_its_own_complete_export_from_the_shared_job(two_runs):
+    results = two_runs[0] / "results"
+    a, b = results / "default" / "export", results / "all_effects" / "export"
+    assert _digests(a).keys() == _digests(b).keys()  # the same complete set of files
+    ea = pd.read_csv(a / "tables" / "effects.csv")
+    eb = pd.read_csv(b / "tables" / "effects.csv")
+    pd.testing.assert_frame_equal(ea.drop(columns="spec", errors="ignore"), eb.drop(columns="spec", errors="ignore"))
+    na = pd.read_csv(a / "tables" / "budget_net.csv")
+    nb = pd.read_csv(b / "tables" / "budget_net.csv")
+    assert not na["value_pv"].equals(nb["value_pv"])  # rule 'all' counts the insignificant effects too
+    assert (a / "figures" / "love_plot.png").read_bytes() == (b / "figures" / "love_plot.png").read_bytes()
+    logs = list((results / "_shared" / "logs").glob("export_e-*.log"))
+    assert len(logs) == 1 and "exported spec all_effects" in logs[0].read_text()
 
 
 def test_employment_effect_is_found_on_the_tiny_population(two_runs):

@@ -72,20 +72,37 @@ def draw_effect_figures(
     return written
 
 
-def draw_spec_figures(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], language: str = "en") -> list[Path]:
-    """Overlap, love plot and budget figures of a spec from its export tables."""
+CONTROL_GROUP_FIGURES = ("propensity_overlap.png", "love_plot.png")
+
+
+def draw_spec_figures(
+    tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], language: str = "en",
+    shared_from: Path | None = None,
+) -> list[Path]:
+    """Overlap, love plot and budget figures of a spec from its export tables.
+
+    ``shared_from``: figures folder of a spec with the same control group (same
+    checked propensity and balance tables); its overlap and love plot are copied.
+    """
+    import shutil
+
     from .balance import love_plot
 
     tables_dir = Path(tables_dir)
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    p = figures_dir / "propensity_overlap.png"
-    _save(overlap_figure(pd.read_parquet(tables_dir / "propensity_overlap.parquet"), language), p)
-    written.append(p)
-    p = figures_dir / "love_plot.png"
-    _save(love_plot(pd.read_parquet(tables_dir / "balance.parquet"), title="Standardised mean differences before and after matching"), p)
-    written.append(p)
+    if shared_from is not None:
+        for name in CONTROL_GROUP_FIGURES:
+            shutil.copyfile(Path(shared_from) / name, figures_dir / name)
+            written.append(figures_dir / name)
+    else:
+        p = figures_dir / "propensity_overlap.png"
+        _save(overlap_figure(pd.read_parquet(tables_dir / "propensity_overlap.parquet"), language), p)
+        written.append(p)
+        p = figures_dir / "love_plot.png"
+        _save(love_plot(pd.read_parquet(tables_dir / "balance.parquet"), title="Standardised mean differences before and after matching"), p)
+        written.append(p)
     written += _budget_figures(tables_dir, figures_dir, spec)
     return written
 

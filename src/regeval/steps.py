@@ -669,12 +669,16 @@ def budget(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[
     log.info("net result per participant (PV): %s", net.round(0).to_dict())
 
 
-def disclose(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+def disclose(
+    input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1,
+    person_ids: np.ndarray | None = None,
+) -> None:
     """Check every aggregate and write the export tables (nothing else leaves)."""
     from .disclosure import export_tables
 
     paths = [p for k, p in input.items() if k != "units" and str(p).endswith(".parquet")]
-    person_ids = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
+    if person_ids is None:
+        person_ids = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
     export_tables(
         paths, Path(output["log"]).parent, int(params["min_persons"]), person_ids, spec=params.get("spec_name")
     )
@@ -760,8 +764,15 @@ def effects_stage(input: Mapping[str, str], output: Mapping[str, str], params: M
     )
 
 
-def export(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
-    """Per spec: budget, disclosure control of every aggregate, figures, report, workbook."""
+def export(
+    input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1,
+    person_ids: np.ndarray | None = None, shared_figures: Path | None = None,
+) -> None:
+    """Per spec: budget, disclosure control of every aggregate, figures, report, workbook.
+
+    ``shared_figures``: the figures folder of a spec with the same control group, whose
+    control-group figures (overlap, love plot) are copied instead of drawn again.
+    """
     import shutil
 
     from .figures import draw_spec_figures
@@ -770,20 +781,36 @@ def export(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[
     budget({"effects": input["effects"]}, output, params, threads)
     aggregates = {k: v for k, v in input.items() if k not in ("effect_figures",)}
     aggregates.update({t: output[t] for t in output.keys() if t.startswith("budget_")})
-    disclose(aggregates, {"log": output["log"]}, params, threads)
+    disclose(aggregates, {"log": output["log"]}, params, threads, person_ids=person_ids)
     tables_dir = Path(output["log"]).parent
     figures_dir = Path(output["figures"])
     figures_dir.mkdir(parents=True, exist_ok=True)
     for png in sorted(Path(input["effect_figures"]).glob("*.png")):
         shutil.copyfile(png, figures_dir / png.name)
-    draw_spec_figures(tables_dir, figures_dir, params["spec"], params.get("language", "en"))
+    draw_spec_figures(tables_dir, figures_dir, params["spec"], params.get("language", "en"), shared_from=shared_figures)
     write_report(tables_dir, figures_dir, params["spec"], output["html"], output["xlsx"], language=params.get("language", "en"))
+
+
+def export_group(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
+    """:func:`export` for every spec of a group sharing one effect table (a sweep's budget
+    variants): outputs ``s<i>_<name>`` belong to ``params["spec_names"][i]``. The person
+    ids for the disclosure check are read once and the control-group figures drawn once."""
+    person_ids = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
+    first_figures: Path | None = None
+    for i, (name, spec) in enumerate(zip(params["spec_names"], params["specs"])):
+        prefix = f"s{i}_"
+        out = {k[len(prefix):]: v for k, v in output.items() if k.startswith(prefix)}
+        p = {**params, "spec": spec, "spec_name": name}
+        export(input, out, p, threads, person_ids=person_ids, shared_figures=first_figures)
+        first_figures = first_figures or Path(out["figures"])
+        log.info("exported spec %s", name)
 
 
 STEPS: dict[str, Callable[..., None]] = {
     "control_group": control_group,
     "effects_stage": effects_stage,
     "export": export,
+    "export_group": export_group,
     "sweep_summary": sweep_summary,
     "business_case": business_case,
     "generate": generate,
