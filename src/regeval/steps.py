@@ -506,6 +506,14 @@ def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: M
             int(censoring["n_control_censored"].sum()), int(censoring["n_censored_unmodelled"].sum()),
             float(np.nanmean(censoring["weight_factor_mean"])), float(np.nanmax(censoring["weight_factor_max"])),
         )
+        unmodelled = int(censoring["n_censored_unmodelled"].sum())
+        if unmodelled:
+            log.warning(
+                "%d control persons started in a year without a modelled start hazard (outside the base "
+                "population or outside population.cohorts) and are censored without reweighting; list every "
+                "start year of the data in population.cohorts so that their hazards are estimated",
+                unmodelled,
+            )
     Path(output["panel"]).parent.mkdir(parents=True, exist_ok=True)
     panel.to_parquet(output["panel"], index=False)
     write_aggregate(
