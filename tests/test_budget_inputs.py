@@ -144,7 +144,7 @@ def test_unknown_assumption_keys_and_bad_values_are_refused(tmp_path):
     with pytest.raises(BudgetError, match="unknown assumption 'discount_rat'; valid keys are"):
         load_budget_assumptions(p)
     p.write_text(yaml.safe_dump({"effect_rule": "significance"}))
-    with pytest.raises(BudgetError, match="'significance' is not known; use 'significant', 'all', 'ci_low' or 'ci_high'"):
+    with pytest.raises(BudgetError, match="'significance' is not known; use 'significant', 'all', 'ci_low', 'ci_high', 'pessimistic' or 'optimistic'"):
         load_budget_assumptions(p)
     p.write_text(yaml.safe_dump({"discount_rate": 3.5}))
     with pytest.raises(BudgetError, match="fraction"):

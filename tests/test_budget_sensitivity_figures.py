@@ -71,6 +71,25 @@ def test_every_grid_point_equals_the_budget_computed_at_that_point(setup, grid):
         assert got.to_numpy() == pytest.approx(want.to_numpy(), rel=1e-12, abs=1e-6)
 
 
+@pytest.mark.parametrize("rule, pick", [("pessimistic", min), ("optimistic", max)])
+def test_pessimistic_and_optimistic_take_per_effect_the_bound_that_moves_the_net_result(setup, rule, pick):
+    """Independent expectation from the itemised ci_low and ci_high results: per outcome
+    and year the bound whose value (all consequences and actors) is smaller / larger."""
+    eff, inputs, a = setup
+    res = {r: compute_budget(eff, inputs, a.with_(effect_rule=r)) for r in ("ci_low", "ci_high", "all", rule)}
+
+    def per_cell(r):
+        items = res[r].by_item
+        return items[items["outcome"] != ""].groupby(["outcome", "rel_year"])["value_pv"].sum()
+
+    lo, hi = per_cell("ci_low"), per_cell("ci_high")
+    cost = res["all"].by_item.loc[res["all"].by_item["outcome"] == "", "value_pv"].sum()
+    expected = sum(pick(x, y) for x, y in zip(lo, hi)) + cost
+    assert res[rule].net_pv() == pytest.approx(expected, rel=1e-12)
+    others = [res[r].net_pv() for r in ("ci_low", "ci_high", "all")]
+    assert res[rule].net_pv() == pytest.approx(pick([res[rule].net_pv(), *others]))
+
+
 def test_the_standard_figures_are_drawn_with_labelled_axes(setup, grid):
     eff, inputs, a = setup
     figs = budget_figures(compute_budget(eff, inputs, a), grid)

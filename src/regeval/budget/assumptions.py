@@ -34,7 +34,10 @@ class BudgetAssumptions:
         ``"significant"`` – SØM's default: the point estimate if ``p < alpha``, else 0;
         ``"all"`` – every point estimate;
         ``"ci_low"`` / ``"ci_high"`` – the lower / upper 95 % confidence bound of every
-        effect (bounds of the effect, not of the budget result).
+        effect (bounds of the effect, not of the budget result);
+        ``"pessimistic"`` / ``"optimistic"`` – every effect at the 95 % bound that lowers /
+        raises the total net result (the bound chosen by the sign of the outcome's total
+        value per unit, summed over its consequences and actors).
     alpha
         Significance level of the ``"significant"`` rule.
     programme_cost_factor

@@ -10,7 +10,7 @@ from typing import Literal, get_args
 
 Actor = Literal["kommune", "region", "stat"]
 Bearer = Literal["kommune", "region", "stat", "programme"]
-EffectRule = Literal["significant", "all", "ci_low", "ci_high"]
+EffectRule = Literal["significant", "all", "ci_low", "ci_high", "pessimistic", "optimistic"]
 Sign = Literal["cost", "revenue"]
 Split = Literal["shares", "amounts", "benefit_refund", "handicap_refund"]
 

@@ -169,11 +169,25 @@ def _prepare_effects(effects: pd.DataFrame, assumptions: BudgetAssumptions) -> p
     return eff
 
 
-def _choose(est: float, p: float, lo: float, hi: float, a: BudgetAssumptions) -> tuple[float, bool, str]:
-    """Quantity counted, whether it is counted, and why (one effect, one year)."""
+def _choose(
+    est: float, p: float, lo: float, hi: float, a: BudgetAssumptions, unit_value: float = 0.0
+) -> tuple[float, bool, str]:
+    """Quantity counted, whether it is counted, and why (one effect, one year).
+
+    ``unit_value``: the outcome's total value (all consequences and actors) per unit,
+    which decides the bound of the ``pessimistic`` / ``optimistic`` rules.
+    """
     if math.isnan(est):
         return 0.0, False, "no estimate for this outcome and year: counted as 0"
     rule = a.effect_rule
+    if rule in ("pessimistic", "optimistic"):
+        gain_up = unit_value >= 0  # a larger effect raises the net result
+        use_lo = gain_up if rule == "pessimistic" else not gain_up
+        bound = lo if use_lo else hi
+        side = "lower" if use_lo else "upper"
+        if math.isnan(bound):
+            return 0.0, False, f"{side} confidence bound missing: counted as 0"
+        return bound, True, f"rule '{rule}': {side} 95 % confidence bound ({'lowers' if rule == 'pessimistic' else 'raises'} the net result)"
     if rule == "significant":
         if math.isnan(p):
             return 0.0, False, "p-value missing: counted as 0"
@@ -244,6 +258,15 @@ def compute_budget(
     cost = cost[cost["rel_year"] <= a.horizon]
     price_lookup = {(r["consequence"], r["actor"]): r for r in prices.to_dict("records")}
 
+    # total value per unit of each outcome (all its consequences and actors), for the
+    # pessimistic / optimistic rules
+    unit_value: dict[str, float] = {}
+    for m in priced.to_dict("records"):
+        for actor in ACTORS:
+            pr = price_lookup[(m["consequence"], actor)]
+            s = -1.0 if pr["sign"] == "cost" else 1.0
+            unit_value[m["outcome"]] = unit_value.get(m["outcome"], 0.0) + s * m["factor"] * pr["price"]
+
     specs = list(dict.fromkeys(eff["spec"]))
     if not specs:
         raise BudgetError("effect table is empty")
@@ -270,7 +293,7 @@ def compute_budget(
                 r = lookup.get((outcome, t))
                 est, p, lo, hi = ((r["estimate"], r["p"], r["ci_low"], r["ci_high"]) if r is not None
                                   else (math.nan, math.nan, math.nan, math.nan))
-                qty, counted, reason = _choose(est, p, lo, hi, a)
+                qty, counted, reason = _choose(est, p, lo, hi, a, unit_value.get(outcome, 0.0))
                 used[(outcome, t)] = {"spec": spec, "outcome": outcome, "rel_year": t, "estimate": est, "p": p,
                                       "ci_low": lo, "ci_high": hi, "quantity": qty, "counted": counted,
                                       "reason": reason}
