@@ -104,6 +104,17 @@ def test_the_standard_figures_are_drawn_with_labelled_axes(setup, grid):
     assert any("SEL §103" in t for t in ticks) and any("Tax on income" in t for t in ticks)
 
 
+def test_the_figures_can_be_labelled_in_danish(setup, grid):
+    eff, inputs, a = setup
+    figs = budget_figures(compute_budget(eff, inputs, a), grid, language="da")
+    for name, fig in figs.items():
+        ax = fig.axes[0]
+        assert "kr pr. deltager" in ax.get_xlabel() + ax.get_ylabel(), name
+        assert "participant" not in ax.get_xlabel() + ax.get_ylabel() + ax.get_title(), name
+    ticks = [t.get_text() for t in figs["net_by_actor"].axes[0].get_yticklabels()]
+    assert "Kommuner" in ticks and "Staten" in ticks
+
+
 def test_figures_need_a_spec_when_the_result_holds_several(setup):
     import pandas as pd
 

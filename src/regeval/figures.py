@@ -103,7 +103,7 @@ def draw_spec_figures(
         p = figures_dir / "love_plot.png"
         _save(love_plot(pd.read_parquet(tables_dir / "balance.parquet"), title="Standardised mean differences before and after matching"), p)
         written.append(p)
-    written += _budget_figures(tables_dir, figures_dir, spec)
+    written += _budget_figures(tables_dir, figures_dir, spec, language)
     return written
 
 
@@ -121,7 +121,7 @@ def draw_all(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], langu
     return written
 
 
-def _budget_figures(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any]) -> list[Path]:
+def _budget_figures(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], language: str = "en") -> list[Path]:
     """Budget figures from the exported budget tables."""
     from .budget import BudgetAssumptions
     from .budget.figures import budget_figures
@@ -145,7 +145,7 @@ def _budget_figures(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any]
         by_group=read("budget_by_group"),
         net=read("budget_net"),
     )
-    figs = budget_figures(result, read("budget_sensitivity"), spec=spec["name"])
+    figs = budget_figures(result, read("budget_sensitivity"), spec=spec["name"], language=language)
     out = []
     for name, fig in figs.items():
         p = figures_dir / f"budget_{name}.png"

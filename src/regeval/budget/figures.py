@@ -13,12 +13,46 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from regeval.budget.business_case import BusinessCaseResult
-from regeval.budget.schema import BEARERS, LABELS, PROGRAMME_GROUP
+from regeval.budget.schema import BEARERS, PROGRAMME_GROUP, label
 from regeval.budget.som import BudgetResult
 from regeval.errors import BudgetError
 
 ACTOR_COLOURS = {"kommune": "#1f6f8b", "region": "#99c24d", "stat": "#e3a72f", "programme": "#b8435a",
                  "total": "#333333"}
+
+
+# figure texts in English and Danish (report.language)
+TEXT: dict[str, tuple[str, str]] = {
+    "kr_pv": ("kr per participant ({py} prices, present value at year 0)",
+              "kr pr. deltager ({py}-priser, nutidsværdi i år 0)"),
+    "kr_year": ("kr per participant ({py} prices, {kind})", "kr pr. deltager ({py}-priser, {kind})"),
+    "undiscounted": ("undiscounted", "ikke tilbagediskonteret"),
+    "discounted": ("discounted to year 0", "tilbagediskonteret til år 0"),
+    "gains": ("positive = the public budget gains", "positiv = de offentlige budgetter vinder"),
+    "net_title": ("Budget-economic net result by public actor", "Budgetøkonomisk nettoresultat pr. offentlig aktør"),
+    "year_title": ("Net result per year by public actor", "Nettoresultat pr. år og offentlig aktør"),
+    "group_title": ("Net result by consequence", "Nettoresultat pr. konsekvens"),
+    "sens_title": ("Sensitivity of the net result ({actor})", "Følsomhed af nettoresultatet ({actor})"),
+    "total_year": ("Total in the year", "I alt i året"),
+    "cum_pv": ("Cumulative present value", "Akkumuleret nutidsværdi"),
+    "year": ("Year {t}", "År {t}"),
+    "rel_year": ("Year relative to start (year 0 = calendar year of start)",
+                 "År i forhold til start (år 0 = kalenderåret for start)"),
+    "total_suffix": (" (total)", " (i alt)"),
+    "cost_rel": ("Programme cost relative to the base case", "Indsatsens omkostning i forhold til grundforløbet"),
+    "kr_pv_short": ("kr per participant ({prices}present value)", "kr pr. deltager ({prices}nutidsværdi)"),
+    "prices": ("{py} prices, ", "{py}-priser, "),
+    "rate": ("discount rate {rate:.1%}", "diskonteringsrente {rate:.1%}"),
+    "subtitle": ("spec '{spec}' · kr per participant, {py} prices · years 0–{h}\n"
+                 "discount rate {rate:.1%} a year · effects counted: {rule}",
+                 "spec '{spec}' · kr pr. deltager, {py}-priser · år 0–{h}\n"
+                 "diskonteringsrente {rate:.1%} om året · medregnede effekter: {rule}"),
+}
+
+
+def _t(key: str, language: str, **kw: object) -> str:
+    en, da = TEXT[key]
+    return (da if language == "da" else en).format(**kw)
 
 
 def _kr(x: float, _pos: object = None) -> str:
@@ -36,10 +70,9 @@ def _one_spec(df: pd.DataFrame, spec: str | None) -> tuple[pd.DataFrame, str]:
     return df[df["spec"] == spec], spec
 
 
-def _subtitle(result: BudgetResult, spec: str) -> str:
+def _subtitle(result: BudgetResult, spec: str, language: str = "en") -> str:
     a = result.assumptions
-    return (f"spec '{spec}' · kr per participant, {a.price_year} prices · years 0–{a.horizon}\n"
-            f"discount rate {a.discount_rate:.1%} a year · effects counted: {a.effect_rule}")
+    return _t("subtitle", language, spec=spec, py=a.price_year, h=a.horizon, rate=a.discount_rate, rule=a.effect_rule)
 
 
 def _kr_axis(axis) -> None:
@@ -58,7 +91,7 @@ def _bar_labels(ax, bars, values, horizontal: bool) -> None:
                         xytext=(0, 3 if v >= 0 else -10), textcoords="offset points", ha="center", fontsize=8)
 
 
-def plot_net_by_actor(result: BudgetResult, spec: str | None = None) -> Figure:
+def plot_net_by_actor(result: BudgetResult, spec: str | None = None, language: str = "en") -> Figure:
     """Net result (present value) for municipalities, regions, state, the programme and in total."""
     net, spec = _one_spec(result.net, spec)
     order = list(BEARERS) + ["total"]
@@ -67,18 +100,19 @@ def plot_net_by_actor(result: BudgetResult, spec: str | None = None) -> Figure:
     ax = fig.add_subplot()
     y = np.arange(len(order))[::-1]
     bars = ax.barh(y, net["value_pv"], color=[ACTOR_COLOURS[a] for a in order])
-    ax.set_yticks(y, [LABELS[a] for a in order])
+    ax.set_yticks(y, [label(a, language) for a in order])
     ax.axvline(0, color="black", lw=0.8)
     _kr_axis(ax.xaxis)
-    ax.set_xlabel(f"kr per participant ({result.price_year} prices, present value at year 0)")
+    ax.set_xlabel(_t("kr_pv", language, py=result.price_year))
     _bar_labels(ax, bars, net["value_pv"].to_numpy(), horizontal=True)
     ax.margins(x=0.2)
-    fig.suptitle("Budget-economic net result by public actor", fontweight="bold")
-    ax.set_title(_subtitle(result, spec), fontsize=8)
+    fig.suptitle(_t("net_title", language), fontweight="bold")
+    ax.set_title(_subtitle(result, spec, language), fontsize=8)
     return fig
 
 
-def plot_by_year(result: BudgetResult, spec: str | None = None, value: str = "value_undiscounted") -> Figure:
+def plot_by_year(result: BudgetResult, spec: str | None = None, value: str = "value_undiscounted",
+                 language: str = "en") -> Figure:
     """Stacked bars per relative year and actor, with the yearly total and the cumulative PV.
 
     ``value`` is ``"value_undiscounted"`` (default: the yearly amounts) or ``"value_pv"``.
@@ -96,38 +130,38 @@ def plot_by_year(result: BudgetResult, spec: str | None = None, value: str = "va
     for actor in wide.columns:
         v = wide[actor].to_numpy()
         bottom = np.where(v >= 0, pos, neg)
-        ax.bar(x, v, bottom=bottom, color=ACTOR_COLOURS[actor], label=LABELS[actor], width=0.7)
+        ax.bar(x, v, bottom=bottom, color=ACTOR_COLOURS[actor], label=label(actor, language), width=0.7)
         pos += np.where(v >= 0, v, 0)
         neg += np.where(v < 0, v, 0)
     total = wide.sum(axis=1).to_numpy()
-    ax.plot(x, total, "D", color=ACTOR_COLOURS["total"], label="Total in the year")
+    ax.plot(x, total, "D", color=ACTOR_COLOURS["total"], label=_t("total_year", language))
     for xi, ti in zip(x, total, strict=True):
         ax.annotate(_kr(ti), (xi, ti), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
-    ax.plot(x, pv.to_numpy(), "-o", color="grey", lw=1, ms=3, label="Cumulative present value")
+    ax.plot(x, pv.to_numpy(), "-o", color="grey", lw=1, ms=3, label=_t("cum_pv", language))
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(x, [f"Year {t}" for t in x])
+    ax.set_xticks(x, [_t("year", language, t=t) for t in x])
     _kr_axis(ax.yaxis)
-    kind = "undiscounted" if value == "value_undiscounted" else "discounted to year 0"
-    ax.set_ylabel(f"kr per participant ({result.price_year} prices, {kind})")
-    ax.set_xlabel("Year relative to start (year 0 = calendar year of start)")
+    kind = _t("undiscounted" if value == "value_undiscounted" else "discounted", language)
+    ax.set_ylabel(_t("kr_year", language, py=result.price_year, kind=kind))
+    ax.set_xlabel(_t("rel_year", language))
     ax.legend(fontsize=8, loc="upper left", frameon=False)
-    fig.suptitle("Net result per year by public actor", fontweight="bold")
-    ax.set_title(_subtitle(result, spec), fontsize=8)
+    fig.suptitle(_t("year_title", language), fontweight="bold")
+    ax.set_title(_subtitle(result, spec, language), fontsize=8)
     return fig
 
 
-def plot_by_group(result: BudgetResult, spec: str | None = None) -> Figure:
+def plot_by_group(result: BudgetResult, spec: str | None = None, language: str = "en") -> Figure:
     """Present value by consequence group (social-service parts, transfers, tax, health, other, cost)."""
     by_group, spec = _one_spec(result.by_group, spec)
     rows: list[tuple[str, float, str]] = []
     social = by_group[by_group["group"] == "social_services"]
-    rows.append((LABELS["social_services"] + " (total)", float(social["value_pv"].sum()), "#1f6f8b"))
+    rows.append((label("social_services", language) + _t("total_suffix", language), float(social["value_pv"].sum()), "#1f6f8b"))
     for r in social.itertuples():
-        rows.append(("– " + LABELS[r.consequence_group], float(r.value_pv), "#7fb3c8"))
+        rows.append(("– " + label(r.consequence_group, language), float(r.value_pv), "#7fb3c8"))
     for r in by_group[by_group["group"] != "social_services"].itertuples():
         colour = ACTOR_COLOURS["programme"] if r.group == PROGRAMME_GROUP else "#5b7f95"
-        rows.append((LABELS[r.consequence_group], float(r.value_pv), colour))
-    rows.append((LABELS["total"], float(by_group["value_pv"].sum()), ACTOR_COLOURS["total"]))
+        rows.append((label(r.consequence_group, language), float(r.value_pv), colour))
+    rows.append((label("total", language), float(by_group["value_pv"].sum()), ACTOR_COLOURS["total"]))
     fig = Figure(figsize=(8.5, 5), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(rows))[::-1]
@@ -136,17 +170,16 @@ def plot_by_group(result: BudgetResult, spec: str | None = None) -> Figure:
     ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
     ax.axvline(0, color="black", lw=0.8)
     _kr_axis(ax.xaxis)
-    ax.set_xlabel(f"kr per participant ({result.price_year} prices, present value at year 0)\n"
-                  "positive = the public budget gains")
+    ax.set_xlabel(_t("kr_pv", language, py=result.price_year) + "\n" + _t("gains", language))
     _bar_labels(ax, bars, values, horizontal=True)
     ax.margins(x=0.25)
-    fig.suptitle("Net result by consequence", fontweight="bold")
-    ax.set_title(_subtitle(result, spec), fontsize=8)
+    fig.suptitle(_t("group_title", language), fontweight="bold")
+    ax.set_title(_subtitle(result, spec, language), fontsize=8)
     return fig
 
 
 def plot_sensitivity(table: pd.DataFrame, spec: str | None = None, actor: str = "total",
-                     price_year: int | None = None) -> Figure:
+                     price_year: int | None = None, language: str = "en") -> Figure:
     """Net result against the programme-cost level, one line per discount rate."""
     t, spec = _one_spec(table, spec)
     t = t[t["actor"] == actor]
@@ -156,15 +189,15 @@ def plot_sensitivity(table: pd.DataFrame, spec: str | None = None, actor: str = 
     ax = fig.add_subplot()
     for rate, g in t.groupby("discount_rate", sort=True):
         g = g.sort_values("cost_factor")
-        ax.plot(g["cost_factor"], g["net_pv"], "-o", ms=4, label=f"discount rate {rate:.1%}")
+        ax.plot(g["cost_factor"], g["net_pv"], "-o", ms=4, label=_t("rate", language, rate=rate))
     ax.axhline(0, color="black", lw=0.8)
     _kr_axis(ax.yaxis)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0%}"))
-    ax.set_xlabel("Programme cost relative to the base case")
-    prices = f"{price_year} prices, " if price_year else ""
-    ax.set_ylabel(f"kr per participant ({prices}present value)")
+    ax.set_xlabel(_t("cost_rel", language))
+    prices = _t("prices", language, py=price_year) if price_year else ""
+    ax.set_ylabel(_t("kr_pv_short", language, prices=prices))
     ax.legend(fontsize=8, frameon=False)
-    fig.suptitle(f"Sensitivity of the net result ({LABELS.get(actor, actor).lower()})", fontweight="bold")
+    fig.suptitle(_t("sens_title", language, actor=label(actor, language).lower()), fontweight="bold")
     ax.set_title(f"spec '{spec}'", fontsize=8)
     return fig
 
@@ -196,15 +229,15 @@ def plot_business_case(result: BusinessCaseResult, title: str = "Municipal busin
 
 
 def budget_figures(result: BudgetResult, sensitivity: pd.DataFrame | None = None,
-                   spec: str | None = None) -> dict[str, Figure]:
+                   spec: str | None = None, language: str = "en") -> dict[str, Figure]:
     """The standard figures of one spec by name: ``net_by_actor``, ``by_year``, ``by_group``
-    and, if a sensitivity table is given, ``sensitivity``."""
+    and, if a sensitivity table is given, ``sensitivity``; texts in English or Danish."""
     figs = {
-        "net_by_actor": plot_net_by_actor(result, spec),
-        "by_year": plot_by_year(result, spec),
-        "by_group": plot_by_group(result, spec),
+        "net_by_actor": plot_net_by_actor(result, spec, language),
+        "by_year": plot_by_year(result, spec, language=language),
+        "by_group": plot_by_group(result, spec, language),
     }
     if sensitivity is not None:
-        figs["sensitivity"] = plot_sensitivity(sensitivity, spec, price_year=result.price_year)
+        figs["sensitivity"] = plot_sensitivity(sensitivity, spec, price_year=result.price_year, language=language)
     return figs
 

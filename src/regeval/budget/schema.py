@@ -69,6 +69,30 @@ LABELS: dict[str, str] = {
     PROGRAMME_GROUP: "Cost of the intervention",
 }
 
+LABELS_DA: dict[str, str] = {
+    "kommune": "Kommuner",
+    "region": "Regioner",
+    "stat": "Staten",
+    "programme": "Indsatsen (omkostning)",
+    "total": "I alt, alle offentlige aktører",
+    "sheltered_activity": "Beskyttet beskæftigelse / aktivitets- og samværstilbud (SEL §103/§104)",
+    "botilbud": "Botilbud (SEL §107/§108)",
+    "sel85": "Socialpædagogisk støtte i eget hjem (SEL §85)",
+    "other_social_services": "Andre sociale ydelser",
+    "social_services": "Sociale ydelser",
+    "income_transfers": "Indkomstoverførsler",
+    "tax_on_income": "Skat af indkomst",
+    "health": "Sundhed",
+    "other": "Andet",
+    PROGRAMME_GROUP: "Omkostning til indsatsen",
+}
+
+
+def label(key: str, language: str = "en") -> str:
+    """Label of an actor or consequence group in English (``en``) or Danish (``da``)."""
+    table = LABELS_DA if language == "da" else LABELS
+    return table.get(key, LABELS.get(key, key))
+
 
 def valid_list(values: tuple[str, ...] | list[str]) -> str:
     """Format allowed values for an error message: ``'a', 'b' or 'c'``."""
