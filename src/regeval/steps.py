@@ -521,7 +521,13 @@ def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: M
         output["counts"],
         AggregateMeta(
             name="panel_counts",
-            title="Persons with data in each year relative to start (attrition by death, emigration and data end)",
+            title="Persons with data in each year relative to start (attrition by death, emigration and data end)"
+            + (
+                "; n_control_censored: control persons whose rows end at their own later start (control rule "
+                "censor_at_start, remaining controls reweighted), n_censored_unmodelled: of them, started "
+                "outside the modelled years (not reweighted)"
+                if censoring is not None else ""
+            ),
             kind="flow",
             count_columns=("n_treated", "n_control", *(CENSOR_COUNTS if censoring is not None else ())),
         ),
