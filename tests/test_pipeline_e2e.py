@@ -76,6 +76,10 @@ def test_run_writes_effect_table_budget_table_and_report(two_runs):
     assert {"kommune", "region", "stat", "programme", "total"} <= set(net["actor"])
     html = (export / "report.html").read_text()
     assert "Effects" in html and "Budget economics" in html and "data:image/png;base64" in html
+    assert "Control rule: <code>censor_at_start</code>" in html
+    counts = pd.read_csv(export / "tables" / "panel_counts.csv")
+    assert counts["n_control_censored"].sum() > 0  # later participants were controls until their start
+    assert (counts.loc[counts["rel_year"] <= 0, "n_control_censored"] == 0).all()
     assert (export / "tables.xlsx").stat().st_size > 0
 
 

@@ -116,6 +116,17 @@ def _key_results(tables_dir: Path, spec: Mapping[str, Any], language: str) -> st
     return "".join(out)
 
 
+CONTROL_RULE_TEXT = {
+    "censor_at_start": "people who start in a later year are potential controls of earlier cohorts until "
+    "their own start; their later rows are censored and the remaining controls reweighted by the inverse "
+    "probability of not having started (effect of starting against never starting).",
+    "never_participated": "nobody who ever took part is a control (later participants are excluded from "
+    "earlier cohorts' controls, which selects the controls on their future).",
+    "not_yet_participated": "later participants are controls of earlier cohorts, also after their own start "
+    "(effect of starting now against not starting now).",
+}
+
+
 def write_report(
     tables_dir: Path,
     figures_dir: Path,
@@ -123,8 +134,12 @@ def write_report(
     html_path: str | Path,
     xlsx_path: str | Path,
     language: str = "en",
+    control_rule: str | None = None,
 ) -> None:
-    """Write the HTML report and the Excel workbook of one spec."""
+    """Write the HTML report and the Excel workbook of one spec.
+
+    ``control_rule``: the population's control rule, stated in the report's header.
+    """
     tables_dir = Path(tables_dir)
     figures_dir = Path(figures_dir)
     disclosure = json.loads((tables_dir / "disclosure_log.json").read_text())
@@ -143,6 +158,11 @@ def write_report(
             ch=", ".join(spec["characteristics"]),
         ),
     ]
+    if control_rule:
+        parts.append(
+            f"<p class='caption'>Control rule: <code>{html.escape(control_rule)}</code> — "
+            + html.escape(CONTROL_RULE_TEXT.get(control_rule, "")) + "</p>"
+        )
     parts.append(_key_results(tables_dir, spec, language))
     for key, tables, figs in SECTIONS:
         parts.append(f"<h2>{heading(key, language)}</h2>")

@@ -802,7 +802,10 @@ def export(
     for png in sorted(Path(input["effect_figures"]).glob("*.png")):
         shutil.copyfile(png, figures_dir / png.name)
     draw_spec_figures(tables_dir, figures_dir, params["spec"], params.get("language", "en"), shared_from=shared_figures)
-    write_report(tables_dir, figures_dir, params["spec"], output["html"], output["xlsx"], language=params.get("language", "en"))
+    write_report(
+        tables_dir, figures_dir, params["spec"], output["html"], output["xlsx"],
+        language=params.get("language", "en"), control_rule=params.get("control_rule"),
+    )
 
 
 def export_group(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
