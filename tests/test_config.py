@@ -71,3 +71,22 @@ def test_specs_with_the_same_characteristics_share_the_propensity_fit(config):
     )
     assert propensity_key(resolve_spec(cfg, "k5")) == propensity_key(resolve_spec(cfg, "default"))
     assert propensity_key(resolve_spec(cfg, "fewer")) != propensity_key(resolve_spec(cfg, "default"))
+
+
+def test_the_control_rule_is_the_populations_unless_a_spec_sets_its_own(config):
+    from regeval.config import effects_key, match_key
+
+    cfg = copy.deepcopy(config)
+    cfg["specs"]["never"] = {"control_rule": "never_participated"}
+    cfg["specs"]["not_yet"] = {"control_rule": "not_yet_participated"}
+    validate_config(cfg)
+    base, never, not_yet = (resolve_spec(cfg, s) for s in ("default", "never", "not_yet"))
+    assert base["control_rule"] == cfg["population"]["control_rule"] == "censor_at_start"
+    # censor_at_start and not_yet_participated use the same pool: one fit, one matching
+    assert propensity_key(base) == propensity_key(not_yet) and match_key(base) == match_key(not_yet)
+    assert effects_key(base) != effects_key(not_yet)  # but the censoring differs
+    # never_participated has a smaller pool: its own fit
+    assert propensity_key(base) != propensity_key(never)
+    cfg["specs"]["bad"] = {"control_rule": "nobody"}
+    with pytest.raises(ConfigError, match="control_rule"):
+        validate_config(cfg)

@@ -129,3 +129,18 @@ def test_apply_control_rule_leaves_other_rules_alone_and_needs_first_start():
     units = units.assign(first_start=[2016.0, np.nan, 2018.0, np.nan])
     out, cens = apply_control_rule(panel, units, scores, "censor_at_start")
     assert sorted(out.loc[out["unit"] == 3, "rel_year"]) == [0, 1]
+
+
+def test_control_pool_of_never_participated_drops_every_later_participant():
+    from regeval.population import control_pool
+
+    units = pd.DataFrame({
+        "unit": [1, 2, 3, 4], "pnr": [10, 20, 30, 10], "cohort": [2016, 2016, 2016, 2018],
+        "treated": [0, 0, 0, 1], "first_start": [2018.0, np.nan, 2020.0, 2018.0],
+    })
+    assert control_pool(units, "censor_at_start") is units
+    assert control_pool(units, "not_yet_participated") is units
+    # person 10 stays as the treated of 2018 but not as a control of 2016; person 30 goes too
+    assert control_pool(units, "never_participated")["unit"].tolist() == [2, 4]
+    with pytest.raises(Exception, match="control_rule"):
+        control_pool(units, "nobody")

@@ -31,8 +31,10 @@ TINY = {
         }
     },
     # a budget variant: shares the default's effect table, so one export job writes both
-    "specs": {"all_effects": {"budget": {"effects_rule": "all"}}},
-    "run_specs": ["default", "all_effects"],
+    "specs": {"all_effects": {"budget": {"effects_rule": "all"}},
+              # the report's possible reading of the control group, side by side
+              "never": {"control_rule": "never_participated"}},
+    "run_specs": ["default", "all_effects", "never"],
 }
 
 
@@ -94,8 +96,25 @@ def test_a_budget_variant_gets_its_own_complete_export_from_the_shared_job(two_r
     nb = pd.read_csv(b / "tables" / "budget_net.csv")
     assert not na["value_pv"].equals(nb["value_pv"])  # rule 'all' counts the insignificant effects too
     assert (a / "figures" / "love_plot.png").read_bytes() == (b / "figures" / "love_plot.png").read_bytes()
-    logs = list((results / "_shared" / "logs").glob("export_e-*.log"))
-    assert len(logs) == 1 and "exported spec all_effects" in logs[0].read_text()
+    logs = [p.read_text() for p in (results / "_shared" / "logs").glob("export_e-*.log")]
+    shared = [t for t in logs if "exported spec all_effects" in t]
+    assert len(shared) == 1 and "exported spec default" in shared[0]  # one job wrote both
+
+
+def test_a_spec_can_use_another_control_rule_side_by_side(two_runs):
+    results = two_runs[0] / "results"
+    flow_d = pd.read_csv(results / "default" / "export" / "tables" / "population_flow.csv")
+    flow_n = pd.read_csv(results / "never" / "export" / "tables" / "population_flow.csv")
+    # same treated, fewer potential controls: later participants are not controls
+    pd.testing.assert_series_equal(flow_d["in_base_population"], flow_n["in_base_population"])  # NaN: suppressed
+    both = flow_d["potential_controls"].notna() & flow_n["potential_controls"].notna()
+    assert both.any()
+    assert (flow_n.loc[both, "potential_controls"] <= flow_d.loc[both, "potential_controls"]).all()
+    assert (flow_n.loc[both, "potential_controls"] < flow_d.loc[both, "potential_controls"]).any()
+    html = (results / "never" / "export" / "report.html").read_text()
+    assert "Control rule: <code>never_participated</code>" in html
+    counts = pd.read_csv(results / "never" / "export" / "tables" / "panel_counts.csv")
+    assert "n_control_censored" not in counts  # nothing to censor
 
 
 def test_employment_effect_is_found_on_the_tiny_population(two_runs):

@@ -104,7 +104,14 @@ def resolve_spec(config: Mapping[str, Any], name: str) -> dict[str, Any]:
         raise ConfigError(f"unknown spec {name!r}; defined: {sorted(specs)}")
     spec = deep_merge(config["spec_defaults"], specs[name] or {})
     spec["name"] = name
+    spec.setdefault("control_rule", (config.get("population") or {}).get("control_rule", "censor_at_start"))
     return spec
+
+
+def _pool(spec: Mapping[str, Any]) -> str:
+    """Which potential controls a spec uses (the rules censor_at_start and
+    not_yet_participated share one pool, hence one propensity fit and one matching)."""
+    return "never" if spec.get("control_rule") == "never_participated" else "not_yet"
 
 
 def _digest(obj: Any) -> str:
@@ -112,8 +119,8 @@ def _digest(obj: Any) -> str:
 
 
 def propensity_key(spec: Mapping[str, Any]) -> str:
-    """Key of the propensity fit: depends only on the characteristic set."""
-    return "ps-" + _digest(sorted(spec["characteristics"]))
+    """Key of the propensity fit: the characteristic set and the control pool."""
+    return "ps-" + _digest({"characteristics": sorted(spec["characteristics"]), "pool": _pool(spec)})
 
 
 def match_key(spec: Mapping[str, Any]) -> str:
@@ -123,13 +130,15 @@ def match_key(spec: Mapping[str, Any]) -> str:
             "characteristics": sorted(spec["characteristics"]),
             "matching": spec["matching"],
             "control_ids": spec.get("control_ids"),
+            "pool": _pool(spec),
         }
     )
 
 
 def effects_key(spec: Mapping[str, Any]) -> str:
-    """Key of the outcome panel and effects: the control group and the effects section."""
-    return "e-" + _digest({"match": match_key(spec), "effects": spec["effects"]})
+    """Key of the outcome panel and effects: the control group, the control rule (it
+    decides the censoring) and the effects section."""
+    return "e-" + _digest({"match": match_key(spec), "effects": spec["effects"], "control_rule": spec.get("control_rule")})
 
 
 def spec_keys(config: Mapping[str, Any]) -> dict[str, dict[str, str]]:

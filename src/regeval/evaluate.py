@@ -96,7 +96,11 @@ def match_units(units: pd.DataFrame, scores: pd.DataFrame, matching: Mapping[str
 
 
 def control_group(units: pd.DataFrame, spec: Mapping[str, Any], diagnosis_groups: list[str]) -> ControlGroup:
-    """Propensity fit and matching for one spec."""
+    """Propensity fit and matching for one spec, on the units its ``control_rule`` allows
+    (:func:`regeval.population.control_pool`)."""
+    from .population import control_pool
+
+    units = control_pool(units, str(spec.get("control_rule", "censor_at_start")))
     fit = fit_scores(units, list(spec["characteristics"]), diagnosis_groups)
     scores = pd.DataFrame({"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit})
     res, matched = match_units(units, scores, spec["matching"])
@@ -136,14 +140,18 @@ def evaluate(
 ) -> dict[str, Any]:
     """Control group, outcome panel and effect table of one spec, in memory.
 
-    ``control_rule`` is the one the units were built with; with ``censor_at_start``
+    ``control_rule`` chooses the potential controls (:func:`regeval.population.control_pool`); with ``censor_at_start``
     the panel's later participants are censored at their start and the remaining
     controls reweighted (:func:`apply_control_rule`).
     """
     from .effects import estimate_effects
     from .outcomes import build_outcome_panel, person_year_outcomes
 
+    from .population import control_pool
+
+    spec = {**spec, "control_rule": control_rule}
     cg = control_group(units, spec, diagnosis_groups)
+    units = control_pool(units, control_rule)  # the units the scores belong to
     eff = spec["effects"]
     lo, hi = eff["rel_years"]
     cohorts = cg.matched["cohort"]

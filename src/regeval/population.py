@@ -12,10 +12,11 @@ Definitions (method.md §1, configurable in ``population`` of the config):
   is ``t``, resident at the end of ``t − 1`` and in the base population of ``t``.
   Each participant is treated once, in the first year.
 * **Potential controls** of cohort ``t``: base-population members of ``t`` who are not
-  treated. Rule ``never_participated`` excludes every person who appears in
-  the participant file with a person id in any year; ``not_yet_participated`` and
-  ``censor_at_start`` (default) only those who started in ``t`` or before (later participants
-  may be controls before they start). ``censor_at_start`` in addition ends a later
+  treated and have not started by ``t`` (later participants may be controls before
+  they start). A spec's ``control_rule`` (default ``population.control_rule``) decides
+  which of them it uses (:func:`control_pool`): ``not_yet_participated`` and
+  ``censor_at_start`` (default) all of them, ``never_participated`` only those who never
+  appear in the participant file with a person id. ``censor_at_start`` in addition ends a later
   participant's control rows at its own start and reweights the controls who remain
   by the inverse probability of not having started
   (:func:`regeval.outcomes.censor_at_start`). A person may be a potential control in
@@ -200,10 +201,8 @@ def build_base_population(
         res_all = bef["pnr"].to_numpy()
         treated_resident = _keep(cohort_pnr, res_all)
         treated = _keep(treated_resident, base)
-        if spec.control_rule == "never_participated":
-            excluded = first_by_person.index.to_numpy()
-        else:
-            excluded = first_by_person[first_by_person <= cohort].index.to_numpy()
+        # everyone not started by t; control_pool() narrows it for never_participated
+        excluded = first_by_person[first_by_person <= cohort].index.to_numpy()
         controls = base[~np.isin(base, excluded)]
         flow_rows.append(
             {
@@ -226,6 +225,24 @@ def build_base_population(
     units["first_start"] = units["pnr"].map(first_by_person).astype(float).to_numpy()
     flow = pd.DataFrame(flow_rows)
     return BasePopulation(units=units, flow=flow)
+
+
+def control_pool(units: pd.DataFrame, control_rule: str) -> pd.DataFrame:
+    """The units a spec with ``control_rule`` may use: the treated and its potential controls.
+
+    The base population holds as potential controls of cohort ``t`` everyone not started
+    by ``t`` (the pool of ``not_yet_participated`` and ``censor_at_start``);
+    ``never_participated`` drops every control unit of a person who takes part in any year
+    (``first_start`` not missing).
+    """
+    if control_rule not in CONTROL_RULES:
+        raise ConfigError(f"control_rule: {control_rule!r} is not one of {list(CONTROL_RULES)}")
+    if control_rule != "never_participated":
+        return units
+    if "first_start" not in units:
+        raise ConfigError("control_rule never_participated needs the units' first_start column; rebuild the base population")
+    keep = (units["treated"].to_numpy() == 1) | units["first_start"].isna().to_numpy()
+    return units.loc[keep].reset_index(drop=True)
 
 
 def population_means(

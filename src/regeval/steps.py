@@ -27,6 +27,7 @@ import pandas as pd
 from . import characteristics as chars_mod
 from .aggregates import AggregateMeta, read_aggregate, write_aggregate
 from .errors import RegevalError
+from .population import control_pool
 
 log = logging.getLogger("regeval")
 
@@ -154,7 +155,7 @@ def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapp
     """Fit the propensity model for one characteristic set (shared by specs)."""
     from .evaluate import fit_scores
 
-    units = pd.read_parquet(input["units"])
+    units = control_pool(pd.read_parquet(input["units"]), _rule(params))
     fit = fit_scores(units, list(params["characteristics"]), list(params["population"]["diagnosis_groups"]))
     scores = pd.DataFrame(
         {"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit}
@@ -219,7 +220,7 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
     spec = params["spec"]
     m = spec["matching"]
     exact = list(m.get("exact") or [])
-    units = pd.read_parquet(input["units"])
+    units = control_pool(pd.read_parquet(input["units"]), _rule(params))
     Path(output["pairs"]).parent.mkdir(parents=True, exist_ok=True)
     if spec.get("control_ids"):
         _user_controls(units, spec, {**params, "flow": input["flow"]}, output)
@@ -228,7 +229,7 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
     res, matched = match_units(units, scores, m)
     res.pairs.to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
-    _write_flow(input["flow"], matched, output["flow"])
+    _write_flow(input["flow"], matched, output["flow"], units)
     # summary (aggregate)
     unmatched = res.unmatched
     reasons = unmatched["reason"].value_counts() if len(unmatched) else pd.Series(dtype=int)
@@ -274,9 +275,20 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
     )
 
 
-def _write_flow(flow_path: str, matched: pd.DataFrame, out_path: str) -> None:
-    """The population flow of a spec: the shared flow plus treated matched per cohort."""
+def _rule(params: Mapping[str, Any]) -> str:
+    """The control rule of a step: the spec's, else the rule's parameter, else the population's."""
+    spec = params.get("spec") or {}
+    rule = spec.get("control_rule") or params.get("control_rule") or (params.get("population") or {}).get("control_rule")
+    return str(rule or "censor_at_start")
+
+
+def _write_flow(flow_path: str, matched: pd.DataFrame, out_path: str, pool: pd.DataFrame | None = None) -> None:
+    """The population flow of a spec: the shared flow plus treated matched per cohort;
+    ``pool`` (the spec's units) gives its potential controls per cohort."""
     flow, meta = read_aggregate(flow_path)
+    if pool is not None:
+        n_pool = pool[pool["treated"] == 0].groupby("cohort").size()
+        flow["potential_controls"] = flow["cohort"].map(n_pool).fillna(0).astype(int)
     done = matched[matched["treated"] == 1].groupby("cohort").size()
     flow["matched"] = flow["cohort"].map(done).fillna(0).astype(int)
     flow["matched_controls"] = flow["cohort"].map(matched[matched["treated"] == 0].groupby("cohort").size()).fillna(0).astype(int)
@@ -308,7 +320,7 @@ def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping
     matched = user_controls(units, pd.read_csv(path))
     pd.DataFrame({"treated": [], "control": []}).to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
-    _write_flow(params["flow"], matched, output["flow"])
+    _write_flow(params["flow"], matched, output["flow"], units)
     n_t = int((matched["treated"] == 1).sum())
     n_c = int((matched["treated"] == 0).sum())
     w = matched.loc[matched["treated"] == 0, "weight"]
@@ -341,7 +353,7 @@ def balance(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
     spec = params["spec"]
     diag = list(params["population"]["diagnosis_groups"])
     cols, cat = chars_mod.expand(spec["characteristics"], diag)
-    units = pd.read_parquet(input["units"])
+    units = control_pool(pd.read_parquet(input["units"]), _rule(params))
     matched = pd.read_parquet(input["matched"])
     w = units["unit"].map(matched.set_index("unit")["weight"]).fillna(0.0)
     units = units.assign(_w=w.to_numpy())
@@ -496,7 +508,7 @@ def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: M
         int(params["data"]["years"][1]),
         unit_columns=list(eff["covariates"]),
     )
-    rule = str(params["population"].get("control_rule", "censor_at_start"))
+    rule = _rule(params)
     scores = pd.read_parquet(input["scores"], columns=["unit", "score"]) if rule == "censor_at_start" else None
     panel, censoring = apply_control_rule(panel, units, scores, rule)
     if censoring is not None:
@@ -804,7 +816,7 @@ def export(
     draw_spec_figures(tables_dir, figures_dir, params["spec"], params.get("language", "en"), shared_from=shared_figures)
     write_report(
         tables_dir, figures_dir, params["spec"], output["html"], output["xlsx"],
-        language=params.get("language", "en"), control_rule=params.get("control_rule"),
+        language=params.get("language", "en"), control_rule=_rule(params),
     )
 
 

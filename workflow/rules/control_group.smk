@@ -16,6 +16,7 @@ rule propensity:
     params:
         step="propensity",
         characteristics=lambda w: spec_of_key(w.pskey)["characteristics"],
+        control_rule=lambda w: spec_of_key(w.pskey)["control_rule"],
         population=config["population"],
     log:
         "results/_shared/logs/propensity_{pskey}.log",

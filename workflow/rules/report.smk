@@ -63,7 +63,6 @@ for _ekey, _members in EXPORT_GROUPS.items():
             repo=REPO,
             min_persons=config["disclosure"]["min_persons"],
             language=LANG,
-            control_rule=config["population"]["control_rule"],
         log:
             f"results/_shared/logs/export_{_ekey}.log",
         benchmark:
