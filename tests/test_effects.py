@@ -732,6 +732,18 @@ def test_window_with_a_year_without_data_is_an_error(panel):
 # --------------------------------------------------------------------------------------
 
 
+def test_effect_and_levels_figures_can_be_labelled_in_danish(panel):
+    eff = estimate_effects(panel, ["y"], covariates=["x"])
+    fig = effect_figure(eff, "y", label="Timer pr. uge", unit="timer", language="da")
+    ax = fig.axes[0]
+    assert ax.get_xlabel().startswith("År i forhold til start")
+    assert ax.get_ylabel() == "Effekt: Timer pr. uge (timer)"
+    assert "Effekt på Timer pr. uge" in ax.get_title() and "Effect" not in ax.get_title()
+    means = group_means(panel, ["y"])
+    lv = levels_figure(means, "y", label="Timer pr. uge", language="da").axes[0]
+    assert "deltagere og matchede kontroller" in lv.get_title()
+
+
 def test_effect_figure_draws_estimates_with_cis_and_reference_lines(panel):
     from matplotlib.figure import Figure
 

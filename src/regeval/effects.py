@@ -1742,6 +1742,23 @@ def _axis_label(label: str, unit: str | None) -> str:
     return f"{label} ({unit})" if unit else label
 
 
+# figure texts: English, Danish
+_FIG_TEXT: dict[str, tuple[str, str]] = {
+    "x": ("Year relative to start (0 = start year)", "År i forhold til start (0 = startåret)"),
+    "effect_y": ("Effect: {axis}", "Effekt: {axis}"),
+    "effect_title": ("Effect on {label} by year relative to start", "Effekt på {label} pr. år i forhold til start"),
+    "ci": ("(95 % CI, {vc} SE)", "(95 %-konfidensinterval, {vc}-standardfejl)"),
+    "estimate": ("estimate with 95 % CI", "estimat med 95 %-konfidensinterval"),
+    "levels_title": ("{label}: participants and matched controls (weighted means, 95 % CI)",
+                     "{label}: deltagere og matchede kontroller (vægtede gennemsnit, 95 %-konfidensinterval)"),
+}
+
+
+def _ft(key: str, language: str, **kw: object) -> str:
+    en, da = _FIG_TEXT[key]
+    return (da if language == "da" else en).format(**kw)
+
+
 def effect_figure(
     effects: pd.DataFrame,
     outcome: str,
@@ -1749,6 +1766,7 @@ def effect_figure(
     label: str | None = None,
     unit: str | None = None,
     figsize: tuple[float, float] = (6.4, 4.0),
+    language: str = "en",
 ) -> Figure:
     """Event-time plot of the yearly effects on one outcome.
 
@@ -1786,20 +1804,20 @@ def effect_figure(
         x[ok], est[ok],
         yerr=np.vstack([est[ok] - np.where(np.isfinite(lo[ok]), lo[ok], est[ok]),
                         np.where(np.isfinite(hi[ok]), hi[ok], est[ok]) - est[ok]]),
-        fmt="o", color="C0", ecolor="C0", capsize=3, linewidth=1.2, label="estimate with 95 % CI",
+        fmt="o", color="C0", ecolor="C0", capsize=3, linewidth=1.2, label=_ft("estimate", language),
     )
     if "stars" in sub.columns:
         for xi, hv, s in zip(x[ok], hi[ok], sub["stars"].to_numpy()[ok]):
             if isinstance(s, str) and s and np.isfinite(hv):
                 ax.annotate(str(s), (xi, hv), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=8)
     ax.set_xticks(x)
-    ax.set_xlabel("Year relative to start (0 = start year)")
-    ax.set_ylabel(f"Effect: {_axis_label(label, unit)}")
+    ax.set_xlabel(_ft("x", language))
+    ax.set_ylabel(_ft("effect_y", language, axis=_axis_label(label, unit)))
     vc = ""
     if "vcov" in sub.columns:
         vcs = sub["vcov"].dropna().unique()
         vc = str(vcs[0]) if len(vcs) == 1 else ""
-    ax.set_title(f"Effect on {label} by year relative to start" + (f"\n(95 % CI, {vc} SE)" if vc else ""), fontsize=10)
+    ax.set_title(_ft("effect_title", language, label=label) + ("\n" + _ft("ci", language, vc=vc) if vc else ""), fontsize=10)
     return fig
 
 
@@ -1811,6 +1829,7 @@ def levels_figure(
     unit: str | None = None,
     group_labels: tuple[str, str] = ("Participants", "Controls"),
     figsize: tuple[float, float] = (6.4, 4.0),
+    language: str = "en",
 ) -> Figure:
     """Before/after plot of the weighted outcome levels of treated and controls.
 
@@ -1849,8 +1868,8 @@ def levels_figure(
     ax.axvline(-0.5, color="0.5", linewidth=0.8, linestyle="--")
     years = np.unique(sub["rel_year"].to_numpy())
     ax.set_xticks(years)
-    ax.set_xlabel("Year relative to start (0 = start year)")
+    ax.set_xlabel(_ft("x", language))
     ax.set_ylabel(_axis_label(label, unit))
-    ax.set_title(f"{label}: participants and matched controls (weighted means, 95 % CI)", fontsize=10)
+    ax.set_title(_ft("levels_title", language, label=label), fontsize=10)
     ax.legend(frameon=False)
     return fig

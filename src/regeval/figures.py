@@ -59,12 +59,13 @@ def draw_effect_figures(
         label, unit = outcome_label(outcome, language)
         if (effects["outcome"] == outcome).any():
             p = figures_dir / f"effect_{outcome}.png"
-            _save(effect_figure(effects, outcome, label=label, unit=unit), p)
+            _save(effect_figure(effects, outcome, label=label, unit=unit, language=language), p)
             written.append(p)
         if (means["outcome"] == outcome).any():
             fig = levels_figure(
                 means, outcome, label=label, unit=unit,
                 group_labels=(heading("participants", language), heading("controls", language)),
+                language=language,
             )
             p = figures_dir / f"levels_{outcome}.png"
             _save(fig, p)
