@@ -1755,8 +1755,9 @@ _FIG_TEXT: dict[str, tuple[str, str]] = {
 
 
 def _ft(key: str, language: str, **kw: object) -> str:
-    en, da = _FIG_TEXT[key]
-    return (da if language == "da" else en).format(**kw)
+    from .labels import translate
+
+    return translate(_FIG_TEXT, key, language, **kw)
 
 
 def effect_figure(

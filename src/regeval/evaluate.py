@@ -21,9 +21,11 @@ from .propensity import PropensityFit, fit_propensity
 
 @dataclass(frozen=True)
 class ControlGroup:
-    """The propensity fit, the match and the matched units (unit, pnr, cohort, treated, weight)."""
+    """The propensity fit, its scores (unit, score, logit; the units of the spec's control
+    pool), the match and the matched units (unit, pnr, cohort, treated, weight)."""
 
     fit: PropensityFit
+    scores: pd.DataFrame
     match: MatchResult
     matched: pd.DataFrame
 
@@ -104,7 +106,7 @@ def control_group(units: pd.DataFrame, spec: Mapping[str, Any], diagnosis_groups
     fit = fit_scores(units, list(spec["characteristics"]), diagnosis_groups)
     scores = pd.DataFrame({"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit})
     res, matched = match_units(units, scores, spec["matching"])
-    return ControlGroup(fit, res, matched)
+    return ControlGroup(fit, scores, res, matched)
 
 
 def effect_options(panel: pd.DataFrame, effects: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,11 +149,8 @@ def evaluate(
     from .effects import estimate_effects
     from .outcomes import build_outcome_panel, person_year_outcomes
 
-    from .population import control_pool
-
     spec = {**spec, "control_rule": control_rule}
     cg = control_group(units, spec, diagnosis_groups)
-    units = control_pool(units, control_rule)  # the units the scores belong to
     eff = spec["effects"]
     lo, hi = eff["rel_years"]
     cohorts = cg.matched["cohort"]
@@ -165,8 +164,7 @@ def evaluate(
         last_data_year,
         unit_columns=list(eff["covariates"]),
     )
-    scores = pd.DataFrame({"unit": units["unit"].to_numpy(), "score": cg.fit.score})
-    panel, censoring = apply_control_rule(panel, units, scores, control_rule)
+    panel, censoring = apply_control_rule(panel, units, cg.scores, control_rule)
     table = estimate_effects(panel, list(eff["outcomes"]), vcov=eff.get("vcov", "CR1"), **effect_options(panel, eff))
     return {"control_group": cg, "panel": panel, "effects": table, "censoring": censoring}
 

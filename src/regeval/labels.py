@@ -55,6 +55,12 @@ def outcome_label(name: str, language: str = "en") -> tuple[str, str]:
     return (da if language == "da" else en), unit
 
 
+def translate(texts: dict[str, tuple[str, str]], key: str, language: str = "en", **fields: object) -> str:
+    """``texts[key]`` (an English, Danish pair) in the chosen language, formatted with ``fields``."""
+    en, da = texts[key]
+    return (da if language == "da" else en).format(**fields)
+
+
 def heading(key: str, language: str = "en") -> str:
     en, da = HEADINGS.get(key, (key, key))
     return da if language == "da" else en

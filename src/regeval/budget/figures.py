@@ -16,6 +16,7 @@ from regeval.budget.business_case import BusinessCaseResult
 from regeval.budget.schema import BEARERS, PROGRAMME_GROUP, label
 from regeval.budget.som import BudgetResult
 from regeval.errors import BudgetError
+from regeval.labels import translate
 
 ACTOR_COLOURS = {"kommune": "#1f6f8b", "region": "#99c24d", "stat": "#e3a72f", "programme": "#b8435a",
                  "total": "#333333"}
@@ -51,8 +52,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 
 def _t(key: str, language: str, **kw: object) -> str:
-    en, da = TEXT[key]
-    return (da if language == "da" else en).format(**kw)
+    return translate(TEXT, key, language, **kw)
 
 
 def _kr(x: float, _pos: object = None) -> str:
