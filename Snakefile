@@ -7,7 +7,21 @@ import sys
 
 import re
 
-from regeval.config import ConfigError, expand_sweep, resolve_spec, spec_keys, validate_config
+from regeval.config import (
+    ConfigError,
+    canonical,
+    effects_choices,
+    expand_sweep,
+    match_choices,
+    propensity_choices,
+    resolve_spec,
+    spec_keys,
+    validate_config,
+)
+from regeval.contract import TABLE_NAMES
+from regeval.errors import RegevalError
+from regeval.registers import register_files, register_fingerprint, resolve_sources
+from regeval.steps import BUSINESS_CASE_TABLES, budget_input_files, code_digest, control_ids_file
 
 
 # the default configuration lives beside this Snakefile, so the workflow can run in
@@ -33,8 +47,40 @@ STEP = "workflow/scripts/step.py"
 LANG = config["report"]["language"]
 
 
+# Every file a job reads is a declared input (README, "What Snakemake tracks").
+# Registers: every file of every table of the mapping (a dataset folder's files, not the
+# folder: Snakemake compares a folder's own modification time, which does not change when
+# a file in it is overwritten), and for real extracts a stamp of their sizes and
+# modification times, so that a file replaced by an older copy is noticed too.
+try:
+    if GENERATED:
+        REGISTER_FILES = [str(s.path) for _, s in sorted(resolve_sources(GENERATED).items())]
+        REGISTER_STAMP = None
+    else:
+        _reg = config["data"]["registers"]
+        _sources = resolve_sources(_reg["directory"], _reg.get("tables") or {})
+        REGISTER_FILES = register_files(_sources)
+        REGISTER_STAMP = register_fingerprint(_sources)
+    # a spec's user-supplied control group: relative to the working directory, else the repository
+    CONTROL_IDS = {}
+    for _name in SPECS:
+        _ids = resolve_spec(config, _name).get("control_ids")
+        if _ids:
+            _path = control_ids_file(_ids, REPO)
+            if not _path.is_file():
+                raise ConfigError(
+                    f"specs.{_name}.control_ids: file {str(_path)!r} does not exist "
+                    "(a relative path is taken from the working directory, else the repository)"
+                )
+            CONTROL_IDS[_ids] = str(_path)
+except RegevalError as exc:
+    sys.stderr.write(f"regeval: {exc}\n")
+    sys.exit(1)
+
+
 # shared artifacts are keyed by the choices that matter for them, so specs that
-# agree on those choices share them (e.g. k = 5 and k = 10 share the propensity fit)
+# agree on those choices share them (e.g. k = 5 and k = 10 share the propensity fit);
+# each keyed job gets exactly those choices as params (regeval.config)
 KEYS = spec_keys(config)
 SPEC_OF_KEY = {}
 for _name in sorted(KEYS):
@@ -52,6 +98,10 @@ def spec_of_key(key):
 
 def keys_of(spec_name):
     return KEYS[spec_name]
+
+
+# the population settings the propensity and control-group steps use (names in order)
+DIAGNOSIS_GROUPS = {"diagnosis_groups": list(config["population"]["diagnosis_groups"])}
 
 
 wildcard_constraints:

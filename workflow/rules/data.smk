@@ -6,13 +6,11 @@ if GENERATED:
     rule generate_synthetic:
         output:
             marker=f"{GENERATED}/generator.json",
-            tables=expand(
-                f"{GENERATED}/{{t}}.parquet",
-                t=["bef", "udda", "diag", "forsorg", "beskaeftigelse", "handicap", "sundhed", "indkomst", "deltagere"],
-            ),
+            tables=REGISTER_FILES,
             truth=f"{GENERATED}/truth_att.csv",
         params:
             step="generate",
+            code=code_digest("generate"),
             synthetic=config["synthetic"],
         threads: 2
         log:
@@ -25,13 +23,16 @@ if GENERATED:
 
 rule validate_registers:
     input:
-        rules.generate_synthetic.output.marker if GENERATED else [],
+        registers=REGISTER_FILES,
     output:
         report=f"{SHARED}/validation.json",
     params:
         step="validate",
+        code=code_digest("validate"),
         data=config["data"],
         generated_dir=GENERATED,
+        # real extracts: size and modification time of every file (see the Snakefile)
+        registers_stamp=REGISTER_STAMP,
     log:
         "results/_shared/logs/validate_registers.log",
     benchmark:
