@@ -111,11 +111,14 @@ wildcard_constraints:
     ekey="e-[0-9a-f]{10}",
 
 
+# every file of every export is a target, so that a deleted one is made again (Snakemake
+# checks only the outputs some job or target asks for); the lists are filled by the rules
+ALL_TARGETS = []
+
+
 rule all:
     input:
-        expand("results/{spec}/export/report.html", spec=SPECS),
-        [f"results/{SWEEP}/export/summary.csv"] if SWEEP else [],
-        ["results/business_case/export/business_case_summary.csv"] if config.get("business_case") else [],
+        lambda wildcards: ALL_TARGETS,
 
 
 include: "workflow/rules/data.smk"

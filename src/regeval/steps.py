@@ -82,7 +82,7 @@ def generate(output: Mapping[str, str], params: Mapping[str, Any], threads: int 
     from .synthetic import SyntheticConfig, generate as gen
 
     cfg = dict(params["synthetic"])
-    cfg["workers"] = max(1, min(int(cfg.get("workers", 1)), threads))
+    cfg["workers"] = max(1, min(int(cfg.get("workers", threads)), threads))
     out_dir = Path(output["marker"]).parent
     summary = gen(SyntheticConfig.from_dict(cfg), out_dir)
     log.info("synthetic registers written to %s: %s", out_dir, summary["rows"])
@@ -1027,10 +1027,14 @@ _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+[\w.]*|regeval\b[\w.]*)[ \t]+im
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+(regeval\b[^\n]*)", re.M)
 
 
-@functools.lru_cache(maxsize=None)
 def _module_path(name: str) -> Path | None:
     """The source file of the regeval module ``name`` (None if there is none)."""
-    base = PACKAGE_DIR.joinpath(*name.split(".")[1:])
+    return _module_file(name, PACKAGE_DIR)
+
+
+@functools.lru_cache(maxsize=None)
+def _module_file(name: str, package_dir: Path) -> Path | None:
+    base = package_dir.joinpath(*name.split(".")[1:])
     for candidate in (base / "__init__.py", base.with_suffix(".py")):
         if candidate.is_file():
             return candidate
@@ -1091,9 +1095,10 @@ def _ast_names_and_imports(module: str, node: Any) -> tuple[set[str], set[str]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _code_index(stamp: tuple[tuple[str, int, int], ...]) -> dict[str, Any]:
-    """Digests and imports of the package's modules and of this module's functions,
-    for the sources as they are at ``stamp`` (path, size, mtime of every file)."""
+def _code_index(stamp: tuple[tuple[str, int, int], ...], package_dir: Path) -> dict[str, Any]:
+    """Digests and imports of the modules of the package in ``package_dir`` and of the
+    functions of its ``steps.py``, for the sources as they are at ``stamp`` (path, size,
+    modification time of every file)."""
     import ast
     import hashlib
 
@@ -1101,9 +1106,9 @@ def _code_index(stamp: tuple[tuple[str, int, int], ...]) -> dict[str, Any]:
     for rel, _, _ in stamp:
         parts = Path(rel).with_suffix("").parts
         name = ".".join(["regeval", *(parts[:-1] if parts[-1] == "__init__" else parts)])
-        text = (PACKAGE_DIR / rel).read_text(encoding="utf-8")
+        text = (package_dir / rel).read_text(encoding="utf-8")
         modules[name] = (hashlib.sha256(text.encode()).hexdigest(), _source_imports(name, text))
-    text = Path(__file__).read_text(encoding="utf-8")
+    text = (package_dir / "steps.py").read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     tree = ast.parse(text)
 
@@ -1145,7 +1150,7 @@ def code_digest(step: str) -> str:
     """
     if step not in STEPS:
         raise KeyError(f"unknown step {step!r}; steps: {sorted(STEPS)}")
-    index = _code_index(_code_stamp())
+    index = _code_index(_code_stamp(), PACKAGE_DIR)
     functions, modules_index = index["functions"], index["modules"]
     level_digest, level_imports = index["module_level"]
     reached: set[str] = set()

@@ -10,6 +10,11 @@ if config.get("business_case"):
     BC_METADATA = os.path.join(REPO, BC["metadata"]) if BC.get("metadata") else os.path.splitext(BC_TABLE)[0] + ".yaml"
     BC_TABLES = BUSINESS_CASE_TABLES
 
+    ALL_TARGETS.extend(
+        [f"results/business_case/export/{t}.{ext}" for t in BC_TABLES for ext in ("csv", "parquet")]
+        + ["results/business_case/export/disclosure_log.json", "results/business_case/export/business_case.png"]
+    )
+
     rule business_case:
         input:
             table=BC_TABLE,

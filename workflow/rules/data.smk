@@ -11,8 +11,9 @@ if GENERATED:
         params:
             step="generate",
             code=code_digest("generate"),
-            synthetic=config["synthetic"],
-        threads: 2
+            # the number of worker processes does not change the registers: it is the job's threads
+            synthetic={k: v for k, v in config["synthetic"].items() if k != "workers"},
+        threads: config["synthetic"].get("workers", 2)
         log:
             "results/_shared/logs/generate_synthetic.log",
         benchmark:

@@ -66,6 +66,7 @@ for _s in dict.fromkeys([*SPECS, *(SWEEP_SPECS or [])]):
 
 
 for _ekey, _members in EXPORT_GROUPS.items():
+    ALL_TARGETS.extend(str(f) for f in _export_outputs(_members).values())
 
     rule:
         name:

@@ -4,6 +4,8 @@
 
 if SWEEP:
 
+    ALL_TARGETS.extend(f"results/{SWEEP}/export/{f}" for f in ("summary.csv", "summary.parquet", "summary_forest.png", "summary.html"))
+
     rule sweep_summary:
         input:
             effects=expand("results/{spec}/export/tables/effects.parquet", spec=SWEEP_SPECS),
