@@ -30,12 +30,15 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
+from regeval import _cxxsort
 from regeval.errors import MatchingError, RegevalWarning
 
-__all__ = ["MatchResult", "match_nearest", "MOrder", "CaliperScale", "UNMATCHED_REASONS"]
+__all__ = ["MatchResult", "match_nearest", "MOrder", "CaliperScale", "Ties", "UNMATCHED_REASONS"]
 
 MOrder = Literal["largest", "smallest", "data", "random"]
 CaliperScale = Literal["sd", "absolute"]
+#: Rule for choosing among controls at exactly the same distance (see :func:`match_nearest`).
+Ties = Literal["matchit", "scan"]
 
 REASON_NO_CONTROLS = "no controls in stratum"
 REASON_FEWER = "fewer than k controls available"
@@ -95,6 +98,9 @@ class MatchResult:
         Caliper on the distance scale (after converting from SD units).
     m_order : str
         Matching order used (only matters without replacement).
+    ties : str
+        Rule used for controls at exactly the same distance (``"matchit"`` or
+        ``"scan"``, see :func:`match_nearest`).
     warnings : tuple of str
         Messages of the warnings emitted.
     treatment : str
@@ -114,6 +120,7 @@ class MatchResult:
     replace: bool = True
     caliper: float | None = None
     m_order: str = "largest"
+    ties: str = "matchit"
     warnings: tuple[str, ...] = ()
     treatment: str = ""
 
@@ -405,16 +412,19 @@ def _match_with_replacement(
     ctrl_d: np.ndarray,
     k: int,
     caliper: float | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised k-nearest search in a 2k window around each treated unit.
 
     Returns (control index into the sorted-control arrays, |difference|, valid mask),
-    each of shape (n_treated, k), ordered nearest first.
+    each of shape (n_treated, k), ordered nearest first (equal differences in scan
+    order, see ``ties="scan"``), and a boolean vector marking the treated units whose
+    k+1 nearest candidates include two at exactly the same difference: only for these
+    can the rule for ties change the matched set or its order.
     """
     n_t = len(d_t)
     if n_t == 0 or len(ctrl_pos) == 0:
         empty = np.zeros((n_t, k))
-        return empty.astype(np.int64), empty, empty.astype(bool)
+        return empty.astype(np.int64), empty, empty.astype(bool), np.zeros(n_t, dtype=bool)
     offs = np.arange(-k, k)
     win = nb[:, None] + offs[None, :]
     valid = (win >= lo[:, None]) & (win < hi[:, None])
@@ -429,14 +439,159 @@ def _match_with_replacement(
     diff_key = np.where(valid, diff, np.inf)
     scan_key = np.where(valid, scan, np.iinfo(np.int64).max)
     rows = np.repeat(np.arange(n_t), 2 * k)
-    order = np.lexsort((scan_key.ravel(), diff_key.ravel(), rows)).reshape(n_t, 2 * k)[:, :k]
+    order = np.lexsort((scan_key.ravel(), diff_key.ravel(), rows)).reshape(n_t, 2 * k)
     order_cols = order - (np.arange(n_t) * 2 * k)[:, None]
     take = np.take_along_axis
+    # a tie among the k+1 nearest (the window holds 2k >= k+1 candidates)
+    first = take(diff_key, order_cols[:, : k + 1], axis=1)
+    tied = ((first[:, 1:] == first[:, :-1]) & np.isfinite(first[:, 1:])).any(axis=1)
+    order_cols = order_cols[:, :k]
     return (
         take(jj, order_cols, axis=1),
         take(diff, order_cols, axis=1),
         take(valid, order_cols, axis=1),
+        tied,
     )
+
+
+def _matchit_ties_with_replacement(
+    flagged: np.ndarray,
+    d: np.ndarray,
+    t: np.ndarray,
+    codes: np.ndarray,
+    n_strata: int,
+    tr_rows: np.ndarray,
+    nb: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    ctrl_d: np.ndarray,
+    filtered: bool,
+    k: int,
+    caliper: float | None,
+) -> list[tuple[list[int], list[float]]]:
+    """MatchIt's controls, in MatchIt's order, for the treated units ``flagged``.
+
+    A step-by-step emulation of MatchIt 4.7.1's search for one treated unit with
+    replacement (``find_control_vec`` called with ``ratio = k``), for the few treated
+    units whose nearest candidates tie exactly (for all others the k nearest are
+    unambiguous and the vectorised search has them already):
+
+    * All units (every stratum, treated and controls) are in R's stable
+      ``order(distance)``, i.e. by (distance, row). From the treated unit's position the
+      scan steps alternately one position to the left and one to the right, left first;
+      a step onto a treated unit or a unit of another stratum finds nothing but counts.
+      So the control ``a`` positions to the left is met at step ``2a - 1`` and the one
+      ``b`` positions to the right at step ``2b``.
+    * Each side collects at most k controls of the unit's stratum and stops at the
+      first control beyond the caliper, or at one with k collected candidates strictly
+      closer.
+    * More than k candidates: the first k after ``std::partial_sort``; otherwise the
+      candidates as collected if already in order, else after ``std::sort`` (both as in
+      GNU libstdc++, :mod:`regeval._cxxsort`).
+
+    Only the units between a treated unit and its k nearest controls of its stratum on
+    each side can change the steps, so the global order is built for the units whose
+    distance lies in those spans only (a union of intervals of the distance: every unit
+    between two such units in the global order is in it too, so differences of
+    positions are exact). ``nb, lo, hi, ctrl_d`` are the vectorised search's arrays
+    (over the kept controls when far controls were left out: ``filtered``); the k-th
+    kept control on a side bounds the span, since the k nearest of all controls on that
+    side lie no farther out.
+
+    Returns, per flagged unit, the data rows of its controls and their distances.
+    """
+    n = len(d)
+    f = np.asarray(flagged)
+    rows_t = tr_rows[f]
+    dt = d[rows_t]
+    nb_f, lo_f, hi_f = nb[f], lo[f], hi[f]
+    full_l = nb_f - lo_f >= k
+    full_r = hi_f - nb_f >= k
+    span_lo = dt.copy()
+    span_hi = dt.copy()
+    span_lo[full_l] = ctrl_d[nb_f[full_l] - k]
+    span_hi[full_r] = ctrl_d[nb_f[full_r] + k - 1]
+    part_l = ~full_l & (nb_f > lo_f)
+    part_r = ~full_r & (hi_f > nb_f)
+    if filtered:
+        # fewer than k kept controls on a side: take the side up to the stratum's end
+        ctrl_all = ~t
+        for s in np.unique(codes[rows_t[~(full_l & full_r)]]):
+            ds = d[ctrl_all & (codes == s)]
+            if len(ds) == 0:
+                continue
+            in_s = codes[rows_t] == s
+            span_lo[in_s & ~full_l] = ds.min()
+            span_hi[in_s & ~full_r] = ds.max()
+    else:
+        span_lo[part_l] = ctrl_d[lo_f[part_l]]
+        span_hi[part_r] = ctrl_d[hi_f[part_r] - 1]
+    span_lo = np.minimum(span_lo, dt)
+    span_hi = np.maximum(span_hi, dt)
+
+    # every unit whose distance lies in the union of the spans, in (distance, row) order
+    o = np.argsort(span_lo, kind="stable")
+    ilo, ihi = span_lo[o], np.maximum.accumulate(span_hi[o])
+    starts = np.flatnonzero(np.r_[True, ilo[1:] > ihi[:-1]])
+    m_lo = ilo[starts]
+    m_hi = ihi[np.r_[starts[1:] - 1, len(ilo) - 1]]
+    j = np.searchsorted(m_lo, d, side="right") - 1
+    rel = np.flatnonzero((j >= 0) & (d <= m_hi[np.maximum(j, 0)]))
+    ordered = rel[np.argsort(d[rel], kind="stable")]
+    gpos = np.empty(n, dtype=np.int64)
+    gpos[ordered] = np.arange(len(ordered))
+
+    # the controls among them, by stratum, in that order
+    rc = ordered[~t[ordered]]
+    rc = rc[np.argsort(codes[rc], kind="stable")]
+    cb = np.concatenate([[0], np.cumsum(np.bincount(codes[rc], minlength=n_strata))])
+    width = len(ordered) + 1
+    ckey = codes[rc].astype(np.int64) * width + gpos[rc]
+    s_t = codes[rows_t].astype(np.int64)
+    p_t = gpos[rows_t]
+    at = np.searchsorted(ckey, s_t * width + p_t)
+    first_c, end_c = cb[s_t], cb[s_t + 1]
+
+    c_d = d[rc].tolist()
+    c_p = gpos[rc].tolist()
+    c_row = rc.tolist()
+    cal = np.inf if caliper is None else float(caliper)
+    out: list[tuple[list[int], list[float]]] = []
+    for x, p, a, lo_i, hi_i in zip(
+        dt.tolist(), p_t.tolist(), at.tolist(), first_c.tolist(), end_c.tolist()
+    ):
+        cand = [(2 * (p - c_p[jj]) - 1, jj) for jj in range(a - 1, max(a - k, lo_i) - 1, -1)]
+        cand += [(2 * (c_p[jj] - p), jj) for jj in range(a, min(a + k, hi_i))]
+        cand.sort()
+        got_d: list[float] = []
+        got_j: list[int] = []
+        stop = [False, False]  # right, left (index = step parity)
+        n_side = [0, 0]
+        for step, jj in cand:
+            side = step & 1
+            if stop[side]:
+                continue
+            dist = abs(x - c_d[jj])
+            if dist > cal:
+                stop[side] = True
+                continue
+            if len(got_d) >= k and sum(1 for g in got_d if g < dist) >= k:
+                stop[side] = True
+                continue
+            got_d.append(dist)
+            got_j.append(jj)
+            n_side[side] += 1
+            if n_side[side] == k:
+                stop[side] = True
+        m = len(got_d)
+        ind = list(range(m))
+        if m > k:
+            _cxxsort.partial_sort(ind, got_d, k)
+            ind = ind[:k]
+        elif m > 1 and any(got_d[i + 1] < got_d[i] for i in range(m - 1)):
+            _cxxsort.sort(ind, got_d)
+        out.append(([c_row[got_j[i]] for i in ind], [got_d[i] for i in ind]))
+    return out
 
 
 def _match_without_replacement(
@@ -541,6 +696,7 @@ def match_nearest(
     caliper_scale: CaliperScale = "sd",
     m_order: MOrder = "largest",
     seed: int | None = None,
+    ties: Ties = "matchit",
 ) -> MatchResult:
     """Match each treated unit to its ``k`` nearest controls on a scalar distance.
 
@@ -624,6 +780,7 @@ def match_nearest(
         raise MatchingError(f"replace={replace!r} is not valid; valid values are [True, False]")
     _validate_choice("caliper_scale", caliper_scale, get_args(CaliperScale))
     _validate_choice("m_order", m_order, get_args(MOrder))
+    _validate_choice("ties", ties, get_args(Ties))
     if caliper is not None:
         if isinstance(caliper, bool) or not isinstance(caliper, (int, float, np.floating, np.integer)):
             raise MatchingError(f"caliper={caliper!r} is not valid; give a positive number or None")
@@ -685,7 +842,23 @@ def match_nearest(
     hi = c_bounds[code_t + 1]
 
     if replace:
-        cj, cdist, cvalid = _match_with_replacement(d_t, p_t, nb, lo, hi, ctrl_pos, ctrl_d, k, cal_abs)
+        cj, cdist, cvalid, tied = _match_with_replacement(d_t, p_t, nb, lo, hi, ctrl_pos, ctrl_d, k, cal_abs)
+        flagged = np.flatnonzero(tied) if ties == "matchit" else np.zeros(0, dtype=np.int64)
+        if len(flagged):
+            exact_sel = _matchit_ties_with_replacement(
+                flagged, d, t, codes, n_strata, tr_rows, nb, lo, hi, ctrl_d, units is not None, k, cal_abs
+            )
+            kept_index = np.full(n, -1, dtype=np.int64)
+            kept_index[ctrl_rows] = np.arange(len(ctrl_rows))
+            for i, (sel_rows, sel_d) in zip(flagged.tolist(), exact_sel):
+                j = kept_index[np.asarray(sel_rows, dtype=np.int64)]
+                if (j < 0).any():  # cannot happen: such controls are never among the k nearest
+                    raise RuntimeError("internal error: a left-out control was selected at a tie")
+                m = len(j)
+                cj[i, :m] = j
+                cdist[i, :m] = sel_d
+                cvalid[i, :m] = True
+                cvalid[i, m:] = False
     else:
         if m_order == "largest":
             order = np.argsort(-d_t, kind="stable")
@@ -695,8 +868,14 @@ def match_nearest(
             order = np.arange(n_t)
         else:
             order = np.random.default_rng(seed).permutation(n_t)
+        scan_t, scan_c = p_t, ctrl_pos
+        if ties == "matchit" and n_strata > 1:
+            # MatchIt scans one order of all units (every stratum): steps count them all
+            gpos = np.empty(n, dtype=np.int64)
+            gpos[np.argsort(d, kind="stable")] = np.arange(n)
+            scan_t, scan_c = gpos[tr_rows], gpos[ctrl_rows]
         cj, cdist, cvalid = _match_without_replacement(
-            d_t, p_t, nb, lo, hi, ctrl_pos, ctrl_d, k, cal_abs, order
+            d_t, scan_t, nb, lo, hi, scan_c, ctrl_d, k, cal_abs, order
         )
 
     n_matched = cvalid.sum(axis=1)
@@ -791,6 +970,7 @@ def match_nearest(
         replace=bool(replace),
         caliper=cal_abs,
         m_order=m_order,
+        ties=ties,
         warnings=tuple(msgs),
         treatment=treatment,
     )
