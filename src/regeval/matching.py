@@ -461,9 +461,12 @@ def _matchit_ties_with_replacement(
     codes: np.ndarray,
     n_strata: int,
     tr_rows: np.ndarray,
+    p_t: np.ndarray,
     nb: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
+    ctrl_pos: np.ndarray,
+    ctrl_rows: np.ndarray,
     ctrl_d: np.ndarray,
     filtered: bool,
     k: int,
@@ -472,9 +475,9 @@ def _matchit_ties_with_replacement(
     """MatchIt's controls, in MatchIt's order, for the treated units ``flagged``.
 
     A step-by-step emulation of MatchIt 4.7.1's search for one treated unit with
-    replacement (``find_control_vec`` called with ``ratio = k``), for the few treated
-    units whose nearest candidates tie exactly (for all others the k nearest are
-    unambiguous and the vectorised search has them already):
+    replacement (``find_control_vec`` called with ``ratio = k``), for the treated units
+    whose nearest candidates tie exactly (for all others the k nearest are unambiguous
+    and the vectorised search has them already):
 
     * All units (every stratum, treated and controls) are in R's stable
       ``order(distance)``, i.e. by (distance, row). From the treated unit's position the
@@ -489,97 +492,107 @@ def _matchit_ties_with_replacement(
       candidates as collected if already in order, else after ``std::sort`` (both as in
       GNU libstdc++, :mod:`regeval._cxxsort`).
 
-    Only the units between a treated unit and its k nearest controls of its stratum on
-    each side can change the steps, so the global order is built for the units whose
-    distance lies in those spans only (a union of intervals of the distance: every unit
-    between two such units in the global order is in it too, so differences of
-    positions are exact). ``nb, lo, hi, ctrl_d`` are the vectorised search's arrays
-    (over the kept controls when far controls were left out: ``filtered``); the k-th
-    kept control on a side bounds the span, since the k nearest of all controls on that
-    side lie no farther out.
+    ``p_t, nb, lo, hi, ctrl_pos, ctrl_rows, ctrl_d`` are the vectorised search's arrays:
+    positions in the (stratum, distance, row) order of the units it sorted. With one
+    stratum and no controls left out these are the global positions, and they are
+    used directly. Otherwise the global order is built for the units whose distance
+    lies between a flagged unit's k-th nearest control of its stratum on the left and
+    on the right (a union of intervals of the distance, so every unit between two of
+    them in the global order is one of them too and differences of positions are
+    exact); when far controls were left out (``filtered``), the k-th kept control on a
+    side bounds that span, since the k nearest of all controls on that side lie no
+    farther out.
 
     Returns, per flagged unit, the data rows of its controls and their distances.
     """
-    n = len(d)
     f = np.asarray(flagged)
     rows_t = tr_rows[f]
     dt = d[rows_t]
-    nb_f, lo_f, hi_f = nb[f], lo[f], hi[f]
-    full_l = nb_f - lo_f >= k
-    full_r = hi_f - nb_f >= k
-    span_lo = dt.copy()
-    span_hi = dt.copy()
-    span_lo[full_l] = ctrl_d[nb_f[full_l] - k]
-    span_hi[full_r] = ctrl_d[nb_f[full_r] + k - 1]
-    part_l = ~full_l & (nb_f > lo_f)
-    part_r = ~full_r & (hi_f > nb_f)
-    if filtered:
-        # fewer than k kept controls on a side: take the side up to the stratum's end
-        ctrl_all = ~t
-        for s in np.unique(codes[rows_t[~(full_l & full_r)]]):
-            ds = d[ctrl_all & (codes == s)]
-            if len(ds) == 0:
-                continue
-            in_s = codes[rows_t] == s
-            span_lo[in_s & ~full_l] = ds.min()
-            span_hi[in_s & ~full_r] = ds.max()
+    if not filtered and n_strata == 1:
+        c_pos, c_rows = ctrl_pos, ctrl_rows
+        at, first_c, end_c, pt = nb[f], lo[f], hi[f], p_t[f]
     else:
-        span_lo[part_l] = ctrl_d[lo_f[part_l]]
-        span_hi[part_r] = ctrl_d[hi_f[part_r] - 1]
-    span_lo = np.minimum(span_lo, dt)
-    span_hi = np.maximum(span_hi, dt)
+        nb_f, lo_f, hi_f = nb[f], lo[f], hi[f]
+        full_l = nb_f - lo_f >= k
+        full_r = hi_f - nb_f >= k
+        span_lo = dt.copy()
+        span_hi = dt.copy()
+        span_lo[full_l] = ctrl_d[nb_f[full_l] - k]
+        span_hi[full_r] = ctrl_d[nb_f[full_r] + k - 1]
+        if filtered:
+            # fewer than k kept controls on a side: the side up to the stratum's end
+            for s in np.unique(codes[rows_t[~(full_l & full_r)]]):
+                ds = d[~t & (codes == s)]
+                in_s = codes[rows_t] == s
+                if len(ds):
+                    span_lo[in_s & ~full_l] = ds.min()
+                    span_hi[in_s & ~full_r] = ds.max()
+        else:
+            part_l = ~full_l & (nb_f > lo_f)
+            part_r = ~full_r & (hi_f > nb_f)
+            span_lo[part_l] = ctrl_d[lo_f[part_l]]
+            span_hi[part_r] = ctrl_d[hi_f[part_r] - 1]
+        span_lo = np.minimum(span_lo, dt)
+        span_hi = np.maximum(span_hi, dt)
+        # every unit whose distance lies in the union of the spans, in (distance, row) order
+        o = np.argsort(span_lo, kind="stable")
+        ilo, ihi = span_lo[o], np.maximum.accumulate(span_hi[o])
+        starts = np.flatnonzero(np.r_[True, ilo[1:] > ihi[:-1]])
+        m_lo = ilo[starts]
+        m_hi = ihi[np.r_[starts[1:] - 1, len(ilo) - 1]]
+        j = np.searchsorted(m_lo, d, side="right") - 1
+        rel = np.flatnonzero((j >= 0) & (d <= m_hi[np.maximum(j, 0)]))
+        ordered = rel[np.argsort(d[rel], kind="stable")]
+        # the flagged units' positions in that order
+        by_row = np.argsort(rows_t)
+        is_f = np.zeros(len(d), dtype=bool)
+        is_f[rows_t] = True
+        fpos = np.flatnonzero(is_f[ordered])  # in the order of ordered[fpos]
+        pt = np.empty(len(f), dtype=np.int64)
+        pt[by_row[np.searchsorted(rows_t[by_row], ordered[fpos])]] = fpos
+        # the controls among them, by stratum, each stratum in that order
+        c_pos = np.flatnonzero(~t[ordered])
+        c_code = codes[ordered[c_pos]]
+        g = np.argsort(c_code, kind="stable")
+        c_pos, c_code = c_pos[g], c_code[g]
+        c_rows = ordered[c_pos]
+        cb = np.concatenate([[0], np.cumsum(np.bincount(c_code, minlength=n_strata))])
+        width = len(ordered) + 1
+        s_t = codes[rows_t].astype(np.int64)
+        at = np.searchsorted(c_code.astype(np.int64) * width + c_pos, s_t * width + pt)
+        first_c, end_c = cb[s_t], cb[s_t + 1]
 
-    # every unit whose distance lies in the union of the spans, in (distance, row) order
-    o = np.argsort(span_lo, kind="stable")
-    ilo, ihi = span_lo[o], np.maximum.accumulate(span_hi[o])
-    starts = np.flatnonzero(np.r_[True, ilo[1:] > ihi[:-1]])
-    m_lo = ilo[starts]
-    m_hi = ihi[np.r_[starts[1:] - 1, len(ilo) - 1]]
-    j = np.searchsorted(m_lo, d, side="right") - 1
-    rel = np.flatnonzero((j >= 0) & (d <= m_hi[np.maximum(j, 0)]))
-    ordered = rel[np.argsort(d[rel], kind="stable")]
-    gpos = np.empty(n, dtype=np.int64)
-    gpos[ordered] = np.arange(len(ordered))
+    # the k controls of the stratum on either side (window columns 0..k-1 left, nearest
+    # first; k..2k-1 right, nearest first)
+    offs = np.r_[-1 - np.arange(k), np.arange(k)]
+    win = at[:, None] + offs[None, :]
+    ok = (win >= first_c[:, None]) & (win < end_c[:, None])
+    win = np.where(ok, win, 0)
+    step = np.where(offs < 0, 2 * (pt[:, None] - c_pos[win]) - 1, 2 * (c_pos[win] - pt[:, None]))
+    dist = np.abs(dt[:, None] - d[c_rows[win]])
+    w_rows = c_rows[win]
 
-    # the controls among them, by stratum, in that order
-    rc = ordered[~t[ordered]]
-    rc = rc[np.argsort(codes[rc], kind="stable")]
-    cb = np.concatenate([[0], np.cumsum(np.bincount(codes[rc], minlength=n_strata))])
-    width = len(ordered) + 1
-    ckey = codes[rc].astype(np.int64) * width + gpos[rc]
-    s_t = codes[rows_t].astype(np.int64)
-    p_t = gpos[rows_t]
-    at = np.searchsorted(ckey, s_t * width + p_t)
-    first_c, end_c = cb[s_t], cb[s_t + 1]
-
-    c_d = d[rc].tolist()
-    c_p = gpos[rc].tolist()
-    c_row = rc.tolist()
     cal = np.inf if caliper is None else float(caliper)
     out: list[tuple[list[int], list[float]]] = []
-    for x, p, a, lo_i, hi_i in zip(
-        dt.tolist(), p_t.tolist(), at.tolist(), first_c.tolist(), end_c.tolist()
-    ):
-        cand = [(2 * (p - c_p[jj]) - 1, jj) for jj in range(a - 1, max(a - k, lo_i) - 1, -1)]
-        cand += [(2 * (c_p[jj] - p), jj) for jj in range(a, min(a + k, hi_i))]
-        cand.sort()
+    for ok_i, step_i, dist_i, rows_i in zip(ok.tolist(), step.tolist(), dist.tolist(), w_rows.tolist()):
+        cand = sorted((step_i[c], c) for c in range(2 * k) if ok_i[c])
         got_d: list[float] = []
-        got_j: list[int] = []
-        stop = [False, False]  # right, left (index = step parity)
+        got_c: list[int] = []
+        stop = [False, False]  # indexed by step parity: 0 right, 1 left
         n_side = [0, 0]
-        for step, jj in cand:
-            side = step & 1
+        for st, c in cand:
+            side = st & 1
             if stop[side]:
                 continue
-            dist = abs(x - c_d[jj])
-            if dist > cal:
+            dc = dist_i[c]
+            if dc > cal:
                 stop[side] = True
                 continue
-            if len(got_d) >= k and sum(1 for g in got_d if g < dist) >= k:
+            if len(got_d) >= k and sum(1 for g_ in got_d if g_ < dc) >= k:
                 stop[side] = True
                 continue
-            got_d.append(dist)
-            got_j.append(jj)
+            got_d.append(dc)
+            got_c.append(c)
             n_side[side] += 1
             if n_side[side] == k:
                 stop[side] = True
@@ -590,7 +603,7 @@ def _matchit_ties_with_replacement(
             ind = ind[:k]
         elif m > 1 and any(got_d[i + 1] < got_d[i] for i in range(m - 1)):
             _cxxsort.sort(ind, got_d)
-        out.append(([c_row[got_j[i]] for i in ind], [got_d[i] for i in ind]))
+        out.append(([rows_i[got_c[i]] for i in ind], [got_d[i] for i in ind]))
     return out
 
 
@@ -846,7 +859,8 @@ def match_nearest(
         flagged = np.flatnonzero(tied) if ties == "matchit" else np.zeros(0, dtype=np.int64)
         if len(flagged):
             exact_sel = _matchit_ties_with_replacement(
-                flagged, d, t, codes, n_strata, tr_rows, nb, lo, hi, ctrl_d, units is not None, k, cal_abs
+                flagged, d, t, codes, n_strata, tr_rows, p_t, nb, lo, hi,
+                ctrl_pos, ctrl_rows, ctrl_d, units is not None, k, cal_abs,
             )
             kept_index = np.full(n, -1, dtype=np.int64)
             kept_index[ctrl_rows] = np.arange(len(ctrl_rows))
