@@ -3,7 +3,9 @@
 Reproduces MatchIt's ``method = "nearest"`` for a vector distance (``nn_matchC_vec``
 in MatchIt 4.7): k:1 matching with or without replacement, exact matching within
 strata, a caliper in standard deviations of the distance, the same greedy order
-without replacement, the same tie-breaking, and MatchIt's ATT weights.
+without replacement, MatchIt's choice among exactly equally distant controls (as
+MatchIt does it when built with GNU libstdc++, i.e. R on Linux), and MatchIt's ATT
+weights.
 
 With replacement each treated unit independently takes its k nearest controls. The
 search never builds a treated-by-control distance matrix: units are sorted once per
@@ -11,7 +13,9 @@ stratum, each treated unit's position among the sorted controls is found by bina
 search, and only the k controls on either side are compared (memory and time linear
 in the number of controls). On large data, controls that cannot be among any treated
 unit's k nearest (farther than a bound taken from a subsample) are left out before the
-sort, which does not change the result. Without replacement the matching is greedy, in rounds, as
+sort, which does not change the result. Only for the treated units whose nearest
+candidates tie exactly is MatchIt's search then replayed step by step, to pick the same
+one of the tied controls. Without replacement the matching is greedy, in rounds, as
 in MatchIt; the next free control on either side is found with path-compressed skip
 links.
 
@@ -347,8 +351,11 @@ def _candidate_units(
     closer k-th neighbour). Only controls within ``U`` of some treated unit of their
     stratum can be matched or tie with a match, so the others are left out before the
     full sort. Every unit between a treated unit and such a control in the sorted
-    order is itself within ``U``, so positions used for tie-breaking are unchanged and
-    the result is identical to matching on all rows (the brute-force tests check it).
+    order is itself within ``U``, so positions used by the scan-order tie rule are
+    unchanged and the result is identical to matching on all rows (the brute-force
+    tests check it). MatchIt's tie rule counts units of every stratum and can look at
+    candidates beyond ``U``, so its replay (:func:`_matchit_ties_with_replacement`)
+    goes back to all rows for the few treated units at a tie.
     The subsample rate ``sqrt(2 k n_t / n_c)`` balances its own sort against the
     number of controls kept.
     """
@@ -623,6 +630,9 @@ def _match_without_replacement(
 
     In round r = 1..k every treated unit still eligible, in ``order``, takes the
     nearest control not yet used. A unit that finds none in round 1 stays unmatched.
+    At equal distances the candidate the outward scan meets first wins; ``p_t`` and
+    ``ctrl_pos`` are the positions the scan counts (in the order of all units for
+    MatchIt's rule, within the stratum for ``ties="scan"``).
     """
     n_t = len(d_t)
     n_c = len(ctrl_pos)
@@ -742,6 +752,15 @@ def match_nearest(
         Has no effect with replacement.
     seed : int, optional
         Seed for ``m_order="random"``.
+    ties : {"matchit", "scan"}, default "matchit"
+        Which of several controls at exactly the same distance is taken (and the
+        order of equally distant controls in ``pairs``). ``"matchit"``: MatchIt
+        4.7.1's choice as built with GNU libstdc++ (R on Linux), replayed exactly
+        (see Notes). ``"scan"``: the control fewer positions away from the treated
+        unit in the (stratum, distance, row) order, the lower side first at equal
+        steps; deterministic and independent of any C++ library, but not always
+        MatchIt's choice. Distances and weights differ between the two only where
+        distances tie exactly.
 
     Returns
     -------
@@ -767,16 +786,23 @@ def match_nearest(
     The algorithm is MatchIt's nearest-neighbour matching on a vector distance
     (Ho, Imai, King & Stuart 2011; ``nn_matchC_vec`` in MatchIt 4.7):
 
-    * Units are ordered by distance within each exact stratum (ties by row order,
-      R's stable ``order()``). Between candidates at exactly the same absolute
-      difference, the one MatchIt's outward scan meets first wins: the one fewer
-      positions away from the treated unit in that order, the lower-valued side
-      first at equal steps. For controls with identical scores below a treated
-      unit's score this is the later row; above it, the earlier row.
     * With replacement every treated unit takes its ``k`` nearest controls
       independently. Without replacement matching is greedy in rounds: in round
       r every treated unit, in ``m_order``, takes the nearest control still free;
       a unit with no control within reach in round 1 stays unmatched.
+    * Ties (``ties="matchit"``). MatchIt orders all units (every stratum, treated
+      and controls) by distance, ties by row (R's stable ``order()``), and scans
+      outward from the treated unit alternately one position left and one right,
+      left first, collecting at most ``k`` controls of the unit's stratum per side.
+      With replacement it keeps the ``k`` closest collected candidates with C++
+      ``std::partial_sort`` (or orders up to ``k`` with ``std::sort``); in GNU
+      libstdc++ that is a heap selection which does not keep equally distant
+      candidates in the order found, so which of them MatchIt keeps is the heap's
+      choice. Here that search and libstdc++'s algorithms (:mod:`regeval._cxxsort`)
+      are replayed for exactly the treated units with a tie among their ``k + 1``
+      nearest candidates. Without replacement each pick takes one control, and the
+      candidate the scan meets first wins (counting positions over all strata).
+      MatchIt built with another C++ library (libc++ on macOS) may choose otherwise.
     * The caliper applies to ``|distance_t - distance_c|``; with
       ``caliper_scale="sd"`` it is ``caliper * sd(distance)`` over all units
       (Austin 2011 recommends 0.2 SD of the logit of the score).
