@@ -506,9 +506,10 @@ def _matchit_ties_with_replacement(
     lies between a flagged unit's k-th nearest control of its stratum on the left and
     on the right (a union of intervals of the distance, so every unit between two of
     them in the global order is one of them too and differences of positions are
-    exact); when far controls were left out (``filtered``), the k-th kept control on a
-    side bounds that span, since the k nearest of all controls on that side lie no
-    farther out.
+    exact). When far controls were left out (``filtered``), those k-th nearest are
+    taken from the sorted scores of all controls of the stratum, since a control left
+    out can still be collected by MatchIt's scan (and so change the heap) although it
+    is never among the k nearest.
 
     Returns, per flagged unit, the data rows of its controls and their distances.
     """
@@ -519,26 +520,29 @@ def _matchit_ties_with_replacement(
         c_pos, c_rows = ctrl_pos, ctrl_rows
         at, first_c, end_c, pt = nb[f], lo[f], hi[f], p_t[f]
     else:
-        nb_f, lo_f, hi_f = nb[f], lo[f], hi[f]
-        full_l = nb_f - lo_f >= k
-        full_r = hi_f - nb_f >= k
         span_lo = dt.copy()
         span_hi = dt.copy()
-        span_lo[full_l] = ctrl_d[nb_f[full_l] - k]
-        span_hi[full_r] = ctrl_d[nb_f[full_r] + k - 1]
         if filtered:
-            # fewer than k kept controls on a side: the side up to the stratum's end
-            for s in np.unique(codes[rows_t[~(full_l & full_r)]]):
-                ds = d[~t & (codes == s)]
-                in_s = codes[rows_t] == s
-                if len(ds):
-                    span_lo[in_s & ~full_l] = ds.min()
-                    span_hi[in_s & ~full_r] = ds.max()
+            # the k-th nearest of *all* controls of the stratum on each side, not counting
+            # the controls with the treated unit's own score (they may be on either side)
+            code_f = codes[rows_t]
+            for s in np.unique(code_f):
+                sv = np.sort(d[~t & (codes == s)])
+                if len(sv) == 0:
+                    continue
+                in_s = np.flatnonzero(code_f == s)
+                x = dt[in_s]
+                i_lo = np.maximum(np.searchsorted(sv, x, side="left") - k, 0)
+                i_hi = np.minimum(np.searchsorted(sv, x, side="right") + k - 1, len(sv) - 1)
+                span_lo[in_s] = sv[i_lo]
+                span_hi[in_s] = sv[i_hi]
         else:
-            part_l = ~full_l & (nb_f > lo_f)
-            part_r = ~full_r & (hi_f > nb_f)
-            span_lo[part_l] = ctrl_d[lo_f[part_l]]
-            span_hi[part_r] = ctrl_d[hi_f[part_r] - 1]
+            # all controls are in the search's arrays: the k-th on each side, or the last
+            nb_f, lo_f, hi_f = nb[f], lo[f], hi[f]
+            has_l = nb_f > lo_f
+            has_r = hi_f > nb_f
+            span_lo[has_l] = ctrl_d[np.maximum(nb_f - k, lo_f)[has_l]]
+            span_hi[has_r] = ctrl_d[np.minimum(nb_f + k, hi_f)[has_r] - 1]
         span_lo = np.minimum(span_lo, dt)
         span_hi = np.maximum(span_hi, dt)
         # every unit whose distance lies in the union of the spans, in (distance, row) order
