@@ -185,8 +185,10 @@ def test_fit_equals_rs_glm(fit, data, results):
     for term, est in ref.items():
         assert coef[term] == pytest.approx(est, rel=1e-8, abs=1e-10), term
     assert fit.iterations == results["glm_iter"]
-    assert fit.deviance == pytest.approx(results["glm_deviance"], rel=1e-12)
-    np.testing.assert_allclose(fit.score, data["ps"].to_numpy(), rtol=0, atol=1e-12)
+    # another implementation and order of floating-point operations than R's: agreement
+    # is ~1e-15 here, the tolerances leave room for other CPUs and BLAS builds
+    assert fit.deviance == pytest.approx(results["glm_deviance"], rel=1e-10)
+    np.testing.assert_allclose(fit.score, data["ps"].to_numpy(), rtol=0, atol=1e-10)
 
 
 def test_fit_gives_persons_with_the_same_codes_the_same_score(fit, data):
