@@ -384,16 +384,49 @@ def test_an_unknown_support_type_is_not_allowed(tmp_path):
 def test_values_outside_the_range_are_reported(tmp_path):
     frames = valid_frames()
     edit = {
-        "bef": set_rows("kom", [5], 999),
         "beskaeftigelse": lambda df: set_rows("timer_uge", [0, 1], -1.0)(set_rows("timer_uge", [2], 120.0)(df)),
     }
     message = contract_error(write_registers(tmp_path, edit=edit))
-    line = assert_violation(message, "bef.kom", "value out of range", rows=1, example=key_of(frames["bef"], 5) + ", kom=999")
-    assert "[101, 860]" in line
     line = assert_violation(
         message, "beskaeftigelse.timer_uge", "value out of range", rows=3, example=key_of(frames["beskaeftigelse"], 0)
     )
     assert "-1.0 ×2, 120.0 ×1" in line
+
+
+def test_municipality_codes_are_checked_against_the_list_from_2007_and_the_range_before(tmp_path):
+    years = (2005, 2019)
+    frames = valid_frames(years)
+    bef = frames["bef"]
+    row_2005 = int(bef.index[(bef["pnr"] == 100002) & (bef["aar"] == 2005)][0])
+    row_2006 = int(bef.index[(bef["pnr"] == 100003) & (bef["aar"] == 2006)][0])
+    row_2016 = int(bef.index[(bef["pnr"] == 100004) & (bef["aar"] == 2016)][0])
+    row_2017 = int(bef.index[(bef["pnr"] == 100004) & (bef["aar"] == 2017)][0])
+    # 999: out of range in 2005; 205 (a pre-2007 code, Birkerød) fine in 2006; 500: not a
+    # municipality in 2016; 411 (Christiansø) accepted in 2017
+    edit = {"bef": lambda df: set_rows("kom", [row_2005], 999)(set_rows("kom", [row_2006], 205)(
+        set_rows("kom", [row_2016], 500)(set_rows("kom", [row_2017], 411)(df))))}
+    directory = write_registers(tmp_path, years=years, edit=edit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RegevalWarning)
+        with pytest.raises(DataContractError) as info:
+            validate_registers(resolve_sources(directory), years)
+    message = str(info.value)
+    line = assert_violation(message, "bef.kom", "value out of range", rows=1, example="pnr=100002, aar=2005, kom=999")
+    assert "[101, 860]" in line and "rows before 2007" in line
+    line = assert_violation(message, "bef.kom", "code not in list", rows=1, example="pnr=100004, aar=2016, kom=500")
+    assert "500 ×1" in line and "98 municipalities" in line
+    assert len(error_lines(message)) == 2  # 205 in 2006 and 411 in 2017 are accepted
+
+
+def test_the_municipality_list_has_the_98_municipalities_of_the_2007_reform():
+    from regeval.contract import EXTRA_RESIDENCE_CODES, MUNICIPALITIES
+    from regeval.synthetic import MUNICIPALITIES as GENERATED
+
+    assert len(MUNICIPALITIES) == 98 and len(set(MUNICIPALITIES.values())) == 98
+    assert set(MUNICIPALITIES) == set(GENERATED.tolist())  # the generator draws from the same list
+    assert MUNICIPALITIES[101] == "København" and MUNICIPALITIES[860] == "Hjørring"
+    assert set(CONTRACT["bef"].column("kom").codes) == set(MUNICIPALITIES) | set(EXTRA_RESIDENCE_CODES)
+    assert not set(MUNICIPALITIES) & set(EXTRA_RESIDENCE_CODES)
 
 
 def test_years_outside_the_coverage_are_reported(tmp_path):
@@ -542,7 +575,7 @@ def test_several_violations_in_several_tables_are_all_reported_in_one_error(tmp_
     assert_violation(message, "sundhed", "table missing")
     assert_violation(message, "udda", "unreadable")
     assert_violation(message, "bef.koen", "value not allowed", rows=2, example=key_of(frames["bef"], 0))
-    assert_violation(message, "bef.kom", "value out of range", rows=1, example=key_of(frames["bef"], 2))
+    assert_violation(message, "bef.kom", "code not in list", rows=1, example=key_of(frames["bef"], 2))
     assert_violation(message, "forsorg.pnr+aar", "duplicate key", rows=2, example=key_of(frames["forsorg"], 0))
     assert_violation(message, "indkomst.skattepl_indk", "column missing")
     assert_violation(message, "deltagere.startdato", "start date outside coverage", rows=1, example="deltager_id=5")
