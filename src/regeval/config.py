@@ -59,7 +59,7 @@ _SCHEMA_HINTS: tuple[tuple[str, str, str], ...] = (
     (
         r"^population\.diagnosis_groups\.[^.]+\.\d+$",
         "pattern",
-        "an ICD-10 code prefix in LPR form: the letter D, then the ICD-10 code's start, e.g. DF84 for F84",
+        "an ICD-10 code prefix in LPR form: a leading D, then the start of the ICD-10 code, e.g. DF84 for F84",
     ),
     (r"^population\.cohorts(\.\d+)?$", "", "the calendar years of first start to analyse, e.g. [2014, 2015]"),
     (r"^data\.years(\.\d+)?$", "", "[first, last]: the calendar years the yearly tables cover"),
@@ -323,7 +323,7 @@ def _check_coverage(config: Mapping[str, Any], run_specs: Sequence[str], problem
     widest = max(pre, key=lambda n: pre[n]) if pre else None
     why = f"t − {BEFORE_START} … t − 1 (characteristics in t − 1, employment degree in t − {BEFORE_START} … t − 2)"
     if widest is not None and pre[widest] > BEFORE_START:
-        why += f" and t{-pre[widest]:+d} (the first relative year of specs.{widest}.effects.rel_years)"
+        why += f" and t − {pre[widest]} (the first relative year of specs.{widest}.effects.rel_years)"
     outside = [c for c in cohorts if c - before < first or c > last]
     if outside:
         problems.add(
@@ -355,7 +355,7 @@ def _resolve_file(value: str, base: Path) -> list[Path]:
 
 def _check_files(config: Mapping[str, Any], run_specs: Sequence[str], base: Path, problems: _Problems) -> None:
     """Files the configuration names: readable, and consistent with it."""
-    budget_seen: dict[tuple[str, Any], str | None] = {}
+    budget_seen: dict[tuple[str, Any], tuple[str, str] | None] = {}
     cohorts = set(config["population"]["cohorts"])
     for name in run_specs:
         spec = resolve_spec(config, name)
@@ -370,10 +370,11 @@ def _check_files(config: Mapping[str, Any], run_specs: Sequence[str], base: Path
             if not inputs_dir.is_absolute():
                 inputs_dir = base / inputs_dir
             cache_key = (str(inputs_dir), json.dumps(budget, sort_keys=True, default=str))
-            if cache_key not in budget_seen:
-                budget_seen[cache_key] = _budget_problem(inputs_dir, budget, float(spec["effects"].get("alpha", 0.05)))
-            if budget_seen[cache_key]:
-                problems.add("budget inputs", f"{key}.budget", budget_seen[cache_key])
+            if cache_key in budget_seen:  # the same inputs and options: reported once
+                continue
+            budget_seen[cache_key] = found = _budget_problem(inputs_dir, budget, float(spec["effects"].get("alpha", 0.05)))
+            if found:
+                problems.add("budget inputs", f"{key}.budget" + (f".{found[0]}" if found[0] else ""), found[1])
     bc = config.get("business_case")
     if bc:
         from .errors import BudgetError
@@ -414,22 +415,28 @@ def _control_ids_problem(value: str, base: Path, cohorts: set[int]) -> str | Non
     return None
 
 
-def _budget_problem(inputs_dir: Path, budget: Mapping[str, Any], alpha: float) -> str | None:
+def _budget_problem(inputs_dir: Path, budget: Mapping[str, Any], alpha: float) -> tuple[str, str] | None:
+    """(key under budget, message) of the first problem of a spec's budget, or None."""
+    from .budget import BudgetAssumptions, load_budget_inputs
+    from .budget.prices import actor_prices, programme_cost_in_price_year
     from .errors import BudgetError
 
     try:
-        from .budget import BudgetAssumptions, load_budget_inputs
-        from .budget.prices import actor_prices, programme_cost_in_price_year
-
         inputs = load_budget_inputs(inputs_dir)
-        keys = ("price_year", "discount_rate", "horizon", "effects_rule", "cost_multiplier")
+    except BudgetError as exc:
+        return "inputs", f"{exc} (budget inputs {str(inputs_dir)!r})"
+    keys = ("price_year", "discount_rate", "horizon", "effects_rule", "cost_multiplier")
+    try:
         assumptions = BudgetAssumptions.from_mapping(
             {k: budget[k] for k in keys if k in budget} | {"alpha": alpha}, source="budget"
         )
+    except BudgetError as exc:
+        return "", str(exc)
+    try:
         actor_prices(inputs, assumptions.price_year)
         programme_cost_in_price_year(inputs, assumptions.price_year, assumptions.programme_cost_factor)
     except BudgetError as exc:
-        return f"{exc} (budget inputs {str(inputs_dir)!r})"
+        return "price_year", f"{assumptions.price_year}: {exc} (budget inputs {str(inputs_dir)!r})"
     return None
 
 

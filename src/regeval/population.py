@@ -173,6 +173,16 @@ def measure_characteristics(
     return pd.concat(out, ignore_index=True)
 
 
+POPULATION_CHECKS: tuple[str, ...] = (
+    "participants outside cohorts",
+    "no treated unit",
+    "no potential control",
+    "cohort without potential controls",
+    "nobody in the age range",
+)
+"""The checks of the base-population steps (errors and warnings), in the order of their
+table in ``docs/data_contract.md`` (a test keeps the two in agreement)."""
+
 FLOW_COLUMNS: tuple[str, ...] = (
     "cohort",
     "analysed",
@@ -344,9 +354,10 @@ def _check_flow(flow: pd.DataFrame, spec: PopulationSpec, criteria: Mapping[str,
     alone = ana[(ana["in_base_population"] > 0) & (ana["potential_controls"] == 0)]
     if len(alone):
         warnings.warn(
-            "cohort(s) "
+            "cohort without potential controls: cohort(s) "
             + ", ".join(f"{int(r.cohort)} ({int(r.in_base_population)} treated)" for r in alone.itertuples())
-            + " have no potential control; their treated cannot be matched",
+            + " have no potential control, so their treated cannot be matched (check population.cohorts and the "
+            "base-population keys of population)",
             RegevalWarning,
             stacklevel=3,
         )
@@ -408,7 +419,7 @@ def population_means(
         del before, employment, chars
     if n_total == 0:
         raise PopulationError(
-            f"population means: nobody resident is aged population.age_min … age_max ({spec.age_min}–"
+            f"population means: nobody in the age range — nobody resident is aged population.age_min … age_max ({spec.age_min}–"
             f"{spec.age_max}) in the years before the cohorts {list(spec.cohorts)}; check the age range and "
             "population.cohorts against data.years"
         )
