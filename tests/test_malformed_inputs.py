@@ -501,6 +501,44 @@ def test_the_dense_check_counts_exactly_the_dropped_person_years(tmp_path):
     validate_registers(resolve_sources(after), YEARS)
 
 
+def test_dropping_a_tenth_of_the_support_rows_of_a_synthetic_extract_is_caught(small_registers, tmp_path):
+    """The reported case: 10 % of forsorg dropped passed validation and silently shrank
+    the treated group (550 → 497 on this extract). Every dropped row was a resident
+    person-year (the generator writes forsorg for exactly the bef person-years), so the
+    count must equal the number of dropped rows."""
+    import shutil
+
+    import numpy as np
+
+    from regeval.errors import DataContractError
+    from regeval.registers import resolve_sources
+    from regeval.validate import validate_registers
+
+    broken = tmp_path / "registers"
+    shutil.copytree(small_registers, broken)
+    forsorg = pd.read_parquet(broken / "forsorg.parquet")
+    keep = np.random.default_rng(1).random(len(forsorg)) >= 0.10
+    forsorg[keep].to_parquet(broken / "forsorg.parquet", index=False)
+    bef = pd.read_parquet(broken / "bef.parquet", columns=["pnr", "aar"])
+    assert len(bef) == len(forsorg)  # dense: one forsorg row per bef person-year
+    with pytest.raises(DataContractError) as info:
+        validate_registers(resolve_sources(broken), (2009, 2025))
+    (v,) = info.value.violations
+    assert (v.table, v.column, v.problem) == ("forsorg", "pnr+aar", "resident person-year missing")
+    assert v.rows == int((~keep).sum())
+    # what the check prevents: the same population definition finds fewer treated
+    import warnings
+
+    from regeval.population import PopulationSpec, build_base_population
+
+    spec = PopulationSpec.from_config(load_yaml(REPO / "config" / "config.yaml")["population"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = build_base_population(resolve_sources(small_registers), spec).units["treated"].sum()
+        cut = build_base_population(resolve_sources(broken), spec).units["treated"].sum()
+    assert cut < full
+
+
 # ========================================================================================
 # 3. the base population
 

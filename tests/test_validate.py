@@ -644,14 +644,62 @@ def test_the_data_contract_document_mentions_every_table_and_column():
                 assert f"{value}" in cells[2], f"allowed value {value!r} of {name}.{col.name} not documented"
 
 
-def test_the_data_contract_document_lists_every_validation_problem():
+def doc_table(heading: str) -> list[list[str]]:
+    """The rows (cells) of the first table under ``heading`` in the data contract page."""
     text = DOC.read_text(encoding="utf-8")
-    problems = [
-        "table missing", "unreadable", "no rows", "column missing", "wrong type", "missing values", "duplicate key",
-        "value not allowed", "value not 0/1", "value out of range", "year outside coverage",
-        "coverage year without rows", "year after coverage end", "birth date after year end",
-        "birth date before 1900", "age over 110", "birth date differs between years",
-        "start date outside coverage", "diagnosed before birth year", "participant not in bef", "person not in bef",
-    ]
-    for problem in problems:
-        assert f"`{problem}`" in text, f"problem {problem!r} not documented"
+    assert heading + "\n" in text, f"no section {heading!r}"
+    section = text.split(heading + "\n", 1)[1]
+    rows, started = [], False
+    for line in section.splitlines():
+        if line.startswith("| "):
+            started = True
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            if cells[0] not in ("problem", "check", "--- |") and not set(cells[0]) <= set("-"):
+                rows.append(cells)
+        elif started:
+            break
+    return rows
+
+
+def _name(cell: str) -> str:
+    assert cell.startswith("`") and cell.endswith("`"), cell
+    return cell[1:-1]
+
+
+def test_the_data_contract_document_lists_every_validation_problem_with_a_message_example():
+    """A new problem in PROBLEMS without its doc row (or a doc row without a problem) fails."""
+    from regeval.validate import PROBLEMS
+
+    rows = doc_table("#### Rules")
+    assert [_name(r[0]) for r in rows] == list(PROBLEMS)
+    for cells in rows:
+        problem, example = _name(cells[0]), cells[-1]
+        assert f": {problem}" in example, f"the example of {problem!r} is not one of its messages: {example}"
+        assert cells[1].startswith(("error", "warning")), cells
+
+
+def test_the_data_contract_document_lists_every_configuration_check_with_a_message_example():
+    from regeval.config import CONFIG_CHECKS
+
+    rows = doc_table("### Configuration checks")
+    assert [_name(r[0]) for r in rows] == list(CONFIG_CHECKS)
+    for cells in rows:
+        example = cells[-1]
+        assert re.match(r"^`[a-z_]+(\.[A-Za-z0-9_<>]+)*: ", example), f"example does not start with a key path: {example}"
+
+
+def test_the_data_contract_document_lists_every_base_population_check_with_a_message_example():
+    from regeval.population import POPULATION_CHECKS
+
+    rows = doc_table("### Base-population checks")
+    assert [_name(r[0]) for r in rows] == list(POPULATION_CHECKS)
+    for cells in rows:
+        assert _name(cells[0]) in cells[-1], cells
+
+
+def test_the_data_contract_document_lists_the_municipality_codes():
+    from regeval.contract import EXTRA_RESIDENCE_CODES, MUNICIPALITIES
+
+    text = DOC.read_text(encoding="utf-8").split("## Municipality codes\n", 1)[1].split("\n## ", 1)[0]
+    listed = dict(re.findall(r"\| (\d{3}) ([^|]+?) (?=\|)", text.replace("| ", "|  ").replace("|  ", "| ")))
+    assert {int(k): v.strip() for k, v in listed.items()} == {**MUNICIPALITIES, **EXTRA_RESIDENCE_CODES}
