@@ -691,3 +691,46 @@ def test_the_command_line_stops_with_a_named_message_and_no_partial_output(case,
     left = [f for f in files if any(d in f for d in DOWNSTREAM[case.fails_in]) and "/logs/" not in f
             and "/benchmarks/" not in f]
     assert not left, f"partial output downstream of {case.fails_in}: {left}"
+
+
+# ========================================================================================
+# 5. the step runner
+
+
+@pytest.mark.parametrize(
+    "raised, traceback_expected",
+    [
+        (lambda: (_ for _ in ()).throw(ConfigError("specs.x.matching.k: bad")), False),
+        (lambda: open("/no/such/file.parquet"), False),
+        (lambda: {}["a bug"], True),
+    ],
+    ids=["project error", "missing file", "bug"],
+)
+def test_the_step_runner_exits_1_and_prints_a_traceback_only_for_a_bug(raised, traceback_expected, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out.parquet"
+
+    def step(input, output, params, threads=1):  # noqa: A002 - the runner's signature
+        Path(output["x"]).write_text("partial")
+        raised()
+
+    monkeypatch.setitem(steps.STEPS, "failing", step)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        steps.run("failing", {}, {"x": str(out)}, {}, str(tmp_path / "failing.log"))
+    err = capsys.readouterr().err
+    log = (tmp_path / "failing.log").read_text()
+    assert info.value.code == 1
+    assert not out.exists()  # the partial output is removed
+    assert "failing failed" in err and "failing failed" in log
+    assert ("Traceback" in err) == traceback_expected and ("Traceback" in log) == traceback_expected
+    if not traceback_expected:
+        assert ("specs.x.matching.k: bad" in log) or ("No such file or directory: '/no/such/file.parquet'" in log)
+
+
+def test_every_base_population_check_has_a_case():
+    from regeval.population import POPULATION_CHECKS
+
+    source = Path(__file__).read_text(encoding="utf-8")
+    body = source.split("# 3. the base population", 1)[1].split("# 4. the real command line", 1)[0]
+    for check in POPULATION_CHECKS:
+        assert check in body, f"no case for the base-population check {check!r}"

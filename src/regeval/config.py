@@ -147,12 +147,19 @@ def validate_config(
     errors = sorted(validator.iter_errors(dict(config)), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = []
+        sweep = config.get("sweep") or {}
         for err in errors:
+            if err.validator == "anyOf" and err.context:
+                # a spec is a mapping or null: report what is wrong in the mapping
+                inner = [e for e in err.context if not (e.validator == "type" and e.validator_value == "null")]
+                err = jsonschema.exceptions.best_match(inner or err.context)
             path = _key_path(err)
+            if sweep and path.startswith(f"specs.{sweep.get('name', 'sweep')}-"):
+                path += " (a spec made by sweep.grid: check its values)"
             if err.validator == "additionalProperties":
                 lines.append(f"{path}: {err.message} (not a known key: check the spelling)")
             else:
-                lines.append(f"{path}: {err.message}{_schema_hint(path, str(err.validator))}")
+                lines.append(f"{path}: {err.message}{_schema_hint(_key_path(err), str(err.validator))}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     base = Path(base_dir) if base_dir is not None else PACKAGE_ROOT.parents[1]
     problems = _Problems()
