@@ -132,3 +132,13 @@ def test_the_covariates_a_config_may_name_are_the_columns_of_the_base_population
         units = build_base_population(resolve_sources(write_registers(tmp_path, years=years)), PopulationSpec.from_config(cfg)).units
     own = {"unit", "pnr", "treated", "first_start"}
     assert set(unit_columns(list(cfg["diagnosis_groups"]))) == set(units.columns) - own
+
+
+@pytest.mark.parametrize("specfile", sorted(p.name for p in (REPO / "config" / "specs").glob("*.yaml")))
+def test_every_shipped_spec_file_passes_the_config_checks(config, specfile):
+    from regeval.config import expand_sweep
+
+    cfg = deep_merge(config, load_yaml(REPO / "config" / "specs" / specfile))
+    validate_config(cfg)
+    expanded, _ = expand_sweep(cfg)
+    validate_config(expanded)

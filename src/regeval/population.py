@@ -25,17 +25,24 @@ Definitions (method.md §1, configurable in ``population`` of the config):
 
 All characteristics are measured in ``t − 1`` (employment degree 2–5 years before
 from ``t − 5`` … ``t − 2``). A *unit* is a (person, cohort) pair.
+
+The **population flow** counts, per cohort, the participants, those with a person id,
+resident at the end of ``t − 1``, in the base population, and the base population and
+potential controls. Participants whose first start year is not one of the cohorts are
+not analysed but counted too, in rows with ``analysed`` false (with a warning), so the
+flow adds up to the participant file. A base population without any treated unit or
+without any potential control is an error (:class:`regeval.errors.PopulationError`)
+that names where everybody was lost and the config key to check.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-import warnings
 
 from .errors import ConfigError, PopulationError, RegevalWarning
 from .panel import diagnosis_groups, participants_first_year, yearly_variables
