@@ -884,9 +884,6 @@ class _Validator:
             self.check_starts(t)
         elif t.name == "diag":
             self.check_diagnosis_years(t)
-            self.check_diagnosis_groups(t)
-        elif t.name == "udda":
-            self.check_education_levels(t)
         if t.name != "bef":
             self.check_persons_in_bef(t)
             if not spec.sparse and t.name in YEARLY_TABLES:
@@ -963,6 +960,10 @@ class _Validator:
 
         if col.kind == "year":
             self.check_years(t, col, arr)
+        if (t.name, col.name) == ("udda", "hfaudd"):
+            self.check_education_levels(t, arr)
+        elif (t.name, col.name) == ("diag", "diag"):
+            self.check_diagnosis_groups(t, arr)
 
     def check_years(self, t: _Table, col: ColumnSpec, arr: ArrayLike) -> None:
         if t.name in YEARLY_TABLES:
@@ -1288,11 +1289,11 @@ class _Validator:
             examples,
         )
 
-    def check_education_levels(self, t: _Table) -> None:
+    def check_education_levels(self, t: _Table, hfaudd: ArrayLike) -> None:
         """Every education code's main level must be mapped by config education_levels."""
-        if self.education_levels is None or "hfaudd" not in t.usable:
+        if self.education_levels is None:
             return
-        arr = t.read("hfaudd").cast(pa.int64())
+        arr = hfaudd.cast(pa.int64())
         main = pc.divide(arr, 100)
         covered = sorted({x for v in self.education_levels.values() for x in v})
         in_range = pc.and_(pc.greater_equal(arr, 1000), pc.less_equal(arr, 9999))
@@ -1310,11 +1311,11 @@ class _Validator:
             extra={"hfaudd": arr},
         )
 
-    def check_diagnosis_groups(self, t: _Table) -> None:
+    def check_diagnosis_groups(self, t: _Table, diag: ArrayLike) -> None:
         """Warn about configured diagnosis prefixes that match no code of diag."""
-        if self.diagnosis_groups is None or "diag" not in t.usable:
+        if self.diagnosis_groups is None:
             return
-        codes = pc.utf8_upper(_combined(pc.unique(t.read("diag"))).drop_null())
+        codes = pc.utf8_upper(_combined(pc.unique(diag)).drop_null())
         for group, prefixes in self.diagnosis_groups.items():
             unmatched = [p for p in prefixes if not pc.any(pc.starts_with(codes, p.upper())).as_py()]
             if unmatched:
