@@ -3,7 +3,9 @@
 The configuration is ``config/config.yaml`` deep-merged with any ``--configfile``
 (Snakemake does the merge). :func:`validate_config` checks it against
 ``workflow/schemas/config.schema.yaml`` (``additionalProperties: false``
-everywhere, so a typo fails and names its key path). A *spec* (control-group
+everywhere, so a typo fails and names its key path) and then for consistency across
+keys and with the files it names (:data:`CONFIG_CHECKS`): the Snakefile calls it before
+any job runs, so a bad configuration never starts the expensive work. A *spec* (control-group
 specification) is ``spec_defaults`` deep-merged with ``specs.<name>``;
 :func:`resolve_spec` returns it as plain data, and the keys of shared artifacts
 (:func:`propensity_key`) encode only the choices that matter for them, so specs

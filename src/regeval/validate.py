@@ -2,8 +2,11 @@
 
 The first step of the pipeline: before any stage reads a register, every table of
 :data:`regeval.contract.CONTRACT` is checked against its declared columns, types,
-keys, allowed values, ranges and the configured years of coverage, and the tables are
-checked against each other (one kind of person id; every person known to BEF).
+keys, allowed values, code lists (municipalities, the form of ICD-10 codes), ranges and
+the configured years of coverage, and the tables are checked against each other (one
+kind of person id; every person known to BEF; a row in each dense table for every
+resident person-year of BEF) and against the configuration (every education main level
+mapped; every diagnosis prefix matching some code).
 All violations are collected and reported together in one :class:`DataContractError`,
 one line per violation, each naming the table, the column, the problem, the number of
 offending rows and a few example keys, so that a user with a real extract can fix the
@@ -303,7 +306,7 @@ def validate_registers(
         covers is an error (it would silently become "unknown").
     diagnosis_groups
         Config ``population.diagnosis_groups`` (group -> ICD-10 prefixes). If given, a
-        group none of whose prefixes matches a code in ``diag`` is a warning.
+        prefix that matches no code in ``diag`` is a warning.
 
     Returns
     -------
