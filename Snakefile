@@ -16,10 +16,10 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 try:
-    validate_config(config)
+    validate_config(config, base_dir=workflow.basedir)
     _expanded, SWEEP_SPECS = expand_sweep(config)
     config.update(_expanded)
-    validate_config(config)
+    validate_config(config, base_dir=workflow.basedir)
 except ConfigError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)

@@ -31,6 +31,8 @@ rule validate_registers:
     params:
         step="validate",
         data=config["data"],
+        # only what validation checks against (other population keys do not rerun it)
+        population={k: config["population"][k] for k in ("education_levels", "diagnosis_groups")},
         generated_dir=GENERATED,
     log:
         "results/_shared/logs/validate_registers.log",
