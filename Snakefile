@@ -18,7 +18,6 @@ from regeval.config import (
     spec_keys,
     validate_config,
 )
-from regeval.contract import TABLE_NAMES
 from regeval.errors import RegevalError
 from regeval.registers import register_files, register_fingerprint, resolve_sources
 from regeval.steps import BUSINESS_CASE_TABLES, budget_input_files, code_digest, control_ids_file
@@ -30,10 +29,10 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 try:
-    validate_config(config)
+    validate_config(config, base_dir=workflow.basedir)
     _expanded, SWEEP_SPECS = expand_sweep(config)
     config.update(_expanded)
-    validate_config(config)
+    validate_config(config, base_dir=workflow.basedir)
 except ConfigError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)
@@ -47,7 +46,7 @@ STEP = "workflow/scripts/step.py"
 LANG = config["report"]["language"]
 
 
-# Every file a job reads is a declared input (README, "What Snakemake tracks").
+# Every file a job reads is a declared input (README, "Reruns and interrupted runs").
 # Registers: every file of every table of the mapping (a dataset folder's files, not the
 # folder: Snakemake compares a folder's own modification time, which does not change when
 # a file in it is overwritten), and for real extracts a stamp of their sizes and
@@ -61,18 +60,13 @@ try:
         _sources = resolve_sources(_reg["directory"], _reg.get("tables") or {})
         REGISTER_FILES = register_files(_sources)
         REGISTER_STAMP = register_fingerprint(_sources)
-    # a spec's user-supplied control group: relative to the working directory, else the repository
+    # a spec's user-supplied control group: relative to the working directory, else the
+    # repository (validate_config has checked that it exists)
     CONTROL_IDS = {}
     for _name in SPECS:
         _ids = resolve_spec(config, _name).get("control_ids")
         if _ids:
-            _path = control_ids_file(_ids, REPO)
-            if not _path.is_file():
-                raise ConfigError(
-                    f"specs.{_name}.control_ids: file {str(_path)!r} does not exist "
-                    "(a relative path is taken from the working directory, else the repository)"
-                )
-            CONTROL_IDS[_ids] = str(_path)
+            CONTROL_IDS[_ids] = str(control_ids_file(_ids, REPO))
 except RegevalError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)

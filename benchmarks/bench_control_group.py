@@ -13,6 +13,15 @@ Run from the repository root::
 
 Peak memory is measured in a fresh subprocess per configuration (``ru_maxrss`` of the
 child), so the figures include the Python interpreter and the imported libraries.
+
+The 1M run also times matching on a tie-heavy score (the fitted score rounded to 4
+decimals, like a score from coded characteristics: a few thousand distinct values) with
+both rules for equally distant controls (``ties="matchit"``, the default, which replays
+MatchIt's search for the treated units at a tie, and ``ties="scan"``).
+To compare the matching speed of two checkouts on the same data::
+
+    python benchmarks/bench_control_group.py --match-only
+    PYTHONPATH=/path/to/other/checkout/src python benchmarks/bench_control_group.py --match-only
 """
 
 from __future__ import annotations
@@ -223,6 +232,51 @@ def _competitors(df: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+TIE_DECIMALS = 4  # the tie-heavy score: the fitted score rounded to this many decimals
+
+
+def _tie_heavy(df: pd.DataFrame, score: np.ndarray, repeats: int) -> dict:
+    """Matching (k = 10, with replacement, exact on cohort) on a score with many exact ties."""
+    from regeval.matching import match_nearest
+
+    tied = np.round(score, TIE_DECIMALS)
+    out: dict = {"distinct": int(len(np.unique(tied))), "decimals": TIE_DECIMALS}
+    sets = {}
+    for rule in ("matchit", "scan"):
+        kwargs = {"k": 10, "replace": True, "exact": ["cohort"], "ties": rule}
+        try:
+            m = match_nearest(df, "treat", tied, **kwargs)
+        except TypeError:  # a checkout without the ties option: its one fixed rule
+            del kwargs["ties"]
+            rule = "fixed rule"
+            m = match_nearest(df, "treat", tied, **kwargs)
+        med, times = _median_time(lambda: match_nearest(df, "treat", tied, **kwargs), repeats)
+        sets[rule] = m.pairs.groupby("treated")["control"].apply(frozenset)
+        out[rule] = {"median": med, "min": min(times), "ess": m.ess_control}
+        if rule == "fixed rule":
+            break
+    if len(sets) == 2:
+        out["treated_with_other_controls"] = int((sets["matchit"] != sets["scan"]).sum())
+    return out
+
+
+def match_only(repeats: int) -> None:
+    """Time only the matching at 1M controls (fit once); print, write nothing."""
+    import regeval
+    from regeval.matching import match_nearest
+    from regeval.propensity import fit_propensity
+
+    n_c = SIZES[-1]
+    df = ensure_data(n_c)
+    score = fit_propensity(df, "treat", COVARIATES, categorical=CATEGORICAL).score
+    print(f"regeval from {Path(regeval.__file__).parent}; load average {os.getloadavg()}")
+    for exact in (["cohort"], None):
+        med, times = _median_time(lambda: match_nearest(df, "treat", score, k=10, replace=True, exact=exact), repeats)
+        print(f"match k=10, replace, exact={exact}: median {med:.3f} s (min {min(times):.3f})")
+    print("tie-heavy score:", _tie_heavy(df, score, repeats))
+    print(f"load average {os.getloadavg()}")
+
+
 def main() -> None:
     import warnings
 
@@ -234,12 +288,16 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-compare", action="store_true", help="skip scikit-learn/statsmodels timing")
     ap.add_argument("--rewrite", action="store_true", help="rewrite the data files")
+    ap.add_argument("--match-only", action="store_true", help="time only the matching at 1M controls; write nothing")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child)
         return
     warnings.simplefilter("ignore")
+    if args.match_only:
+        match_only(args.repeats)
+        return
     sizes = SIZES[:2] if args.quick else SIZES
     load_start = os.getloadavg()
     rows = []
@@ -277,8 +335,11 @@ def main() -> None:
             "rss_loaded": statistics.median(r["rss_after_load_mb"] for r in runs),
         })
         print(rows[-1], flush=True)
+        if n_c == 1_000_000:
+            extra["ties"] = _tie_heavy(df, score, args.repeats)
+            print(extra["ties"], flush=True)
         if n_c == 1_000_000 and not args.no_compare:
-            extra = _competitors(df)
+            extra.update(_competitors(df))
             print(extra, flush=True)
         del df
     load_end = os.getloadavg()
@@ -360,7 +421,26 @@ def _markdown(machine, fit_row, rows, extra, load_start, load_end) -> str:
         lines.append("Peak RSS is the whole Python process (interpreter, libraries, the data "
                      "frame read from Parquet, the 1M x 39 float64 design matrix and the matching).")
         lines.append("")
-    if extra:
+    ties = extra.get("ties")
+    if ties:
+        lines.append("## Matching on a tie-heavy score (1,000,000 controls, k = 10, exact on cohort)")
+        lines.append("")
+        lines.append(f"The fitted score rounded to {ties['decimals']} decimals: {ties['distinct']:,} distinct "
+                     "values, so most treated units have several controls at exactly the same distance. "
+                     "`ties=\"matchit\"` replays MatchIt's search for every treated unit with a tie among "
+                     "its 11 nearest candidates; `ties=\"scan\"` is the vectorised search alone.")
+        lines.append("")
+        lines.append("| rule | median (min), s | control ESS |")
+        lines.append("| --- | ---: | ---: |")
+        for rule in ("matchit", "scan"):
+            if rule in ties:
+                lines.append(f"| `{rule}` | {ties[rule]['median']:.3f} ({ties[rule]['min']:.3f}) | {ties[rule]['ess']:.0f} |")
+        lines.append("")
+        if "treated_with_other_controls" in ties:
+            lines.append(f"{ties['treated_with_other_controls']:,} of 2,000 treated get another set of controls "
+                         "under the two rules.")
+            lines.append("")
+    if "sklearn_newton_cholesky_s" in extra:
         lines.append("## Other solvers on the same 1M design (one run each, one BLAS thread)")
         lines.append("")
         lines.append("| solver | time (s) | max abs coefficient difference to regeval |")

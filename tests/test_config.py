@@ -90,3 +90,55 @@ def test_the_control_rule_is_the_populations_unless_a_spec_sets_its_own(config):
     cfg["specs"]["bad"] = {"control_rule": "nobody"}
     with pytest.raises(ConfigError, match="control_rule"):
         validate_config(cfg)
+
+
+def test_a_bad_value_in_a_spec_is_named_inside_the_spec(config):
+    bad = copy.deepcopy(config)
+    bad["specs"]["k0"] = {"matching": {"k": 0}}
+    with pytest.raises(ConfigError, match=r"specs\.k0\.matching\.k: 0 is less than the minimum of 1"):
+        validate_config(bad)
+
+
+def test_a_bad_sweep_value_is_named_as_coming_from_the_sweep(config):
+    from regeval.config import expand_sweep
+
+    cfg = copy.deepcopy(config)
+    cfg["sweep"] = {"name": "sw", "grid": {"matching.k": [5, "a"]}}
+    validate_config(cfg)  # the grid's values are checked once they are specs
+    expanded, _ = expand_sweep(cfg)
+    with pytest.raises(ConfigError) as info:
+        validate_config(expanded)
+    assert "specs.sw-ka.matching.k (a spec made by sweep.grid: check its values): 'a' is not of type 'integer'" in str(info.value)
+
+
+def test_the_covariates_a_config_may_name_are_the_columns_of_the_base_population(tmp_path):
+    """config.unit_columns (checked at config time) agrees with the units the base
+    population step really writes."""
+    import sys
+    import warnings
+
+    from regeval.config import unit_columns
+    from regeval.population import PopulationSpec, build_base_population
+    from regeval.registers import resolve_sources
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from register_factory import write_registers
+
+    years = (2012, 2019)
+    cfg = load_yaml(REPO / "config" / "config.yaml")["population"]
+    cfg = {**cfg, "cohorts": [2017, 2018, 2019]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        units = build_base_population(resolve_sources(write_registers(tmp_path, years=years)), PopulationSpec.from_config(cfg)).units
+    own = {"unit", "pnr", "treated", "first_start"}
+    assert set(unit_columns(list(cfg["diagnosis_groups"]))) == set(units.columns) - own
+
+
+@pytest.mark.parametrize("specfile", sorted(p.name for p in (REPO / "config" / "specs").glob("*.yaml")))
+def test_every_shipped_spec_file_passes_the_config_checks(config, specfile):
+    from regeval.config import expand_sweep
+
+    cfg = deep_merge(config, load_yaml(REPO / "config" / "specs" / specfile))
+    validate_config(cfg)
+    expanded, _ = expand_sweep(cfg)
+    validate_config(expanded)

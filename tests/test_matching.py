@@ -131,6 +131,41 @@ def test_tie_on_both_sides_prefers_the_lower_score_at_equal_steps():
     assert controls_of(m, "t0") == ["c0"]
 
 
+def test_at_a_tie_matchit_keeps_the_control_the_libstdcxx_heap_keeps():
+    """Hand calculation of MatchIt's rule (k = 5, scores in 16ths, treated at 8).
+
+    Sorted units: c3(1) c5(1) c1(3) [t0(8)] c0(11) c2(13) c4(13). The scan alternates
+    left/right from t0 and collects c1(5) c0(3) c5(7) c2(5) c3(7) c4(5) (distances in
+    16ths): six candidates for five places, and c3 and c5 tie for the fifth.
+    ``std::partial_sort`` builds a max-heap of the first five (top: c5), lets c4 (5 < 7)
+    replace the top, and so keeps c3 and drops c5, although the scan met c5 first.
+    The scan-order rule keeps c5 (one position nearer to t0).
+    """
+    df = frame([8 / 16], [11 / 16, 3 / 16, 13 / 16, 1 / 16, 13 / 16, 1 / 16])
+    m = match_nearest(df, "treat", "ps", k=5)
+    got = controls_of(m, "t0")
+    assert sorted(got) == ["c0", "c1", "c2", "c3", "c4"]
+    assert got[0] == "c0" and got[-1] == "c3"
+    # the order of the three at 5/16 is the heap sort's (checked against g++ in
+    # tests/test_matchit_cxx.py)
+    assert got == ["c0", "c4", "c2", "c1", "c3"]
+    scan = match_nearest(df, "treat", "ps", k=5, ties="scan")
+    assert sorted(controls_of(scan, "t0")) == ["c0", "c1", "c2", "c4", "c5"]
+    assert m.ties == "matchit" and scan.ties == "scan"
+
+
+@pytest.mark.parametrize("ties", ["matchit", "scan"])
+def test_one_to_one_ties_go_to_the_first_candidate_the_scan_meets(ties):
+    # with k = 1 (and without replacement) both rules take the first one met
+    df = frame([0.5], [0.4, 0.4, 0.9])
+    assert controls_of(match_nearest(df, "treat", "ps", k=1, ties=ties), "t0") == ["c1"]
+    df = frame([0.5], [0.25, 0.75])
+    assert controls_of(match_nearest(df, "treat", "ps", k=1, ties=ties), "t0") == ["c0"]
+    df = frame([0.5, 0.5], [0.25, 0.75])
+    m = match_nearest(df, "treat", "ps", k=1, replace=False, ties=ties)
+    assert controls_of(m, "t0") == ["c0"] and controls_of(m, "t1") == ["c1"]
+
+
 def test_tied_matching_is_deterministic():
     rng = np.random.default_rng(3)
     df = frame(list(rng.choice([0.2, 0.4, 0.6], 30)), list(rng.choice([0.1, 0.2, 0.4, 0.6, 0.7], 300)))
@@ -283,6 +318,7 @@ def test_options_without_effect_warn():
         ({"caliper": float("nan")}, "is not valid"),
         ({"replace": "yes"}, r"valid values are \[True, False\]"),
         ({"exact": ["nope"]}, "exact column"),
+        ({"ties": "first"}, r"valid values are \['matchit', 'scan'\]"),
     ],
 )
 def test_invalid_arguments_raise_matching_error_with_valid_values(kwargs, message):
@@ -364,7 +400,11 @@ def test_matched_data_refuses_other_rows_and_clashing_columns():
 
 
 def _brute_force(df: pd.DataFrame, k: int, replace: bool, exact: str | None, caliper: float | None):
-    """Direct O(n^2) statement of the matching rule, for comparison."""
+    """Direct O(n^2) statement of the matching rule with ``ties="scan"``, for comparison.
+
+    (MatchIt's own rule, ``ties="matchit"``, is checked against a C++ statement of its
+    search in tests/test_matchit_cxx.py and against MatchIt's outputs.)
+    """
     t = df["treat"].to_numpy() == 1
     d = df["ps"].to_numpy()
     strata = df[exact].to_numpy() if exact else np.zeros(len(df))
@@ -425,7 +465,7 @@ def test_matches_equal_a_brute_force_search(monkeypatch, replace, filtered, exac
     df = frame(list(ps[:n_t]), list(ps[n_t:]), cohort=list(rng.integers(0, 4, n_t + n_c)))
     k = 4
     m = quiet(df, "treat", "ps", k=k, replace=replace, exact=[exact] if exact else None,
-              caliper=caliper, caliper_scale="absolute")
+              caliper=caliper, caliper_scale="absolute", ties="scan")
     expected = _brute_force(df, k, replace, exact, caliper)
     labels = df.index.to_numpy()
     for i, ctrl in expected.items():

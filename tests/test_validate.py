@@ -384,16 +384,49 @@ def test_an_unknown_support_type_is_not_allowed(tmp_path):
 def test_values_outside_the_range_are_reported(tmp_path):
     frames = valid_frames()
     edit = {
-        "bef": set_rows("kom", [5], 999),
         "beskaeftigelse": lambda df: set_rows("timer_uge", [0, 1], -1.0)(set_rows("timer_uge", [2], 120.0)(df)),
     }
     message = contract_error(write_registers(tmp_path, edit=edit))
-    line = assert_violation(message, "bef.kom", "value out of range", rows=1, example=key_of(frames["bef"], 5) + ", kom=999")
-    assert "[101, 860]" in line
     line = assert_violation(
         message, "beskaeftigelse.timer_uge", "value out of range", rows=3, example=key_of(frames["beskaeftigelse"], 0)
     )
     assert "-1.0 ×2, 120.0 ×1" in line
+
+
+def test_municipality_codes_are_checked_against_the_list_from_2007_and_the_range_before(tmp_path):
+    years = (2005, 2019)
+    frames = valid_frames(years)
+    bef = frames["bef"]
+    row_2005 = int(bef.index[(bef["pnr"] == 100002) & (bef["aar"] == 2005)][0])
+    row_2006 = int(bef.index[(bef["pnr"] == 100003) & (bef["aar"] == 2006)][0])
+    row_2016 = int(bef.index[(bef["pnr"] == 100004) & (bef["aar"] == 2016)][0])
+    row_2017 = int(bef.index[(bef["pnr"] == 100004) & (bef["aar"] == 2017)][0])
+    # 999: out of range in 2005; 205 (a pre-2007 code, Birkerød) fine in 2006; 500: not a
+    # municipality in 2016; 411 (Christiansø) accepted in 2017
+    edit = {"bef": lambda df: set_rows("kom", [row_2005], 999)(set_rows("kom", [row_2006], 205)(
+        set_rows("kom", [row_2016], 500)(set_rows("kom", [row_2017], 411)(df))))}
+    directory = write_registers(tmp_path, years=years, edit=edit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RegevalWarning)
+        with pytest.raises(DataContractError) as info:
+            validate_registers(resolve_sources(directory), years)
+    message = str(info.value)
+    line = assert_violation(message, "bef.kom", "value out of range", rows=1, example="pnr=100002, aar=2005, kom=999")
+    assert "[101, 860]" in line and "rows before 2007" in line
+    line = assert_violation(message, "bef.kom", "code not in list", rows=1, example="pnr=100004, aar=2016, kom=500")
+    assert "500 ×1" in line and "98 municipalities" in line
+    assert len(error_lines(message)) == 2  # 205 in 2006 and 411 in 2017 are accepted
+
+
+def test_the_municipality_list_has_the_98_municipalities_of_the_2007_reform():
+    from regeval.contract import EXTRA_RESIDENCE_CODES, MUNICIPALITIES
+    from regeval.synthetic import MUNICIPALITIES as GENERATED
+
+    assert len(MUNICIPALITIES) == 98 and len(set(MUNICIPALITIES.values())) == 98
+    assert set(MUNICIPALITIES) == set(GENERATED.tolist())  # the generator draws from the same list
+    assert MUNICIPALITIES[101] == "København" and MUNICIPALITIES[860] == "Hjørring"
+    assert set(CONTRACT["bef"].column("kom").codes) == set(MUNICIPALITIES) | set(EXTRA_RESIDENCE_CODES)
+    assert not set(MUNICIPALITIES) & set(EXTRA_RESIDENCE_CODES)
 
 
 def test_years_outside_the_coverage_are_reported(tmp_path):
@@ -542,7 +575,7 @@ def test_several_violations_in_several_tables_are_all_reported_in_one_error(tmp_
     assert_violation(message, "sundhed", "table missing")
     assert_violation(message, "udda", "unreadable")
     assert_violation(message, "bef.koen", "value not allowed", rows=2, example=key_of(frames["bef"], 0))
-    assert_violation(message, "bef.kom", "value out of range", rows=1, example=key_of(frames["bef"], 2))
+    assert_violation(message, "bef.kom", "code not in list", rows=1, example=key_of(frames["bef"], 2))
     assert_violation(message, "forsorg.pnr+aar", "duplicate key", rows=2, example=key_of(frames["forsorg"], 0))
     assert_violation(message, "indkomst.skattepl_indk", "column missing")
     assert_violation(message, "deltagere.startdato", "start date outside coverage", rows=1, example="deltager_id=5")
@@ -611,14 +644,62 @@ def test_the_data_contract_document_mentions_every_table_and_column():
                 assert f"{value}" in cells[2], f"allowed value {value!r} of {name}.{col.name} not documented"
 
 
-def test_the_data_contract_document_lists_every_validation_problem():
+def doc_table(heading: str) -> list[list[str]]:
+    """The rows (cells) of the first table under ``heading`` in the data contract page."""
     text = DOC.read_text(encoding="utf-8")
-    problems = [
-        "table missing", "unreadable", "no rows", "column missing", "wrong type", "missing values", "duplicate key",
-        "value not allowed", "value not 0/1", "value out of range", "year outside coverage",
-        "coverage year without rows", "year after coverage end", "birth date after year end",
-        "birth date before 1900", "age over 110", "birth date differs between years",
-        "start date outside coverage", "diagnosed before birth year", "participant not in bef", "person not in bef",
-    ]
-    for problem in problems:
-        assert f"`{problem}`" in text, f"problem {problem!r} not documented"
+    assert heading + "\n" in text, f"no section {heading!r}"
+    section = text.split(heading + "\n", 1)[1]
+    rows, started = [], False
+    for line in section.splitlines():
+        if line.startswith("| "):
+            started = True
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            if cells[0] not in ("problem", "check", "--- |") and not set(cells[0]) <= set("-"):
+                rows.append(cells)
+        elif started:
+            break
+    return rows
+
+
+def _name(cell: str) -> str:
+    assert cell.startswith("`") and cell.endswith("`"), cell
+    return cell[1:-1]
+
+
+def test_the_data_contract_document_lists_every_validation_problem_with_a_message_example():
+    """A new problem in PROBLEMS without its doc row (or a doc row without a problem) fails."""
+    from regeval.validate import PROBLEMS
+
+    rows = doc_table("#### Rules")
+    assert [_name(r[0]) for r in rows] == list(PROBLEMS)
+    for cells in rows:
+        problem, example = _name(cells[0]), cells[-1]
+        assert f": {problem}" in example, f"the example of {problem!r} is not one of its messages: {example}"
+        assert cells[1].startswith(("error", "warning")), cells
+
+
+def test_the_data_contract_document_lists_every_configuration_check_with_a_message_example():
+    from regeval.config import CONFIG_CHECKS
+
+    rows = doc_table("### Configuration checks")
+    assert [_name(r[0]) for r in rows] == list(CONFIG_CHECKS)
+    for cells in rows:
+        example = cells[-1]
+        assert re.match(r"^`[a-z_]+(\.[A-Za-z0-9_<>]+)*: ", example), f"example does not start with a key path: {example}"
+
+
+def test_the_data_contract_document_lists_every_base_population_check_with_a_message_example():
+    from regeval.population import POPULATION_CHECKS
+
+    rows = doc_table("### Base-population checks")
+    assert [_name(r[0]) for r in rows] == list(POPULATION_CHECKS)
+    for cells in rows:
+        assert _name(cells[0]) in cells[-1], cells
+
+
+def test_the_data_contract_document_lists_the_municipality_codes():
+    from regeval.contract import EXTRA_RESIDENCE_CODES, MUNICIPALITIES
+
+    text = DOC.read_text(encoding="utf-8").split("## Municipality codes\n", 1)[1].split("\n## ", 1)[0]
+    listed = dict(re.findall(r"\| (\d{3}) ([^|]+?) (?=\|)", text.replace("| ", "|  ").replace("|  ", "| ")))
+    assert {int(k): v.strip() for k, v in listed.items()} == {**MUNICIPALITIES, **EXTRA_RESIDENCE_CODES}

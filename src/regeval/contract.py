@@ -54,6 +54,50 @@ CIVIL_STATUS: tuple[str, ...] = ("U", "G", "F", "E", "P", "O", "L")
 """BEF ``civst``: unmarried, married, divorced, widowed, registered partnership,
 dissolved partnership, longest-living partner."""
 
+MUNICIPALITIES: dict[int, str] = {
+    101: "København", 147: "Frederiksberg", 151: "Ballerup", 153: "Brøndby", 155: "Dragør",
+    157: "Gentofte", 159: "Gladsaxe", 161: "Glostrup", 163: "Herlev", 165: "Albertslund",
+    167: "Hvidovre", 169: "Høje-Taastrup", 173: "Lyngby-Taarbæk", 175: "Rødovre", 183: "Ishøj",
+    185: "Tårnby", 187: "Vallensbæk", 190: "Furesø", 201: "Allerød", 210: "Fredensborg",
+    217: "Helsingør", 219: "Hillerød", 223: "Hørsholm", 230: "Rudersdal", 240: "Egedal",
+    250: "Frederikssund", 253: "Greve", 259: "Køge", 260: "Halsnæs", 265: "Roskilde",
+    269: "Solrød", 270: "Gribskov", 306: "Odsherred", 316: "Holbæk", 320: "Faxe",
+    326: "Kalundborg", 329: "Ringsted", 330: "Slagelse", 336: "Stevns", 340: "Sorø",
+    350: "Lejre", 360: "Lolland", 370: "Næstved", 376: "Guldborgsund", 390: "Vordingborg",
+    400: "Bornholm", 410: "Middelfart", 420: "Assens", 430: "Faaborg-Midtfyn", 440: "Kerteminde",
+    450: "Nyborg", 461: "Odense", 479: "Svendborg", 480: "Nordfyns", 482: "Langeland",
+    492: "Ærø", 510: "Haderslev", 530: "Billund", 540: "Sønderborg", 550: "Tønder",
+    561: "Esbjerg", 563: "Fanø", 573: "Varde", 575: "Vejen", 580: "Aabenraa",
+    607: "Fredericia", 615: "Horsens", 621: "Kolding", 630: "Vejle", 657: "Herning",
+    661: "Holstebro", 665: "Lemvig", 671: "Struer", 706: "Syddjurs", 707: "Norddjurs",
+    710: "Favrskov", 727: "Odder", 730: "Randers", 740: "Silkeborg", 741: "Samsø",
+    746: "Skanderborg", 751: "Aarhus", 756: "Ikast-Brande", 760: "Ringkøbing-Skjern",
+    766: "Hedensted", 773: "Morsø", 779: "Skive", 787: "Thisted", 791: "Viborg",
+    810: "Brønderslev", 813: "Frederikshavn", 820: "Vesthimmerlands", 825: "Læsø",
+    840: "Rebild", 846: "Mariagerfjord", 849: "Jammerbugt", 851: "Aalborg", 860: "Hjørring",
+}
+"""The 98 municipalities (*kommuner*) of Denmark since the structural reform of
+1 January 2007, by municipality code (*kommunekode*, BEF ``kom``).
+
+Source: Statistics Denmark's classification of municipalities (*Kommuner*, valid from
+2007; https://www.dst.dk/da/Statistik/dokumentation/nomenklaturer/kommuner) and the
+code list of Danmarks Adresser (https://danmarksadresser.dk/adressedata/kodelister/kommunekodeliste).
+Unchanged from 2007 to 2025."""
+
+EXTRA_RESIDENCE_CODES: dict[int, str] = {411: "Christiansø"}
+"""Codes of residence outside any municipality that the classifications carry beside the
+98 municipalities: Christiansø (about 90 residents), administered by the state."""
+
+MUNICIPALITY_CODES_FROM: int = 2007
+"""First year in which the municipality codes are those of :data:`MUNICIPALITIES`. Rows
+of earlier years carry the 271 pre-reform municipalities' codes (another list, within
+101 … 860) and are checked against that range only."""
+
+DIAGNOSIS_CODE_PATTERN: str = r"^D[A-Z][0-9]{2}[0-9A-Z]*$"
+"""Form of an ICD-10 code in LPR: the letter ``D``, the ICD-10 chapter letter, two
+digits, then optional further digits or letters (``DF700``, ``DF841A``). Checked
+without regard to case (the pipeline upper-cases codes before grouping them)."""
+
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -66,6 +110,12 @@ class ColumnSpec:
     allowed: tuple[object, ...] | None = None
     min: float | None = None
     max: float | None = None
+    codes: tuple[int, ...] | None = None
+    """A code list (e.g. the municipalities): values outside it are an error in rows of
+    year ``codes_from`` or later (earlier rows are checked against min/max only)."""
+    codes_from: int | None = None
+    pattern: str | None = None
+    """A regular expression every value must match (case-insensitive)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +169,15 @@ CONTRACT: dict[str, TableSpec] = {
                 allowed=(1, 2, 3),
             ),
             ColumnSpec("civst", "str", "Civil status (BEF codes).", allowed=CIVIL_STATUS),
-            ColumnSpec("kom", "int", "Municipality code at year end.", min=101, max=860),
+            ColumnSpec(
+                "kom",
+                "int",
+                "Municipality code at year end.",
+                min=101,
+                max=860,
+                codes=tuple(sorted({**MUNICIPALITIES, **EXTRA_RESIDENCE_CODES})),
+                codes_from=MUNICIPALITY_CODES_FROM,
+            ),
         ),
     ),
     "udda": TableSpec(
@@ -155,7 +213,12 @@ CONTRACT: dict[str, TableSpec] = {
         key=("pnr", "diag"),
         columns=(
             _PNR,
-            ColumnSpec("diag", "str", "ICD-10 code with the LPR 'D' prefix, e.g. DF700."),
+            ColumnSpec(
+                "diag",
+                "str",
+                "ICD-10 code with the LPR 'D' prefix, e.g. DF700.",
+                pattern=DIAGNOSIS_CODE_PATTERN,
+            ),
             ColumnSpec("aar", "year", "Year the code was first registered for the person."),
         ),
         sparse=True,

@@ -17,6 +17,11 @@ class DataContractError(RegevalError):
     """An input table violates the register data contract."""
 
 
+class PopulationError(RegevalError):
+    """The base population cannot be built meaningfully (no treated, no potential
+    controls, nobody in the age range): names the lost step and the config key."""
+
+
 class PropensityError(RegevalError):
     """The propensity model cannot be fitted meaningfully (separation, collinearity, ...)."""
 

@@ -50,6 +50,12 @@ def user_controls(units: pd.DataFrame, control_ids: pd.DataFrame) -> pd.DataFram
     missing_cols = {"pnr", "cohort"} - set(control_ids.columns)
     if missing_cols:
         raise MatchingError(f"control_ids: columns {sorted(missing_cols)} missing (need pnr, cohort)")
+    for col in ("pnr", "cohort"):
+        if pd.api.types.is_numeric_dtype(units[col]) != pd.api.types.is_numeric_dtype(control_ids[col]):
+            raise MatchingError(
+                f"control_ids: column {col} holds {control_ids[col].dtype} values but the base population's "
+                f"{col} is {units[col].dtype}; write the ids as the registers do"
+            )
     ids = control_ids[["pnr", "cohort"]].drop_duplicates()
     pool = units.loc[units["treated"] == 0, ["unit", "pnr", "cohort"]]
     found = ids.merge(pool, on=["pnr", "cohort"], how="left")

@@ -3,7 +3,9 @@
 Reproduces MatchIt's ``method = "nearest"`` for a vector distance (``nn_matchC_vec``
 in MatchIt 4.7): k:1 matching with or without replacement, exact matching within
 strata, a caliper in standard deviations of the distance, the same greedy order
-without replacement, the same tie-breaking, and MatchIt's ATT weights.
+without replacement, MatchIt's choice among exactly equally distant controls (as
+MatchIt does it when built with GNU libstdc++, i.e. R on Linux), and MatchIt's ATT
+weights.
 
 With replacement each treated unit independently takes its k nearest controls. The
 search never builds a treated-by-control distance matrix: units are sorted once per
@@ -11,7 +13,9 @@ stratum, each treated unit's position among the sorted controls is found by bina
 search, and only the k controls on either side are compared (memory and time linear
 in the number of controls). On large data, controls that cannot be among any treated
 unit's k nearest (farther than a bound taken from a subsample) are left out before the
-sort, which does not change the result. Without replacement the matching is greedy, in rounds, as
+sort, which does not change the result. Only for the treated units whose nearest
+candidates tie exactly is MatchIt's search then replayed step by step, to pick the same
+one of the tied controls. Without replacement the matching is greedy, in rounds, as
 in MatchIt; the next free control on either side is found with path-compressed skip
 links.
 
@@ -30,12 +34,15 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
+from regeval import _cxxsort
 from regeval.errors import MatchingError, RegevalWarning
 
-__all__ = ["MatchResult", "match_nearest", "MOrder", "CaliperScale", "UNMATCHED_REASONS"]
+__all__ = ["MatchResult", "match_nearest", "MOrder", "CaliperScale", "Ties", "UNMATCHED_REASONS"]
 
 MOrder = Literal["largest", "smallest", "data", "random"]
 CaliperScale = Literal["sd", "absolute"]
+#: Rule for choosing among controls at exactly the same distance (see :func:`match_nearest`).
+Ties = Literal["matchit", "scan"]
 
 REASON_NO_CONTROLS = "no controls in stratum"
 REASON_FEWER = "fewer than k controls available"
@@ -95,6 +102,9 @@ class MatchResult:
         Caliper on the distance scale (after converting from SD units).
     m_order : str
         Matching order used (only matters without replacement).
+    ties : str
+        Rule used for controls at exactly the same distance (``"matchit"`` or
+        ``"scan"``, see :func:`match_nearest`).
     warnings : tuple of str
         Messages of the warnings emitted.
     treatment : str
@@ -114,6 +124,7 @@ class MatchResult:
     replace: bool = True
     caliper: float | None = None
     m_order: str = "largest"
+    ties: str = "matchit"
     warnings: tuple[str, ...] = ()
     treatment: str = ""
 
@@ -340,8 +351,11 @@ def _candidate_units(
     closer k-th neighbour). Only controls within ``U`` of some treated unit of their
     stratum can be matched or tie with a match, so the others are left out before the
     full sort. Every unit between a treated unit and such a control in the sorted
-    order is itself within ``U``, so positions used for tie-breaking are unchanged and
-    the result is identical to matching on all rows (the brute-force tests check it).
+    order is itself within ``U``, so positions used by the scan-order tie rule are
+    unchanged and the result is identical to matching on all rows (the brute-force
+    tests check it). MatchIt's tie rule counts units of every stratum and can look at
+    candidates beyond ``U``, so its replay (:func:`_matchit_ties_with_replacement`)
+    goes back to all rows for the few treated units at a tie.
     The subsample rate ``sqrt(2 k n_t / n_c)`` balances its own sort against the
     number of controls kept.
     """
@@ -405,16 +419,19 @@ def _match_with_replacement(
     ctrl_d: np.ndarray,
     k: int,
     caliper: float | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised k-nearest search in a 2k window around each treated unit.
 
     Returns (control index into the sorted-control arrays, |difference|, valid mask),
-    each of shape (n_treated, k), ordered nearest first.
+    each of shape (n_treated, k), ordered nearest first (equal differences in scan
+    order, see ``ties="scan"``), and a boolean vector marking the treated units whose
+    k+1 nearest candidates include two at exactly the same difference: only for these
+    can the rule for ties change the matched set or its order.
     """
     n_t = len(d_t)
     if n_t == 0 or len(ctrl_pos) == 0:
         empty = np.zeros((n_t, k))
-        return empty.astype(np.int64), empty, empty.astype(bool)
+        return empty.astype(np.int64), empty, empty.astype(bool), np.zeros(n_t, dtype=bool)
     offs = np.arange(-k, k)
     win = nb[:, None] + offs[None, :]
     valid = (win >= lo[:, None]) & (win < hi[:, None])
@@ -429,14 +446,176 @@ def _match_with_replacement(
     diff_key = np.where(valid, diff, np.inf)
     scan_key = np.where(valid, scan, np.iinfo(np.int64).max)
     rows = np.repeat(np.arange(n_t), 2 * k)
-    order = np.lexsort((scan_key.ravel(), diff_key.ravel(), rows)).reshape(n_t, 2 * k)[:, :k]
+    order = np.lexsort((scan_key.ravel(), diff_key.ravel(), rows)).reshape(n_t, 2 * k)
     order_cols = order - (np.arange(n_t) * 2 * k)[:, None]
     take = np.take_along_axis
+    # a tie among the k+1 nearest (the window holds 2k >= k+1 candidates)
+    first = take(diff_key, order_cols[:, : k + 1], axis=1)
+    tied = ((first[:, 1:] == first[:, :-1]) & np.isfinite(first[:, 1:])).any(axis=1)
+    order_cols = order_cols[:, :k]
     return (
         take(jj, order_cols, axis=1),
         take(diff, order_cols, axis=1),
         take(valid, order_cols, axis=1),
+        tied,
     )
+
+
+def _matchit_ties_with_replacement(
+    flagged: np.ndarray,
+    d: np.ndarray,
+    t: np.ndarray,
+    codes: np.ndarray,
+    n_strata: int,
+    tr_rows: np.ndarray,
+    p_t: np.ndarray,
+    nb: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    ctrl_pos: np.ndarray,
+    ctrl_rows: np.ndarray,
+    ctrl_d: np.ndarray,
+    filtered: bool,
+    k: int,
+    caliper: float | None,
+) -> list[tuple[list[int], list[float]]]:
+    """MatchIt's controls, in MatchIt's order, for the treated units ``flagged``.
+
+    A step-by-step emulation of MatchIt 4.7.1's search for one treated unit with
+    replacement (``find_control_vec`` called with ``ratio = k``), for the treated units
+    whose nearest candidates tie exactly (for all others the k nearest are unambiguous
+    and the vectorised search has them already):
+
+    * All units (every stratum, treated and controls) are in R's stable
+      ``order(distance)``, i.e. by (distance, row). From the treated unit's position the
+      scan steps alternately one position to the left and one to the right, left first;
+      a step onto a treated unit or a unit of another stratum finds nothing but counts.
+      So the control ``a`` positions to the left is met at step ``2a - 1`` and the one
+      ``b`` positions to the right at step ``2b``.
+    * Each side collects at most k controls of the unit's stratum and stops at the
+      first control beyond the caliper, or at one with k collected candidates strictly
+      closer.
+    * More than k candidates: the first k after ``std::partial_sort``; otherwise the
+      candidates as collected if already in order, else after ``std::sort`` (both as in
+      GNU libstdc++, :mod:`regeval._cxxsort`).
+
+    ``p_t, nb, lo, hi, ctrl_pos, ctrl_rows, ctrl_d`` are the vectorised search's arrays:
+    positions in the (stratum, distance, row) order of the units it sorted. With one
+    stratum and no controls left out these are the global positions, and they are
+    used directly. Otherwise the global order is built for the units whose distance
+    lies between a flagged unit's k-th nearest control of its stratum on the left and
+    on the right (a union of intervals of the distance, so every unit between two of
+    them in the global order is one of them too and differences of positions are
+    exact). When far controls were left out (``filtered``), those k-th nearest are
+    taken from the sorted scores of all controls of the stratum, since a control left
+    out can still be collected by MatchIt's scan (and so change the heap) although it
+    is never among the k nearest.
+
+    Returns, per flagged unit, the data rows of its controls and their distances.
+    """
+    f = np.asarray(flagged)
+    rows_t = tr_rows[f]
+    dt = d[rows_t]
+    if not filtered and n_strata == 1:
+        c_pos, c_rows = ctrl_pos, ctrl_rows
+        at, first_c, end_c, pt = nb[f], lo[f], hi[f], p_t[f]
+    else:
+        span_lo = dt.copy()
+        span_hi = dt.copy()
+        if filtered:
+            # the k-th nearest of *all* controls of the stratum on each side, not counting
+            # the controls with the treated unit's own score (they may be on either side)
+            code_f = codes[rows_t]
+            for s in np.unique(code_f):
+                sv = np.sort(d[~t & (codes == s)])
+                if len(sv) == 0:
+                    continue
+                in_s = np.flatnonzero(code_f == s)
+                x = dt[in_s]
+                i_lo = np.maximum(np.searchsorted(sv, x, side="left") - k, 0)
+                i_hi = np.minimum(np.searchsorted(sv, x, side="right") + k - 1, len(sv) - 1)
+                span_lo[in_s] = sv[i_lo]
+                span_hi[in_s] = sv[i_hi]
+        else:
+            # all controls are in the search's arrays: the k-th on each side, or the last
+            nb_f, lo_f, hi_f = nb[f], lo[f], hi[f]
+            has_l = nb_f > lo_f
+            has_r = hi_f > nb_f
+            span_lo[has_l] = ctrl_d[np.maximum(nb_f - k, lo_f)[has_l]]
+            span_hi[has_r] = ctrl_d[np.minimum(nb_f + k, hi_f)[has_r] - 1]
+        span_lo = np.minimum(span_lo, dt)
+        span_hi = np.maximum(span_hi, dt)
+        # every unit whose distance lies in the union of the spans, in (distance, row) order
+        o = np.argsort(span_lo, kind="stable")
+        ilo, ihi = span_lo[o], np.maximum.accumulate(span_hi[o])
+        starts = np.flatnonzero(np.r_[True, ilo[1:] > ihi[:-1]])
+        m_lo = ilo[starts]
+        m_hi = ihi[np.r_[starts[1:] - 1, len(ilo) - 1]]
+        j = np.searchsorted(m_lo, d, side="right") - 1
+        rel = np.flatnonzero((j >= 0) & (d <= m_hi[np.maximum(j, 0)]))
+        ordered = rel[np.argsort(d[rel], kind="stable")]
+        # the flagged units' positions in that order
+        by_row = np.argsort(rows_t)
+        is_f = np.zeros(len(d), dtype=bool)
+        is_f[rows_t] = True
+        fpos = np.flatnonzero(is_f[ordered])  # in the order of ordered[fpos]
+        pt = np.empty(len(f), dtype=np.int64)
+        pt[by_row[np.searchsorted(rows_t[by_row], ordered[fpos])]] = fpos
+        # the controls among them, by stratum, each stratum in that order
+        c_pos = np.flatnonzero(~t[ordered])
+        c_code = codes[ordered[c_pos]]
+        g = np.argsort(c_code, kind="stable")
+        c_pos, c_code = c_pos[g], c_code[g]
+        c_rows = ordered[c_pos]
+        cb = np.concatenate([[0], np.cumsum(np.bincount(c_code, minlength=n_strata))])
+        width = len(ordered) + 1
+        s_t = codes[rows_t].astype(np.int64)
+        at = np.searchsorted(c_code.astype(np.int64) * width + c_pos, s_t * width + pt)
+        first_c, end_c = cb[s_t], cb[s_t + 1]
+
+    # the k controls of the stratum on either side (window columns 0..k-1 left, nearest
+    # first; k..2k-1 right, nearest first)
+    offs = np.r_[-1 - np.arange(k), np.arange(k)]
+    win = at[:, None] + offs[None, :]
+    ok = (win >= first_c[:, None]) & (win < end_c[:, None])
+    win = np.where(ok, win, 0)
+    step = np.where(offs < 0, 2 * (pt[:, None] - c_pos[win]) - 1, 2 * (c_pos[win] - pt[:, None]))
+    dist = np.abs(dt[:, None] - d[c_rows[win]])
+    w_rows = c_rows[win]
+
+    cal = np.inf if caliper is None else float(caliper)
+    out: list[tuple[list[int], list[float]]] = []
+    for ok_i, step_i, dist_i, rows_i in zip(ok.tolist(), step.tolist(), dist.tolist(), w_rows.tolist()):
+        cand = sorted((step_i[c], c) for c in range(2 * k) if ok_i[c])
+        got_d: list[float] = []
+        got_c: list[int] = []
+        stop = [False, False]  # indexed by step parity: 0 right, 1 left
+        n_side = [0, 0]
+        for st, c in cand:
+            side = st & 1
+            if stop[side]:
+                continue
+            dc = dist_i[c]
+            if dc > cal:
+                stop[side] = True
+                continue
+            if len(got_d) >= k and sum(1 for g_ in got_d if g_ < dc) >= k:
+                stop[side] = True
+                continue
+            got_d.append(dc)
+            got_c.append(c)
+            n_side[side] += 1
+            if n_side[side] == k:
+                stop[side] = True
+        m = len(got_d)
+        ind = list(range(m))
+        if m > k:
+            _cxxsort.partial_sort(ind, got_d, k)
+            ind = ind[:k]
+        elif m > 1 and any(got_d[i + 1] < got_d[i] for i in range(m - 1)):
+            _cxxsort.sort(ind, got_d)
+        out.append(([rows_i[got_c[i]] for i in ind], [got_d[i] for i in ind]))
+    return out
 
 
 def _match_without_replacement(
@@ -455,6 +634,9 @@ def _match_without_replacement(
 
     In round r = 1..k every treated unit still eligible, in ``order``, takes the
     nearest control not yet used. A unit that finds none in round 1 stays unmatched.
+    At equal distances the candidate the outward scan meets first wins; ``p_t`` and
+    ``ctrl_pos`` are the positions the scan counts (in the order of all units for
+    MatchIt's rule, within the stratum for ``ties="scan"``).
     """
     n_t = len(d_t)
     n_c = len(ctrl_pos)
@@ -541,6 +723,7 @@ def match_nearest(
     caliper_scale: CaliperScale = "sd",
     m_order: MOrder = "largest",
     seed: int | None = None,
+    ties: Ties = "matchit",
 ) -> MatchResult:
     """Match each treated unit to its ``k`` nearest controls on a scalar distance.
 
@@ -573,6 +756,15 @@ def match_nearest(
         Has no effect with replacement.
     seed : int, optional
         Seed for ``m_order="random"``.
+    ties : {"matchit", "scan"}, default "matchit"
+        Which of several controls at exactly the same distance is taken (and the
+        order of equally distant controls in ``pairs``). ``"matchit"``: MatchIt
+        4.7.1's choice as built with GNU libstdc++ (R on Linux), replayed exactly
+        (see Notes). ``"scan"``: the control fewer positions away from the treated
+        unit in the (stratum, distance, row) order, the lower side first at equal
+        steps; deterministic and independent of any C++ library, but not always
+        MatchIt's choice. Distances and weights differ between the two only where
+        distances tie exactly.
 
     Returns
     -------
@@ -598,16 +790,23 @@ def match_nearest(
     The algorithm is MatchIt's nearest-neighbour matching on a vector distance
     (Ho, Imai, King & Stuart 2011; ``nn_matchC_vec`` in MatchIt 4.7):
 
-    * Units are ordered by distance within each exact stratum (ties by row order,
-      R's stable ``order()``). Between candidates at exactly the same absolute
-      difference, the one MatchIt's outward scan meets first wins: the one fewer
-      positions away from the treated unit in that order, the lower-valued side
-      first at equal steps. For controls with identical scores below a treated
-      unit's score this is the later row; above it, the earlier row.
     * With replacement every treated unit takes its ``k`` nearest controls
       independently. Without replacement matching is greedy in rounds: in round
       r every treated unit, in ``m_order``, takes the nearest control still free;
       a unit with no control within reach in round 1 stays unmatched.
+    * Ties (``ties="matchit"``). MatchIt orders all units (every stratum, treated
+      and controls) by distance, ties by row (R's stable ``order()``), and scans
+      outward from the treated unit alternately one position left and one right,
+      left first, collecting at most ``k`` controls of the unit's stratum per side.
+      With replacement it keeps the ``k`` closest collected candidates with C++
+      ``std::partial_sort`` (or orders up to ``k`` with ``std::sort``); in GNU
+      libstdc++ that is a heap selection which does not keep equally distant
+      candidates in the order found, so which of them MatchIt keeps is the heap's
+      choice. Here that search and libstdc++'s algorithms (:mod:`regeval._cxxsort`)
+      are replayed for exactly the treated units with a tie among their ``k + 1``
+      nearest candidates. Without replacement each pick takes one control, and the
+      candidate the scan meets first wins (counting positions over all strata).
+      MatchIt built with another C++ library (libc++ on macOS) may choose otherwise.
     * The caliper applies to ``|distance_t - distance_c|``; with
       ``caliper_scale="sd"`` it is ``caliper * sd(distance)`` over all units
       (Austin 2011 recommends 0.2 SD of the logit of the score).
@@ -624,6 +823,7 @@ def match_nearest(
         raise MatchingError(f"replace={replace!r} is not valid; valid values are [True, False]")
     _validate_choice("caliper_scale", caliper_scale, get_args(CaliperScale))
     _validate_choice("m_order", m_order, get_args(MOrder))
+    _validate_choice("ties", ties, get_args(Ties))
     if caliper is not None:
         if isinstance(caliper, bool) or not isinstance(caliper, (int, float, np.floating, np.integer)):
             raise MatchingError(f"caliper={caliper!r} is not valid; give a positive number or None")
@@ -685,7 +885,24 @@ def match_nearest(
     hi = c_bounds[code_t + 1]
 
     if replace:
-        cj, cdist, cvalid = _match_with_replacement(d_t, p_t, nb, lo, hi, ctrl_pos, ctrl_d, k, cal_abs)
+        cj, cdist, cvalid, tied = _match_with_replacement(d_t, p_t, nb, lo, hi, ctrl_pos, ctrl_d, k, cal_abs)
+        flagged = np.flatnonzero(tied) if ties == "matchit" else np.zeros(0, dtype=np.int64)
+        if len(flagged):
+            exact_sel = _matchit_ties_with_replacement(
+                flagged, d, t, codes, n_strata, tr_rows, p_t, nb, lo, hi,
+                ctrl_pos, ctrl_rows, ctrl_d, units is not None, k, cal_abs,
+            )
+            kept_index = np.full(n, -1, dtype=np.int64)
+            kept_index[ctrl_rows] = np.arange(len(ctrl_rows))
+            for i, (sel_rows, sel_d) in zip(flagged.tolist(), exact_sel):
+                j = kept_index[np.asarray(sel_rows, dtype=np.int64)]
+                if (j < 0).any():  # cannot happen: such controls are never among the k nearest
+                    raise RuntimeError("internal error: a left-out control was selected at a tie")
+                m = len(j)
+                cj[i, :m] = j
+                cdist[i, :m] = sel_d
+                cvalid[i, :m] = True
+                cvalid[i, m:] = False
     else:
         if m_order == "largest":
             order = np.argsort(-d_t, kind="stable")
@@ -695,8 +912,14 @@ def match_nearest(
             order = np.arange(n_t)
         else:
             order = np.random.default_rng(seed).permutation(n_t)
+        scan_t, scan_c = p_t, ctrl_pos
+        if ties == "matchit" and n_strata > 1:
+            # MatchIt scans one order of all units (every stratum): steps count them all
+            gpos = np.empty(n, dtype=np.int64)
+            gpos[np.argsort(d, kind="stable")] = np.arange(n)
+            scan_t, scan_c = gpos[tr_rows], gpos[ctrl_rows]
         cj, cdist, cvalid = _match_without_replacement(
-            d_t, p_t, nb, lo, hi, ctrl_pos, ctrl_d, k, cal_abs, order
+            d_t, scan_t, nb, lo, hi, scan_c, ctrl_d, k, cal_abs, order
         )
 
     n_matched = cvalid.sum(axis=1)
@@ -791,6 +1014,7 @@ def match_nearest(
         replace=bool(replace),
         caliper=cal_abs,
         m_order=m_order,
+        ties=ties,
         warnings=tuple(msgs),
         treatment=treatment,
     )

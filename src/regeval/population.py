@@ -25,17 +25,26 @@ Definitions (method.md §1, configurable in ``population`` of the config):
 
 All characteristics are measured in ``t − 1`` (employment degree 2–5 years before
 from ``t − 5`` … ``t − 2``). A *unit* is a (person, cohort) pair.
+
+The **population flow** counts, per cohort, the participants, those with a person id,
+resident at the end of ``t − 1``, in the base population, and the base population and
+potential controls. Participants whose first start year is not one of the cohorts are
+not analysed but counted too, in rows with ``analysed`` false (with a warning), so the
+flow adds up to the participant file. A base population without any treated unit or
+without any potential control is an error (:class:`regeval.errors.PopulationError`)
+that names where everybody was lost and the config key to check.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from .errors import ConfigError, PopulationError, RegevalWarning
 from .panel import diagnosis_groups, participants_first_year, yearly_variables
 from .registers import TableSource, read_table
 
@@ -171,10 +180,49 @@ def measure_characteristics(
     return pd.concat(out, ignore_index=True)
 
 
+POPULATION_CHECKS: tuple[str, ...] = (
+    "participants outside cohorts",
+    "no treated unit",
+    "no potential control",
+    "cohort without potential controls",
+    "nobody in the age range",
+)
+"""The checks of the base-population steps (errors and warnings), in the order of their
+table in ``docs/data_contract.md`` (a test keeps the two in agreement)."""
+
+FLOW_COLUMNS: tuple[str, ...] = (
+    "cohort",
+    "analysed",
+    "participants",
+    "with_person_id",
+    "resident_year_before",
+    "in_base_population",
+    "base_population",
+    "potential_controls",
+)
+"""Columns of the population flow. A row per analysed cohort (``analysed`` true) and per
+other year in which participants first started (``analysed`` false: they are counted,
+not analysed; the later steps of the flow are missing for them)."""
+
+
 def build_base_population(
     sources: Mapping[str, TableSource], spec: PopulationSpec
 ) -> BasePopulation:
-    """Build the units table (treated and potential controls) and the flow table."""
+    """Build the units table (treated and potential controls) and the flow table.
+
+    Raises
+    ------
+    PopulationError
+        If no cohort has a treated unit, or no cohort a potential control: the message
+        names the step of the flow where everybody was lost and the config key to check.
+
+    Warns
+    -----
+    RegevalWarning
+        If participants first started in years outside ``population.cohorts`` (they are
+        counted in the flow, not analysed), or a cohort has treated but no potential
+        controls.
+    """
     participants = participants_first_year(sources)
     linked = participants.dropna(subset=["pnr"])
     first_by_person = linked.groupby("pnr")["first_year"].min()
@@ -184,6 +232,8 @@ def build_base_population(
 
     flow_rows: list[dict[str, object]] = []
     unit_parts = []
+    # of the resident participants of each cohort: how many meet each base-population criterion
+    criteria = {"age": 0, "support": 0, "diagnosis": 0}
     for cohort in spec.cohorts:
         yb = cohort - 1
         bef = read_table(sources["bef"], ["pnr", "aar", "foed_dag"], years=[yb])
@@ -204,9 +254,13 @@ def build_base_population(
         # everyone not started by t; control_pool() narrows it for never_participated
         excluded = first_by_person[first_by_person <= cohort].index.to_numpy()
         controls = base[~np.isin(base, excluded)]
+        criteria["age"] += int(np.isin(treated_resident, resident.to_numpy()).sum())
+        criteria["support"] += int(np.isin(treated_resident, on_support.to_numpy()).sum())
+        criteria["diagnosis"] += int(np.isin(treated_resident, np.asarray(diag_ok)).sum())
         flow_rows.append(
             {
                 "cohort": cohort,
+                "analysed": True,
                 "participants": int(cohort_part["deltager_id"].nunique()),
                 "with_person_id": int(len(cohort_pnr)),
                 "resident_year_before": int(len(treated_resident)),
@@ -217,14 +271,103 @@ def build_base_population(
         )
         unit_parts.append(pd.DataFrame({"pnr": treated, "cohort": cohort, "treated": 1}))
         unit_parts.append(pd.DataFrame({"pnr": controls, "cohort": cohort, "treated": 0}))
+    flow_rows += _other_start_years(participants, first_by_person, spec)
+    flow = pd.DataFrame(flow_rows, columns=list(FLOW_COLUMNS)).sort_values("cohort", kind="stable")
+    flow = flow.reset_index(drop=True)
+    _check_flow(flow, spec, criteria)
     units = pd.concat(unit_parts, ignore_index=True)
     units = units.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable")
     units = units.reset_index(drop=True)
     units = measure_characteristics(sources, units, spec, diagnoses)
     units.insert(0, "unit", np.arange(len(units), dtype=np.int64))
     units["first_start"] = units["pnr"].map(first_by_person).astype(float).to_numpy()
-    flow = pd.DataFrame(flow_rows)
     return BasePopulation(units=units, flow=flow)
+
+
+def _other_start_years(
+    participants: pd.DataFrame, first_by_person: pd.Series, spec: PopulationSpec
+) -> list[dict[str, object]]:
+    """Flow rows of the years of first start outside the analysed cohorts, and a warning."""
+    other = participants[~participants["first_year"].isin(spec.cohorts)]
+    if other.empty:
+        return []
+    rows = []
+    for year, part in other.groupby("first_year", sort=True):
+        pnr = part["pnr"].dropna().unique()
+        pnr = pnr[first_by_person.reindex(pnr).to_numpy() == year]
+        rows.append(
+            {
+                "cohort": int(year),
+                "analysed": False,
+                "participants": int(part["deltager_id"].nunique()),
+                "with_person_id": int(len(pnr)),
+            }
+        )
+    n = sum(int(r["participants"]) for r in rows)  # type: ignore[arg-type]
+    n_id = sum(int(r["with_person_id"]) for r in rows)  # type: ignore[arg-type]
+    years = ", ".join(f"{r['cohort']}: {r['participants']}" for r in rows)
+    warnings.warn(
+        f"participants outside cohorts: {n} participant(s) ({n_id} person(s) with a person id) first started in "
+        f"years that are not in population.cohorts {list(spec.cohorts)} ({years}); they are counted in the "
+        "population flow (rows with analysed = false) but not analysed — add their years to population.cohorts "
+        "to analyse them",
+        RegevalWarning,
+        stacklevel=3,
+    )
+    return rows
+
+
+def _check_flow(flow: pd.DataFrame, spec: PopulationSpec, criteria: Mapping[str, int]) -> None:
+    """A named error when nobody is treated or nobody is a potential control."""
+    ana = flow[flow["analysed"]]
+    total = {c: int(ana[c].sum()) for c in FLOW_COLUMNS[2:]}
+    cohorts = list(spec.cohorts)
+    if total["in_base_population"] == 0:
+        if total["participants"] == 0:
+            other = flow[~flow["analysed"]]
+            seen = ", ".join(f"{int(r.cohort)}: {int(r.participants)}" for r in other.itertuples()) or "none"
+            cause = (
+                f"no participant first started in a year of population.cohorts {cohorts} (participants by year "
+                f"of first start: {seen}); set population.cohorts to years in which participants started"
+            )
+        elif total["with_person_id"] == 0:
+            cause = (
+                f"none of the {total['participants']} participant(s) of the cohorts has a person id "
+                "(deltagere.pnr is missing for all of them)"
+            )
+        elif total["resident_year_before"] == 0:
+            cause = (
+                f"none of the {total['with_person_id']} participant(s) with a person id was resident (in bef) at "
+                "the end of the year before their start"
+            )
+        else:
+            n = total["resident_year_before"]
+            cause = (
+                f"none of the {n} resident participant(s) is in the base population of their cohort: "
+                f"{criteria['age']} of them are aged population.age_min … age_max ({spec.age_min}–{spec.age_max}), "
+                f"{criteria['support']} have a primary income support of population.support_types "
+                f"({', '.join(spec.support_types)}) and {criteria['diagnosis']} a diagnosis of "
+                f"population.base_diagnosis_groups ({', '.join(spec.base_diagnosis_groups)}) registered by the year "
+                "before start (all three are needed)"
+            )
+        raise PopulationError(f"base population: no treated unit in any cohort — {cause}")
+    if total["potential_controls"] == 0:
+        raise PopulationError(
+            f"base population: no potential control in any cohort — the base population of the cohorts "
+            f"{cohorts} has {total['base_population']} person-cohort(s), all of them participants who started by "
+            "their cohort's year; widen population.age_min/age_max, population.support_types or "
+            "population.base_diagnosis_groups"
+        )
+    alone = ana[(ana["in_base_population"] > 0) & (ana["potential_controls"] == 0)]
+    if len(alone):
+        warnings.warn(
+            "cohort without potential controls: cohort(s) "
+            + ", ".join(f"{int(r.cohort)} ({int(r.in_base_population)} treated)" for r in alone.itertuples())
+            + " have no potential control, so their treated cannot be matched (check population.cohorts and the "
+            "base-population keys of population)",
+            RegevalWarning,
+            stacklevel=3,
+        )
 
 
 def control_pool(units: pd.DataFrame, control_rule: str) -> pd.DataFrame:
@@ -281,6 +424,12 @@ def population_means(
                 binary[v] = binary.get(v, True) and bool(values.isin([0.0, 1.0]).all())
                 sums[(v, "")] = sums.get((v, ""), 0.0) + float(values.sum())
         del before, employment, chars
+    if n_total == 0:
+        raise PopulationError(
+            f"population means: nobody in the age range — nobody resident is aged population.age_min … age_max ({spec.age_min}–"
+            f"{spec.age_max}) in the years before the cohorts {list(spec.cohorts)}; check the age range and "
+            "population.cohorts against data.years"
+        )
     rows = []
     for (v, lvl), s in sums.items():
         # persons with the level (categorical) or with value 1 (binary): the cell

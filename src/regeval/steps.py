@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,11 @@ def configure_logging(logfile: str | None) -> None:
         h.setFormatter(fmt)
         root.addHandler(h)
     root.setLevel(logging.INFO)
+    warnings.showwarning = _log_warning  # warnings (RegevalWarning …) go to the rule's log too
+
+
+def _log_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    logging.getLogger("regeval").warning("%s: %s", category.__name__, message)
 
 
 def _sources(data_cfg: Mapping[str, Any], generated_dir: str | None):
@@ -94,7 +100,13 @@ def validate(input: Mapping[str, str], output: Mapping[str, str], params: Mappin
 
     sources = _sources(params["data"], params.get("generated_dir"))
     years = tuple(int(y) for y in params["data"]["years"])
-    report = validate_registers(sources, years)  # raises DataContractError
+    population = params.get("population") or {}
+    report = validate_registers(  # raises DataContractError
+        sources,
+        years,
+        education_levels=population.get("education_levels"),
+        diagnosis_groups=population.get("diagnosis_groups"),
+    )
     Path(output["report"]).parent.mkdir(parents=True, exist_ok=True)
     Path(output["report"]).write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str) + "\n")
     log.info("all %d tables conform to the data contract", len(sources))
@@ -297,12 +309,17 @@ def _write_flow(flow_path: str, matched: pd.DataFrame, out_path: str, pool: pd.D
     """The population flow of a spec: the shared flow plus treated matched per cohort;
     ``pool`` (the spec's units) gives its potential controls per cohort."""
     flow, meta = read_aggregate(flow_path)
+    analysed = flow["analysed"].astype(bool) if "analysed" in flow else pd.Series(True, index=flow.index)
+
+    def per_cohort(counts: pd.Series) -> pd.Series:
+        # missing (not 0) in the rows of start years that are not analysed
+        values = flow["cohort"].map(counts).fillna(0)
+        return values.astype(int) if analysed.all() else values.where(analysed)
+
     if pool is not None:
-        n_pool = pool[pool["treated"] == 0].groupby("cohort").size()
-        flow["potential_controls"] = flow["cohort"].map(n_pool).fillna(0).astype(int)
-    done = matched[matched["treated"] == 1].groupby("cohort").size()
-    flow["matched"] = flow["cohort"].map(done).fillna(0).astype(int)
-    flow["matched_controls"] = flow["cohort"].map(matched[matched["treated"] == 0].groupby("cohort").size()).fillna(0).astype(int)
+        flow["potential_controls"] = per_cohort(pool[pool["treated"] == 0].groupby("cohort").size())
+    flow["matched"] = per_cohort(matched[matched["treated"] == 1].groupby("cohort").size())
+    flow["matched_controls"] = per_cohort(matched[matched["treated"] == 0].groupby("cohort").size())
     write_aggregate(
         flow,
         out_path,
@@ -323,10 +340,16 @@ def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping
     """A user-supplied control group (spec control_ids) instead of matching."""
     from .evaluate import user_controls
 
+    # the workflow's control-group job gets the choices of its key, not a spec name
+    where = f"specs.{spec['name']}.control_ids" if "name" in spec else f"control_ids {spec['control_ids']!r}"
     path = Path(params.get("control_ids") or control_ids_file(spec["control_ids"], params.get("repo")))
     if not path.exists():
-        raise RegevalError(f"control_ids: file {str(path)!r} does not exist")
-    matched = user_controls(units, pd.read_csv(path))
+        raise RegevalError(f"{where}: file {str(path)!r} does not exist")
+    try:
+        ids = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise RegevalError(f"{where}: {str(path)!r} cannot be read as CSV ({exc})") from None
+    matched = user_controls(units, ids)
     pd.DataFrame({"treated": [], "control": []}).to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
     _write_flow(params["flow"], matched, output["flow"], units)
@@ -1003,15 +1026,28 @@ def run(step: str, input: Mapping[str, str], output: Mapping[str, str], params: 
             fn(output, params, threads)
         else:
             fn(input, output, params, threads)
-    except RegevalError as exc:
+    except RegevalError as exc:  # bad input or configuration: the message names it, no traceback
         log.error("%s failed: %s", step, exc)
-        for p in output.values():
-            try:
-                Path(p).unlink()
-            except (FileNotFoundError, IsADirectoryError, PermissionError):
-                pass
+        _remove_outputs(output)
+        raise SystemExit(1) from None
+    except (OSError, MemoryError) as exc:  # the machine (disk, memory, a file removed meanwhile)
+        log.error("%s failed: %s: %s", step, type(exc).__name__, exc)
+        _remove_outputs(output)
+        raise SystemExit(1) from None
+    except Exception:  # a bug: the traceback goes to the log (and stderr) once
+        log.exception("%s failed with an unexpected error; please report it with this log", step)
+        _remove_outputs(output)
         raise SystemExit(1) from None
     log.info("step %s finished in %.1f s", step, time.perf_counter() - started)
+
+
+def _remove_outputs(output: Mapping[str, str]) -> None:
+    """Remove what a failed step wrote (Snakemake removes them too; a direct call relies on this)."""
+    for p in output.values():
+        try:
+            Path(p).unlink()
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            pass
 
 
 # ----------------------------------------------------------------------------- code

@@ -2,8 +2,11 @@
 
 The first step of the pipeline: before any stage reads a register, every table of
 :data:`regeval.contract.CONTRACT` is checked against its declared columns, types,
-keys, allowed values, ranges and the configured years of coverage, and the tables are
-checked against each other (one kind of person id; every person known to BEF).
+keys, allowed values, code lists (municipalities, the form of ICD-10 codes), ranges and
+the configured years of coverage, and the tables are checked against each other (one
+kind of person id; every person known to BEF; a row in each dense table for every
+resident person-year of BEF) and against the configuration (every education main level
+mapped; every diagnosis prefix matching some code).
 All violations are collected and reported together in one :class:`DataContractError`,
 one line per violation, each naming the table, the column, the problem, the number of
 offending rows and a few example keys, so that a user with a real extract can fix the
@@ -74,6 +77,60 @@ are not wrong. In the yearly tables every row describes a year of coverage, so a
 who is never in BEF means a mis-keyed person id (e.g. extracts pseudonymised apart)."""
 
 _ID_KINDS = ("integer", "string")
+
+PROBLEMS: tuple[str, ...] = (
+    "table missing",
+    "unreadable",
+    "no rows",
+    "column missing",
+    "wrong type",
+    "missing values",
+    "duplicate key",
+    "value not allowed",
+    "value not 0/1",
+    "value out of range",
+    "code not in list",
+    "code malformed",
+    "education level not configured",
+    "year outside coverage",
+    "coverage year without rows",
+    "year after coverage end",
+    "birth date after year end",
+    f"birth date before {MIN_BIRTH_YEAR}",
+    f"age over {MAX_AGE}",
+    "birth date differs between years",
+    "start date outside coverage",
+    "diagnosed before birth year",
+    "participant not in bef",
+    "person not in bef",
+    "resident person-year missing",
+    "diagnosis prefix matches no code",
+)
+"""Every problem phrase validation can report, in the order of the rules table of
+``docs/data_contract.md`` (a test keeps the two in agreement; recording a problem that
+is not listed here is a programming error)."""
+
+
+_CODE_LISTS: dict[tuple[str, str], str] = {
+    ("bef", "kom"): "the 98 municipalities of the 2007 reform and 411 Christiansø",
+}
+"""How a message names a column's code list."""
+
+_DENSE_DEFAULT: dict[str, str] = {
+    "forsorg": "primary income support 'oevrig' (other)",
+    "indkomst": "missing income",
+}
+"""What the pipeline makes of a missing row of a dense table."""
+
+_PATTERN_TEXT: dict[tuple[str, str], str] = {
+    ("diag", "diag"): (
+        "a diagnosis must be an ICD-10 code in LPR form: 'D', the chapter letter and at least two "
+        "digits, e.g. DF700 (an ICD-10 code without the leading D, an ICD-8 code or a padded value "
+        "matches no diagnosis group and would silently drop the person from the base population; "
+        "recode, translate or remove such rows)"
+    ),
+}
+"""How a message states a column's pattern."""
 
 
 # ---------------------------------------------------------------------------------
@@ -223,7 +280,12 @@ class ValidationReport:
 
 
 def validate_registers(
-    sources: Mapping[str, TableSource], years: tuple[int, int], *, max_examples: int = 5
+    sources: Mapping[str, TableSource],
+    years: tuple[int, int],
+    *,
+    max_examples: int = 5,
+    education_levels: Mapping[str, Sequence[int]] | None = None,
+    diagnosis_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> ValidationReport:
     """Check every contract table against the data contract.
 
@@ -238,6 +300,13 @@ def validate_registers(
         ``data.years``): every yearly table must have its rows in these years.
     max_examples
         Number of example keys listed per violation.
+    education_levels
+        Config ``population.education_levels`` (level -> main levels, the first two
+        digits of ``hfaudd``). If given, an education code whose main level no level
+        covers is an error (it would silently become "unknown").
+    diagnosis_groups
+        Config ``population.diagnosis_groups`` (group -> ICD-10 prefixes). If given, a
+        prefix that matches no code in ``diag`` is a warning.
 
     Returns
     -------
@@ -270,7 +339,13 @@ def validate_registers(
             RegevalWarning,
             stacklevel=2,
         )
-    return _Validator(sources, coverage, max_examples).run()
+    levels = None
+    if education_levels is not None:
+        levels = {str(k): tuple(int(x) for x in v) for k, v in education_levels.items()}
+    groups = None
+    if diagnosis_groups is not None:
+        groups = {str(k): tuple(str(x) for x in v) for k, v in diagnosis_groups.items()}
+    return _Validator(sources, coverage, max_examples, levels, groups).run()
 
 
 def _check_years(years: object) -> tuple[int, int]:
@@ -498,6 +573,8 @@ class _Table:
     persons: int | None = None
     """Distinct person ids, when a check has counted them on the way."""
     _person_codes: tuple[pa.Array, np.ndarray] | None = None
+    bef_index: np.ndarray | None = None
+    """Each row's position among the persons of bef (−1 if absent), once looked up."""
     years: tuple[int, ...] | None = None
     """Distinct years of the year column, when a check has found them on the way."""
 
@@ -536,6 +613,7 @@ class _Table:
     def clear(self) -> None:
         self.cache.clear()
         self._person_codes = None
+        self.bef_index = None
 
     def head(self, columns: Sequence[str], k: int) -> pa.Table:
         names = [self.present[c] for c in columns if c in self.present]
@@ -546,15 +624,26 @@ class _Table:
 
 
 class _Validator:
-    def __init__(self, sources: Mapping[str, TableSource], coverage: tuple[int, int], max_examples: int) -> None:
+    def __init__(
+        self,
+        sources: Mapping[str, TableSource],
+        coverage: tuple[int, int],
+        max_examples: int,
+        education_levels: Mapping[str, tuple[int, ...]] | None = None,
+        diagnosis_groups: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.sources = sources
         self.first, self.last = coverage
         self.k = max_examples
+        self.education_levels = education_levels
+        self.diagnosis_groups = diagnosis_groups
         self.violations: list[Violation] = []
         self.reports: dict[str, TableReport] = {}
         # persons resident per BEF in some year, and their (earliest) birth year
         self.bef_persons: pa.Array | None = None
         self.bef_birth_year: pa.Array | None = None
+        # resident person-years per BEF: [person (position in bef_persons), year - first]
+        self.bef_person_years: np.ndarray | None = None
 
     # -- recording ---------------------------------------------------------------
 
@@ -568,6 +657,8 @@ class _Validator:
         examples: Sequence[str] = (),
         severity: Severity = "error",
     ) -> None:
+        if problem not in PROBLEMS:  # every problem is documented: list it in PROBLEMS and the docs
+            raise AssertionError(f"validation problem {problem!r} is not registered in PROBLEMS")
         self.violations.append(Violation(table, column, problem, rows, detail, tuple(examples), severity))
 
     def examples(self, t: _Table, positions: np.ndarray, extra: Mapping[str, ArrayLike] | None = None) -> list[str]:
@@ -798,6 +889,8 @@ class _Validator:
             self.check_diagnosis_years(t)
         if t.name != "bef":
             self.check_persons_in_bef(t)
+            if not spec.sparse and t.name in YEARLY_TABLES:
+                self.check_dense(t)
         self.reports[t.name] = self.table_report(t)
 
     def check_column(self, t: _Table, col: ColumnSpec, arr: ArrayLike) -> None:
@@ -819,21 +912,61 @@ class _Validator:
             shown = ", ".join(_fmt_value(a) for a in allowed)
             self.report_mask(t, col.name, problem, bad, f"allowed: {shown}; seen: {{seen}}", extra={col.name: arr})
 
+        # a code list that applies from a year on (municipalities): earlier rows are
+        # checked against the range only, later rows against the list only
+        list_rows = None
+        year_col = t.spec.year_column
+        if col.codes is not None and col.codes_from is not None and year_col in t.usable:
+            list_rows = pc.greater_equal(t.read(year_col), col.codes_from)
+
         if col.min is not None or col.max is not None:
             lo = pc.less(arr, col.min) if col.min is not None else None
             hi = pc.greater(arr, col.max) if col.max is not None else None
             bad = lo if hi is None else hi if lo is None else pc.or_(lo, hi)
+            if list_rows is not None:
+                bad = pc.and_(bad, pc.invert(list_rows))
             self.report_mask(
                 t,
                 col.name,
                 "value out of range",
                 bad,
-                f"allowed range [{_fmt(col.min)}, {_fmt(col.max)}]; seen: {{seen}}",
+                f"allowed range [{_fmt(col.min)}, {_fmt(col.max)}]"
+                + (f" (rows before {col.codes_from}; later rows are checked against the code list)" if list_rows is not None else "")
+                + "; seen: {seen}",
+                extra={col.name: arr},
+            )
+
+        if col.codes is not None and list_rows is not None:
+            codes = pa.array(col.codes, pa.int64())
+            bad = pc.and_(pc.and_(pc.invert(pc.is_in(arr.cast(pa.int64()), value_set=codes)), valid), list_rows)
+            self.report_mask(
+                t,
+                col.name,
+                "code not in list",
+                bad,
+                f"from {col.codes_from} a value must be one of the {len(col.codes)} codes of "
+                f"{_CODE_LISTS.get((t.name, col.name), 'the code list')} (listed in docs/data_contract.md); "
+                "seen: {seen}",
+                extra={year_col: t.read(year_col), col.name: arr},
+            )
+
+        if col.pattern is not None:
+            ok = pc.match_substring_regex(arr, col.pattern, ignore_case=True)
+            self.report_mask(
+                t,
+                col.name,
+                "code malformed",
+                pc.and_(pc.invert(ok), valid),
+                f"{_PATTERN_TEXT.get((t.name, col.name), 'values must match ' + col.pattern)}; seen: {{seen}}",
                 extra={col.name: arr},
             )
 
         if col.kind == "year":
             self.check_years(t, col, arr)
+        if (t.name, col.name) == ("udda", "hfaudd"):
+            self.check_education_levels(t, arr)
+        elif (t.name, col.name) == ("diag", "diag"):
+            self.check_diagnosis_groups(t, arr)
 
     def check_years(self, t: _Table, col: ColumnSpec, arr: ArrayLike) -> None:
         if t.name in YEARLY_TABLES:
@@ -1004,9 +1137,38 @@ class _Validator:
                 )
             del code
         else:
-            uniq = pc.unique(pnr)
-            self.bef_persons = (uniq.combine_chunks() if isinstance(uniq, pa.ChunkedArray) else uniq).drop_null()
+            persons, _ = t.person_codes()
+            self.bef_persons = persons.filter(pc.is_valid(persons))
             self.bef_birth_year = None
+        self.bef_person_years = self.person_year_bitmap(t)
+
+    def person_year_bitmap(self, t: _Table) -> np.ndarray | None:
+        """Resident person-years of bef as a bitmap [person, year − first] over the persons
+        of ``bef_persons`` and the years of coverage (one byte per cell: 61 MB for 3.6
+        million persons × 17 years)."""
+        if "aar" not in t.usable or self.bef_persons is None:
+            return None
+        persons, code = t.person_codes()
+        valid = pc.is_valid(persons).to_numpy(zero_copy_only=False)
+        position = np.cumsum(valid, dtype=np.int64) - 1  # position among the non-null persons
+        aar = _combined(t.read("aar")).fill_null(self.first - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        keep = valid[code] & (aar >= self.first) & (aar <= self.last)
+        bitmap = np.zeros((len(self.bef_persons), self.last - self.first + 1), dtype=bool)
+        bitmap[position[code[keep]], aar[keep] - self.first] = True
+        return bitmap
+
+    def bef_index(self, t: _Table) -> np.ndarray:
+        """Each row's position in ``bef_persons`` (−1: person not in bef, or missing)."""
+        if t.bef_index is None:
+            assert self.bef_persons is not None
+            if t._person_codes is not None:  # look up each distinct person once
+                persons, codes = t._person_codes
+                idx = _combined(pc.index_in(persons, value_set=self.bef_persons)).fill_null(-1)
+                t.bef_index = idx.to_numpy(zero_copy_only=False)[codes]
+            else:
+                idx = _combined(pc.index_in(t.read("pnr"), value_set=self.bef_persons)).fill_null(-1)
+                t.bef_index = idx.to_numpy(zero_copy_only=False)
+        return t.bef_index
 
     def check_starts(self, t: _Table) -> None:
         """Participation start dates must lie in the years of coverage."""
@@ -1052,12 +1214,11 @@ class _Validator:
         if self.bef_persons is None or not t.person_comparable or "pnr" not in t.usable:
             return
         pnr = t.read("pnr")
-        if t._person_codes is not None:  # look up each distinct person once
-            persons, codes = t._person_codes
-            absent = pc.and_(pc.invert(pc.is_in(persons, value_set=self.bef_persons)), pc.is_valid(persons))
-            unknown: ArrayLike = pa.array(absent.to_numpy(zero_copy_only=False)[codes])
-        else:
-            unknown = pc.and_(pc.invert(pc.is_in(pnr, value_set=self.bef_persons)), pc.is_valid(pnr))
+        absent = self.bef_index(t) < 0
+        if pnr.null_count:
+            absent &= pc.is_valid(pnr).to_numpy(zero_copy_only=False)
+        unknown: ArrayLike = pa.array(absent)
+        del absent
         n = _count(unknown)
         if n == 0:
             return
@@ -1092,6 +1253,84 @@ class _Validator:
             self.examples(t, np.asarray(chosen, np.int64), extra),
             "warning" if warn else "error",
         )
+
+    def check_dense(self, t: _Table) -> None:
+        """A dense table has a row for every resident person-year of bef."""
+        if (
+            self.bef_person_years is None
+            or self.bef_persons is None
+            or not t.person_comparable
+            or not {"pnr", "aar"} <= t.usable
+        ):
+            return
+        idx = self.bef_index(t)
+        aar = _combined(t.read("aar")).fill_null(self.first - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        keep = (idx >= 0) & (aar >= self.first) & (aar <= self.last)
+        missing = self.bef_person_years.copy()
+        missing[idx[keep], aar[keep] - self.first] = False
+        del keep, aar
+        n = int(np.count_nonzero(missing))
+        if n == 0:
+            return
+        per_year = np.count_nonzero(missing, axis=0)
+        n_persons = int(np.count_nonzero(missing.any(axis=1)))
+        n_years = missing.shape[1]
+        flat = np.flatnonzero(missing.ravel())[: self.k]
+        person, year = np.divmod(flat, n_years)
+        ids = self.bef_persons.take(pa.array(person, pa.int64())).to_pylist()
+        examples = [f"pnr={_fmt(i)}, aar={self.first + int(y)}" for i, y in zip(ids, year)]
+        by_year = ", ".join(f"{self.first + y}: {int(c)}" for y, c in enumerate(per_year) if c)
+        self.add(
+            t.name,
+            "pnr+aar",
+            "resident person-year missing",
+            n,
+            f"{n_persons} person(s) resident at the end of a year per bef have no {t.name} row for that year "
+            f"(missing per year: {by_year}); {t.name} is dense — one row per resident person-year — and a "
+            f"missing row would silently be read as {_DENSE_DEFAULT.get(t.name, 'missing')}; extract the table "
+            "for every person-year of bef",
+            examples,
+        )
+
+    def check_education_levels(self, t: _Table, hfaudd: ArrayLike) -> None:
+        """Every education code's main level must be mapped by config education_levels."""
+        if self.education_levels is None:
+            return
+        arr = hfaudd.cast(pa.int64())
+        main = pc.divide(arr, 100)
+        covered = sorted({x for v in self.education_levels.values() for x in v})
+        in_range = pc.and_(pc.greater_equal(arr, 1000), pc.less_equal(arr, 9999))
+        bad = pc.and_(pc.invert(pc.is_in(main, value_set=pa.array(covered, pa.int64()))), in_range)
+        mapped = "; ".join(f"{name}: {list(v)}" for name, v in self.education_levels.items()) or "nothing"
+        self.report_mask(
+            t,
+            "hfaudd",
+            "education level not configured",
+            bad,
+            "the main level (first two digits) of these codes is in no level of config "
+            f"population.education_levels ({mapped}), so they would silently count as unknown education; "
+            "add each main level to a level there (e.g. unknown: [90] for 'not stated'); main levels seen: {seen}",
+            values=main,
+            extra={"hfaudd": arr},
+        )
+
+    def check_diagnosis_groups(self, t: _Table, diag: ArrayLike) -> None:
+        """Warn about configured diagnosis prefixes that match no code of diag."""
+        if self.diagnosis_groups is None:
+            return
+        codes = pc.utf8_upper(_combined(pc.unique(diag)).drop_null())
+        for group, prefixes in self.diagnosis_groups.items():
+            unmatched = [p for p in prefixes if not pc.any(pc.starts_with(codes, p.upper())).as_py()]
+            if unmatched:
+                self.add(
+                    t.name,
+                    "diag",
+                    "diagnosis prefix matches no code",
+                    detail=f"config population.diagnosis_groups.{group}: no code of diag starts with "
+                    f"{', '.join(unmatched)} ({len(codes)} distinct codes); nobody gets this part of the group — "
+                    "check the prefixes",
+                    severity="warning",
+                )
 
     def table_report(self, t: _Table) -> TableReport:
         years: tuple[int, ...] = ()

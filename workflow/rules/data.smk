@@ -31,6 +31,8 @@ rule validate_registers:
         step="validate",
         code=code_digest("validate"),
         data=config["data"],
+        # only what validation checks against (other population keys do not rerun it)
+        population={k: config["population"][k] for k in ("education_levels", "diagnosis_groups")},
         generated_dir=GENERATED,
         # real extracts: size and modification time of every file (see the Snakefile)
         registers_stamp=REGISTER_STAMP,

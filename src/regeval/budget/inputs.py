@@ -209,7 +209,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise BudgetError(f"budget input file not found: {path}")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise BudgetError(f"{path}: cannot be read as CSV ({exc})") from None
     df.columns = [str(c).strip() for c in df.columns]
     return df
@@ -221,7 +221,7 @@ def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
             return yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise BudgetError(f"{path}: invalid YAML ({exc})") from None
 
 
