@@ -8,6 +8,7 @@ if GENERATED:
             marker=f"{GENERATED}/generator.json",
             tables=REGISTER_FILES,
             truth=f"{GENERATED}/truth_att.csv",
+            truth_effects=f"{GENERATED}/truth_effects.parquet",
         params:
             step="generate",
             code=code_digest("generate"),
