@@ -193,3 +193,24 @@ def test_report_can_be_written_in_danish(two_runs, tmp_path):
     write_report(export / "tables", export / "figures", spec, tmp_path / "r.html", tmp_path / "t.xlsx", language="da")
     html = (tmp_path / "r.html").read_text()
     assert "Effektevaluering" in html and "Budgetøkonomi" in html and 'lang=\'da\'' in html
+
+
+def test_every_file_a_run_writes_is_a_declared_output(two_runs):
+    """Snakemake's summary lists every declared output; the run wrote nothing else (logs,
+    benchmarks and the files inside a declared figures folder aside)."""
+    work = two_runs[0]
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
+         "--configfile", str(work / "tiny.yaml"), "--summary"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    declared = {line.split("\t")[0] for line in proc.stdout.splitlines()[1:] if line.strip()}
+    folders = [d for d in declared if (work / d).is_dir()]
+    written = {
+        str(p.relative_to(work)) for p in (work / "results").rglob("*")
+        if p.is_file() and not {"logs", "benchmarks"} & set(p.relative_to(work).parts)
+        and not any(str(p.relative_to(work)).startswith(d + "/") for d in folders)
+    }
+    assert written - declared == set()
+    assert {d.split("/")[-1] for d in folders} == {"figures"}

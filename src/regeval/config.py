@@ -389,10 +389,13 @@ def _check_files(config: Mapping[str, Any], run_specs: Sequence[str], base: Path
         from .errors import BudgetError
 
         table = Path(bc["table"]) if Path(bc["table"]).is_absolute() else base / bc["table"]
+        metadata = bc.get("metadata")
+        if metadata and not Path(metadata).is_absolute():  # like the table, relative to the repository
+            metadata = base / metadata
         try:
             from .budget import load_business_case
 
-            load_business_case(table, bc.get("metadata"))
+            load_business_case(table, metadata)
         except BudgetError as exc:
             problems.add("business case", "business_case", f"{exc}; fix the file or set business_case: null")
 
@@ -470,16 +473,32 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-def propensity_key(spec: Mapping[str, Any]) -> str:
-    """Key of the propensity fit: the characteristic set and the control pool."""
-    return "ps-" + _digest({"characteristics": sorted(spec["characteristics"]), "pool": _pool(spec)})
+def canonical(obj: Any) -> Any:
+    """``obj`` as plain JSON data with every mapping's keys sorted, so that its ``repr``
+    (what Snakemake compares to decide whether a job's params changed) does not depend
+    on the order of keys in the config files."""
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
-def match_key(spec: Mapping[str, Any]) -> str:
-    """Key of the control group: characteristics, matching options, user controls."""
-    return "m-" + _digest(
+# The choices each shared artifact depends on. The key of an artifact is a digest of
+# its choices and the job that makes it gets exactly these choices as params, so that
+# specs sharing a key always share identical params (the job does not depend on which
+# of them Snakemake looks at) and a change outside them (e.g. the budget) reruns nothing
+# upstream. Lists keep their order: the order of the characteristics is the order of
+# the model's terms and of the balance table's rows.
+
+
+def propensity_choices(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """What the propensity fit depends on: the characteristic list and the control pool."""
+    return canonical({"characteristics": list(spec["characteristics"]), "pool": _pool(spec)})
+
+
+def match_choices(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """What the control group (matching, balance) depends on: characteristics,
+    matching options, user-supplied controls and the control pool."""
+    return canonical(
         {
-            "characteristics": sorted(spec["characteristics"]),
+            "characteristics": list(spec["characteristics"]),
             "matching": spec["matching"],
             "control_ids": spec.get("control_ids"),
             "pool": _pool(spec),
@@ -487,10 +506,26 @@ def match_key(spec: Mapping[str, Any]) -> str:
     )
 
 
+def effects_choices(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """What the outcome panel and effects depend on besides the control group: the
+    effects section and the control rule (it decides the censoring)."""
+    return canonical({"effects": spec["effects"], "control_rule": spec.get("control_rule")})
+
+
+def propensity_key(spec: Mapping[str, Any]) -> str:
+    """Key of the propensity fit: digest of :func:`propensity_choices`."""
+    return "ps-" + _digest(propensity_choices(spec))
+
+
+def match_key(spec: Mapping[str, Any]) -> str:
+    """Key of the control group: digest of :func:`match_choices`."""
+    return "m-" + _digest(match_choices(spec))
+
+
 def effects_key(spec: Mapping[str, Any]) -> str:
-    """Key of the outcome panel and effects: the control group, the control rule (it
-    decides the censoring) and the effects section."""
-    return "e-" + _digest({"match": match_key(spec), "effects": spec["effects"], "control_rule": spec.get("control_rule")})
+    """Key of the outcome panel and effects: the control group's key and
+    :func:`effects_choices`."""
+    return "e-" + _digest({"match": match_key(spec), **effects_choices(spec)})
 
 
 def spec_keys(config: Mapping[str, Any]) -> dict[str, dict[str, str]]:

@@ -46,6 +46,10 @@ def overlap_figure(overlap: pd.DataFrame, language: str = "en"):
     return fig
 
 
+EFFECT_FIGURE_PREFIXES = ("effect_", "levels_")
+"""File-name prefixes of the figures :func:`draw_effect_figures` draws."""
+
+
 def draw_effect_figures(
     effects: pd.DataFrame, means: pd.DataFrame, outcomes: list[str], figures_dir: Path, language: str = "en"
 ) -> list[Path]:
@@ -155,4 +159,4 @@ def _budget_figures(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any]
     return out
 
 
-__all__ = ["draw_all", "draw_effect_figures", "draw_spec_figures", "overlap_figure"]
+__all__ = ["EFFECT_FIGURE_PREFIXES", "draw_all", "draw_effect_figures", "draw_spec_figures", "overlap_figure"]

@@ -9,6 +9,7 @@ register is never held in memory in full when a stage needs two columns of it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,48 @@ def resolve_sources(
             )
         sources[name] = TableSource(table=name, path=path, columns=columns)
     return sources
+
+
+# pyarrow's dataset discovery skips every file or folder whose name starts with these
+IGNORED_PREFIXES = (".", "_")
+
+
+def source_files(source: TableSource) -> list[Path]:
+    """The files a table is read from, for the workflow's declared inputs.
+
+    A Parquet file is itself; a dataset folder is every file in it that pyarrow's
+    dataset discovery reads (recursively, skipping names that start with ``.`` or
+    ``_``), sorted. The files are listed rather than the folder because Snakemake
+    compares a folder's own modification time, which does not change when a file in
+    it is overwritten. A path that does not exist gives no files (validation then
+    names the missing table).
+    """
+    path = Path(source.path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        return []
+    found = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(IGNORED_PREFIXES))
+        found += [Path(root) / f for f in files if not f.startswith(IGNORED_PREFIXES)]
+    return sorted(found)
+
+
+def register_files(sources: Mapping[str, TableSource]) -> list[str]:
+    """Every file of every table of ``sources`` (see :func:`source_files`)."""
+    return [str(f) for name in sorted(sources) for f in source_files(sources[name])]
+
+
+def register_fingerprint(sources: Mapping[str, TableSource]) -> list[list[object]]:
+    """Size and modification time (ns) of every register file: a cheap stamp that
+    changes when a file is replaced, even by an older copy (``cp -p``, ``rsync -a``),
+    which Snakemake's modification-time check alone would miss."""
+    out: list[list[object]] = []
+    for f in register_files(sources):
+        st = os.stat(f)
+        out.append([f, st.st_size, st.st_mtime_ns])
+    return out
 
 
 def open_dataset(source: TableSource) -> ds.Dataset:

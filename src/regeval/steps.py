@@ -12,13 +12,17 @@ only through :func:`disclose`.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +88,7 @@ def generate(output: Mapping[str, str], params: Mapping[str, Any], threads: int 
     from .synthetic import SyntheticConfig, generate as gen
 
     cfg = dict(params["synthetic"])
-    cfg["workers"] = max(1, min(int(cfg.get("workers", 1)), threads))
+    cfg["workers"] = max(1, min(int(cfg.get("workers", threads)), threads))
     out_dir = Path(output["marker"]).parent
     summary = gen(SyntheticConfig.from_dict(cfg), out_dir)
     log.info("synthetic registers written to %s: %s", out_dir, summary["rows"])
@@ -235,7 +239,7 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
     units = control_pool(pd.read_parquet(input["units"]), _rule(params))
     Path(output["pairs"]).parent.mkdir(parents=True, exist_ok=True)
     if spec.get("control_ids"):
-        _user_controls(units, spec, {**params, "flow": input["flow"]}, output)
+        _user_controls(units, spec, {**params, "flow": input["flow"], "control_ids": input.get("control_ids")}, output)
         return
     scores = pd.read_parquet(input["scores"])
     res, matched = match_units(units, scores, m)
@@ -288,8 +292,15 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
 
 
 def _rule(params: Mapping[str, Any]) -> str:
-    """The control rule of a step: the spec's, else the rule's parameter, else the population's."""
+    """The control rule of a step: the spec's, else the rule's parameter, else the population's.
+
+    The propensity and control-group jobs get only the control *pool* (``never`` or
+    ``not_yet``, see :func:`regeval.config.match_choices`): the rules censor_at_start and
+    not_yet_participated share a pool, so either stands for it."""
     spec = params.get("spec") or {}
+    pool = spec.get("pool") or params.get("pool")
+    if pool is not None:
+        return "never_participated" if pool == "never" else "not_yet_participated"
     rule = spec.get("control_rule") or params.get("control_rule") or (params.get("population") or {}).get("control_rule")
     return str(rule or "censor_at_start")
 
@@ -329,15 +340,15 @@ def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping
     """A user-supplied control group (spec control_ids) instead of matching."""
     from .evaluate import user_controls
 
-    path = Path(spec["control_ids"])
-    if not path.is_absolute() and params.get("repo") and not path.exists():
-        path = Path(params["repo"]) / path
+    # the workflow's control-group job gets the choices of its key, not a spec name
+    where = f"specs.{spec['name']}.control_ids" if "name" in spec else f"control_ids {spec['control_ids']!r}"
+    path = Path(params.get("control_ids") or control_ids_file(spec["control_ids"], params.get("repo")))
     if not path.exists():
-        raise RegevalError(f"specs.{spec['name']}.control_ids: file {str(path)!r} does not exist")
+        raise RegevalError(f"{where}: file {str(path)!r} does not exist")
     try:
         ids = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise RegevalError(f"specs.{spec['name']}.control_ids: {str(path)!r} cannot be read as CSV ({exc})") from None
+        raise RegevalError(f"{where}: {str(path)!r} cannot be read as CSV ({exc})") from None
     matched = user_controls(units, ids)
     pd.DataFrame({"treated": [], "control": []}).to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
@@ -679,10 +690,11 @@ def budget(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[
 
     b = params["spec"]["budget"]
     effects_table, _ = read_aggregate(input["effects"])
-    inputs_dir = Path(b["inputs"])
-    if not inputs_dir.is_absolute() and params.get("repo"):
-        inputs_dir = Path(params["repo"]) / inputs_dir
-    inputs = load_budget_inputs(inputs_dir)
+    files = {name: input.get(f"budget_input_{name}") for name in BUDGET_INPUT_FILES}
+    if not all(files.values()):  # called without the workflow: the files of the spec's budget.inputs
+        files = budget_input_files(b, params.get("repo") or ".")
+    files = {name: str(Path(f).resolve()) for name, f in files.items()}
+    inputs = load_budget_inputs(Path(files["prices"]).parent, **files)
     assumptions = BudgetAssumptions.from_mapping(
         {k: b[k] for k in ("price_year", "discount_rate", "horizon", "effects_rule", "cost_multiplier") if k in b}
         | {"alpha": params["spec"]["effects"]["alpha"]},
@@ -731,56 +743,105 @@ def disclose(
     )
 
 
+BUSINESS_CASE_TABLES = ("business_case_summary", "business_case_by_time", "business_case_by_status", "business_case_comparison")
+
+
 def business_case(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
-    """The municipal business case, exported through disclosure control."""
+    """The municipal business case, exported through disclosure control.
+
+    Outputs: ``inside_<table>`` (the aggregates), and in the export folder (written
+    complete or not at all) ``<table>_csv``/``<table>_parquet``, ``log`` and ``figure``."""
     from .budget import business_case as compute, load_business_case
     from .budget.figures import plot_business_case
     from .disclosure import export_tables
 
-    bc = load_business_case(input["table"], params.get("metadata"))
+    bc = load_business_case(input["table"], input.get("metadata"))
     result = compute(
         bc.table, bc.unit_costs_published, bc.investment, start=bc.start, end=bc.end,
         intervention=bc.intervention, control=bc.control,
     )
-    export = Path(output["summary"]).parent
-    inside = export.parent / "inside" / "aggregates"
+    inside = {t: output[f"inside_{t}"] for t in BUSINESS_CASE_TABLES}
     write_aggregate(
-        result.summary, inside / "business_case_summary.parquet",
+        result.summary, inside["business_case_summary"],
         AggregateMeta(name="business_case_summary", title=f"Business case: {bc.name}", kind="descriptive",
                       counts={c: ["citizens"] for c in _numeric(result.summary) if c != "citizens"},
                       count_columns=("citizens",)),
     )
     write_aggregate(
-        result.by_time, inside / "business_case_by_time.parquet",
+        result.by_time, inside["business_case_by_time"],
         AggregateMeta(name="business_case_by_time", title="Yearly cost per group and time point", kind="descriptive",
                       counts={"yearly_cost": ["citizens"]}, count_columns=("citizens",)),
     )
     write_aggregate(
-        result.by_status, inside / "business_case_by_status.parquet",
+        result.by_status, inside["business_case_by_status"],
         AggregateMeta(name="business_case_by_status", title="Citizens and yearly cost per benefit status", kind="descriptive",
                       counts={"yearly_cost": ["citizens"]}, count_columns=("citizens",),
                       cell_sets=(("citizens", "yearly_cost"),),
                       secondary=({"by": ["group", "time_point"], "cells": ["citizens"]},)),
     )
     write_aggregate(
-        result.comparison, inside / "business_case_comparison.parquet",
+        result.comparison, inside["business_case_comparison"],
         AggregateMeta(name="business_case_comparison", title="Intervention versus control group", kind="budget"),
     )
-    export_tables(sorted(inside.glob("business_case_*.parquet")), export, int(params["min_persons"]))
-    fig = plot_business_case(result, title=f"Business case: {bc.name}")
-    _save_figure(fig, output["figure"])
+    export_dir = Path(output["log"]).parent
+    with atomic_folder(export_dir) as tmp:
+        staged = _staged({k: v for k, v in output.items() if not k.startswith("inside_")}, export_dir, tmp)
+        export_tables([inside[t] for t in sorted(BUSINESS_CASE_TABLES)], Path(staged["log"]).parent, int(params["min_persons"]))
+        fig = plot_business_case(result, title=f"Business case: {bc.name}")
+        _save_figure(fig, staged["figure"])
+        _check_declared(tmp, staged)
     log.info("business case: %s", result.summary.to_dict("records"))
 
 
 def sweep_summary(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
-    """Cross-spec summary of a sweep from the specs' checked export tables."""
+    """Cross-spec summary of a sweep from the specs' checked export tables (inputs
+    ``effects``: the specs' ``effects.parquet``, in the order of ``params["specs"]``)."""
     from .sweep import write_summary
 
-    dirs = {s: Path(p).parent for s, p in zip(params["specs"], input["logs"])}
-    write_summary(
-        dirs, params["base"], params["labels"], int(params["min_persons"]),
-        output["csv"], output["parquet"], output["figure"], output["html"],
-    )
+    dirs = {s: Path(p).parent for s, p in zip(params["specs"], input["effects"])}
+    export_dir = Path(output["csv"]).parent
+    with atomic_folder(export_dir) as tmp:
+        staged = _staged(output, export_dir, tmp)
+        write_summary(
+            dirs, params["base"], params["labels"], int(params["min_persons"]),
+            staged["csv"], staged["parquet"], staged["figure"], staged["html"],
+        )
+        _check_declared(tmp, staged)
+
+
+# ----------------------------------------------------------------------------- files
+# What the workflow declares as the inputs of the export and control-group jobs,
+# resolved the same way the steps resolve them.
+
+BUDGET_INPUT_FILES = {
+    "prices": "prices.csv",
+    "consequences": "outcome_consequences.csv",
+    "price_index": "price_index.csv",
+    "programme_cost": "programme_cost.csv",
+    "refund_rates": "refund_rates.yaml",
+}
+"""The files the budget reads from a spec's ``budget.inputs`` folder (the file names
+:func:`regeval.budget.load_budget_inputs` reads by default). The folder's
+``assumptions.yaml`` is not read by the pipeline: a spec's ``budget`` section gives
+the assumptions."""
+
+
+def budget_input_files(budget_cfg: Mapping[str, Any], repo: str | Path) -> dict[str, str]:
+    """The budget input files of a spec's ``budget`` section; a relative
+    ``budget.inputs`` is taken relative to the repository."""
+    directory = Path(budget_cfg.get("inputs") or "config/budget")
+    if not directory.is_absolute():
+        directory = Path(repo) / directory
+    return {name: str(directory / file) for name, file in BUDGET_INPUT_FILES.items()}
+
+
+def control_ids_file(path: str | Path, repo: str | Path | None) -> Path:
+    """A spec's ``control_ids`` file: relative to the working directory if it exists
+    there, else relative to the repository."""
+    path = Path(path)
+    if not path.is_absolute() and repo is not None and not path.exists():
+        path = Path(repo) / path
+    return path
 
 
 # ----------------------------------------------------------------------------- stages
@@ -795,20 +856,10 @@ def control_group(input: Mapping[str, str], output: Mapping[str, str], params: M
 
 
 def effects_stage(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
-    """Outcome panel, effects, and the effect figures drawn from the checked tables."""
-    from .disclosure import check_table
-    from .figures import draw_effect_figures
-
+    """Outcome panel and effects for one control group × effects options (no figures:
+    they carry the report's language and are drawn by the export)."""
     outcome_panel(input, output, params, threads)
     effects({"panel": output["panel"]}, output, params, threads)
-    checked = {}
-    for name in ("effects", "means"):
-        frame, meta = read_aggregate(output[name])
-        checked[name] = check_table(frame, meta, int(params["min_persons"]), output[name]).table
-    draw_effect_figures(
-        checked["effects"], checked["means"], list(params["spec"]["effects"]["outcomes"]),
-        Path(output["figures"]), params.get("language", "en"),
-    )
 
 
 def export(
@@ -817,43 +868,127 @@ def export(
 ) -> None:
     """Per spec: budget, disclosure control of every aggregate, figures, report, workbook.
 
-    ``shared_figures``: the figures folder of a spec with the same control group, whose
-    control-group figures (overlap, love plot) are copied instead of drawn again.
+    ``shared_figures``: the figures folder of a spec with the same control group and
+    effect table, whose control-group and effect figures are copied instead of drawn
+    again.
     """
     import shutil
 
-    from .figures import draw_spec_figures
+    from .figures import EFFECT_FIGURE_PREFIXES, draw_effect_figures, draw_spec_figures
     from .report import write_report
 
-    budget({"effects": input["effects"]}, output, params, threads)
-    aggregates = {k: v for k, v in input.items() if k not in ("effect_figures",)}
+    language = params.get("language", "en")
+    budget({"effects": input["effects"], **{k: v for k, v in input.items() if k.startswith("budget_input_")}}, output, params, threads)
+    aggregates = {k: v for k, v in input.items() if not k.startswith("budget_input_")}
     aggregates.update({t: output[t] for t in output.keys() if t.startswith("budget_")})
     disclose(aggregates, {"log": output["log"]}, params, threads, person_ids=person_ids)
     tables_dir = Path(output["log"]).parent
     figures_dir = Path(output["figures"])
     figures_dir.mkdir(parents=True, exist_ok=True)
-    for png in sorted(Path(input["effect_figures"]).glob("*.png")):
-        shutil.copyfile(png, figures_dir / png.name)
-    draw_spec_figures(tables_dir, figures_dir, params["spec"], params.get("language", "en"), shared_from=shared_figures)
+    if shared_figures is not None:
+        for png in sorted(Path(shared_figures).glob("*.png")):
+            if png.name.startswith(EFFECT_FIGURE_PREFIXES):
+                shutil.copyfile(png, figures_dir / png.name)
+    else:
+        draw_effect_figures(
+            pd.read_parquet(tables_dir / "effects.parquet"), pd.read_parquet(tables_dir / "group_means.parquet"),
+            list(params["spec"]["effects"]["outcomes"]), figures_dir, language,
+        )
+    draw_spec_figures(tables_dir, figures_dir, params["spec"], language, shared_from=shared_figures)
     write_report(
         tables_dir, figures_dir, params["spec"], output["html"], output["xlsx"],
-        language=params.get("language", "en"), control_rule=_rule(params),
+        language=language, control_rule=_rule(params),
     )
+
+
+def _spec_part(mapping: Mapping[str, Any], i: int) -> dict[str, Any]:
+    """The entries ``s<i>_<name>`` of a grouped rule's input or output, as ``<name>``."""
+    prefix = f"s{i}_"
+    return {k[len(prefix):]: v for k, v in mapping.items() if k.startswith(prefix)}
+
+
+def _shared_part(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of a grouped rule's input that belong to every spec of the group."""
+    return {k: v for k, v in mapping.items() if not re.match(r"s[0-9]+_", k)}
 
 
 def export_group(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """:func:`export` for every spec of a group sharing one effect table (a sweep's budget
-    variants): outputs ``s<i>_<name>`` belong to ``params["spec_names"][i]``. The person
-    ids for the disclosure check are read once and the control-group figures drawn once."""
+    variants): inputs and outputs ``s<i>_<name>`` belong to ``params["spec_names"][i]``.
+    The person ids for the disclosure check are read once and the control-group and
+    effect figures drawn once.
+
+    Each spec's ``export`` folder is written complete or not at all (:func:`atomic_folder`),
+    and everything written in it must be a declared output."""
     person_ids = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
+    shared = _shared_part(input)
     first_figures: Path | None = None
     for i, (name, spec) in enumerate(zip(params["spec_names"], params["specs"])):
-        prefix = f"s{i}_"
-        out = {k[len(prefix):]: v for k, v in output.items() if k.startswith(prefix)}
+        out = _spec_part(output, i)
+        inp = {**shared, **_spec_part(input, i)}
         p = {**params, "spec": spec, "spec_name": name}
-        export(input, out, p, threads, person_ids=person_ids, shared_figures=first_figures)
+        export_dir = Path(out["html"]).parent
+        with atomic_folder(export_dir) as tmp:
+            staged = _staged(out, export_dir, tmp)
+            export(inp, staged, p, threads, person_ids=person_ids, shared_figures=first_figures)
+            _check_declared(tmp, staged, directories=[staged["figures"]])
         first_figures = first_figures or Path(out["figures"])
         log.info("exported spec %s", name)
+
+
+def _staged(output: Mapping[str, str], final: Path, tmp: Path) -> dict[str, str]:
+    """``output`` with the paths inside the folder ``final`` moved into ``tmp``."""
+    out = {}
+    for k, v in output.items():
+        path = Path(v)
+        try:
+            out[k] = str(tmp / path.relative_to(final))
+        except ValueError:  # outside the folder (e.g. the spec's inside/ budget tables)
+            out[k] = v
+    return out
+
+
+def _check_declared(folder: Path, declared: Mapping[str, str], directories: list[str] = ()) -> None:
+    """Every file written in ``folder`` is a declared output (or inside a declared folder)."""
+    allowed = {Path(v) for v in declared.values()}
+    dirs = [Path(d) for d in directories]
+    extra = [
+        f for f in sorted(folder.rglob("*"))
+        if f.is_file() and f not in allowed and not any(d in f.parents for d in dirs)
+    ]
+    if extra:
+        raise RegevalError(
+            f"{len(extra)} file(s) written but not declared as outputs of the rule "
+            f"(declare them in workflow/rules): {[str(f.relative_to(folder)) for f in extra[:10]]}"
+        )
+
+
+@contextmanager
+def atomic_folder(final: str | Path) -> Iterator[Path]:
+    """Write the folder ``final`` complete or not at all.
+
+    Yields an empty temporary sibling folder (``.<name>.partial``) to write into; when
+    the block completes, ``final`` is replaced by it (removed, then the temporary folder
+    renamed into place). On an error, or if the process is killed, ``final`` keeps no
+    partial content: a reader finds the complete new folder or none (Snakemake removes a
+    job's declared outputs before it runs it). A leftover temporary folder from a killed
+    run is removed when the step runs again.
+    """
+    import shutil
+
+    final = Path(final)
+    tmp = final.parent / f".{final.name}.partial"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
 
 
 STEPS: dict[str, Callable[..., None]] = {
@@ -913,3 +1048,165 @@ def _remove_outputs(output: Mapping[str, str]) -> None:
             Path(p).unlink()
         except (FileNotFoundError, IsADirectoryError, PermissionError):
             pass
+
+
+# ----------------------------------------------------------------------------- code
+# Every rule runs the same script (workflow/scripts/step.py), so Snakemake's own code
+# trigger cannot tell the rules' code apart. Each rule gets instead a param holding the
+# digest of the library code its step runs; a change of that code changes the param,
+# and Snakemake reruns the job (and what depends on it).
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+"""The folder of the regeval package whose code is digested."""
+
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+[\w.]*|regeval\b[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+(regeval\b[^\n]*)", re.M)
+
+
+def _module_path(name: str) -> Path | None:
+    """The source file of the regeval module ``name`` (None if there is none)."""
+    return _module_file(name, PACKAGE_DIR)
+
+
+@functools.lru_cache(maxsize=None)
+def _module_file(name: str, package_dir: Path) -> Path | None:
+    base = package_dir.joinpath(*name.split(".")[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _resolve_imports(module: str, statements: list[tuple[int, str, list[str]]]) -> set[str]:
+    """The regeval modules (with the packages they are imported through) named by
+    import statements ``(level, module, names)`` of the module ``module``."""
+    path = _module_path(module)
+    package = module if path is not None and path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for level, target, names in statements:
+        if level:
+            base = package.rsplit(".", level - 1)[0] if level > 1 else package
+            base = f"{base}.{target}" if target else base
+        else:
+            base = target
+        for name in [base, *(f"{base}.{n}" for n in names)]:
+            parts = name.split(".")
+            if parts[0] != "regeval":
+                continue
+            found.update(p for p in (".".join(parts[:i]) for i in range(1, len(parts) + 1)) if _module_path(p))
+    return found
+
+
+def _source_imports(module: str, text: str) -> set[str]:
+    """The regeval modules a module's source imports (anywhere in it), found by a
+    pattern over its text (conservative: an import in a string counts too)."""
+    statements: list[tuple[int, str, list[str]]] = []
+    for m in _FROM_IMPORT.finditer(text):
+        target = m.group(1)
+        level = len(target) - len(target.lstrip("."))
+        body = re.sub(r"#[^\n]*", "", m.group(2)).strip("() \t\n")
+        names = [n.split(" as ")[0].strip() for n in body.split(",") if n.strip()]
+        statements.append((level, target.lstrip("."), names))
+    for m in _IMPORT.finditer(text):
+        for n in re.sub(r"#.*", "", m.group(1)).split(","):
+            statements.append((0, n.split(" as ")[0].strip(), []))
+    return _resolve_imports(module, statements)
+
+
+def _ast_names_and_imports(module: str, node: Any) -> tuple[set[str], set[str]]:
+    """The names used under the syntax tree ``node`` of module ``module``, and the
+    regeval modules imported under it."""
+    import ast
+
+    names: set[str] = set()
+    statements: list[tuple[int, str, list[str]]] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            names.add(sub.id)
+        elif isinstance(sub, ast.Import):
+            statements += [(0, a.name, []) for a in sub.names]
+        elif isinstance(sub, ast.ImportFrom):
+            statements.append((sub.level, sub.module or "", [a.name for a in sub.names]))
+    return names, _resolve_imports(module, statements)
+
+
+@functools.lru_cache(maxsize=4)
+def _code_index(stamp: tuple[tuple[str, int, int], ...], package_dir: Path) -> dict[str, Any]:
+    """Digests and imports of the modules of the package in ``package_dir`` and of the
+    functions of its ``steps.py``, for the sources as they are at ``stamp`` (path, size,
+    modification time of every file)."""
+    import ast
+    import hashlib
+
+    modules: dict[str, tuple[str, set[str]]] = {}
+    for rel, _, _ in stamp:
+        parts = Path(rel).with_suffix("").parts
+        name = ".".join(["regeval", *(parts[:-1] if parts[-1] == "__init__" else parts)])
+        text = (package_dir / rel).read_text(encoding="utf-8")
+        modules[name] = (hashlib.sha256(text.encode()).hexdigest(), _source_imports(name, text))
+    text = (package_dir / "steps.py").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    tree = ast.parse(text)
+
+    def source(node: Any) -> str:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        return "".join(lines[first - 1:node.end_lineno])
+
+    functions = {}
+    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    level = hashlib.sha256()
+    level_imports: set[str] = set()
+    for node in tree.body:
+        used, imports = _ast_names_and_imports(__name__, node)
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            functions[node.name] = (hashlib.sha256(source(node).encode()).hexdigest(), used & names, imports)
+        else:
+            level.update(source(node).encode())
+            level_imports |= imports
+    return {"modules": modules, "functions": functions, "module_level": (level.hexdigest(), level_imports)}
+
+
+def _code_stamp() -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        st = path.stat()
+        out.append((str(path.relative_to(PACKAGE_DIR)), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def code_digest(step: str) -> str:
+    """Digest of the library code the step ``step`` (a key of :data:`STEPS`) runs.
+
+    It covers the module-level statements of this module (imports, constants), the
+    step's function, every function of this module it reaches by name (and
+    :func:`run`), and the source of every regeval module these import, followed
+    through the modules' own imports (at module level and inside functions; a
+    submodule brings its packages' ``__init__``). Any edit of such a source counts,
+    comments included. Code outside the package (pandas, numpy …) is not covered.
+    """
+    if step not in STEPS:
+        raise KeyError(f"unknown step {step!r}; steps: {sorted(STEPS)}")
+    index = _code_index(_code_stamp(), PACKAGE_DIR)
+    functions, modules_index = index["functions"], index["modules"]
+    level_digest, level_imports = index["module_level"]
+    reached: set[str] = set()
+    todo = [STEPS[step].__name__, "run"]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo += sorted(functions[name][1])
+    modules = {"regeval", *level_imports}
+    for name in reached:
+        modules |= functions[name][2]
+    seen: set[str] = set()
+    while modules - seen:
+        name = min(modules - seen)
+        seen.add(name)
+        modules |= modules_index[name][1]
+    h = hashlib.sha256(level_digest.encode())
+    for name in sorted(reached):
+        h.update(f"{name}:{functions[name][0]}".encode())
+    for name in sorted(seen):
+        h.update(f"{name}:{modules_index[name][0]}".encode())
+    return h.hexdigest()[:16]

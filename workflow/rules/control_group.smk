@@ -1,6 +1,7 @@
 # The control group: propensity model (shared by every spec with the same
 # characteristic set), matching and balance (shared by every spec with the same
 # characteristics and matching options): matching, balance, descriptive table.
+# Each job's params are exactly the choices its key is made of (regeval.config).
 
 MATCH_DIR = f"{SHARED}/matching/{{mkey}}"
 
@@ -15,9 +16,10 @@ rule propensity:
         fit=f"{SHARED}/propensity/{{pskey}}/fit.json",
     params:
         step="propensity",
-        characteristics=lambda w: spec_of_key(w.pskey)["characteristics"],
-        control_rule=lambda w: spec_of_key(w.pskey)["control_rule"],
-        population=config["population"],
+        code=code_digest("propensity"),
+        characteristics=lambda w: propensity_choices(spec_of_key(w.pskey))["characteristics"],
+        pool=lambda w: propensity_choices(spec_of_key(w.pskey))["pool"],
+        population=DIAGNOSIS_GROUPS,
     log:
         "results/_shared/logs/propensity_{pskey}.log",
     benchmark:
@@ -26,8 +28,15 @@ rule propensity:
         f"../../{STEP}"
 
 
+def _control_ids(wildcards):
+    """The spec's control-id file, if it brings its own control group."""
+    ids = spec_of_key(wildcards.mkey).get("control_ids")
+    return {"control_ids": CONTROL_IDS[ids]} if ids else {}
+
+
 rule control_group:
     input:
+        unpack(_control_ids),
         units=rules.base_population.output.units,
         scores=lambda w: f"{SHARED}/propensity/{keys_of(SPEC_OF_KEY[w.mkey])['ps']}/scores.parquet",
         flow=rules.base_population.output.flow,
@@ -41,9 +50,9 @@ rule control_group:
         descriptives=f"{MATCH_DIR}/aggregates/descriptives.parquet",
     params:
         step="control_group",
-        spec=lambda w: spec_of_key(w.mkey),
-        population=config["population"],
-        repo=REPO,
+        code=code_digest("control_group"),
+        spec=lambda w: match_choices(spec_of_key(w.mkey)),
+        population=DIAGNOSIS_GROUPS,
     log:
         "results/_shared/logs/control_group_{mkey}.log",
     benchmark:

@@ -1,7 +1,8 @@
 # Effects: the outcome panel around each cohort's start year (from the shared
-# person-year outcomes), weighted OLS per outcome and relative year, group means,
-# window averages, and the effect figures (drawn from the disclosure-checked tables).
-# One job per control group × effects options, shared by every spec that agrees.
+# person-year outcomes), weighted OLS per outcome and relative year, group means and
+# window averages. One job per control group × effects options, shared by every spec
+# that agrees; its params are exactly those options (the effect figures carry the
+# report's language and are drawn by the export).
 
 EFFECTS_DIR = f"{SHARED}/effects/{{ekey}}"
 
@@ -18,14 +19,11 @@ rule effects:
         effects=f"{EFFECTS_DIR}/aggregates/effects.parquet",
         means=f"{EFFECTS_DIR}/aggregates/group_means.parquet",
         windows=f"{EFFECTS_DIR}/aggregates/effect_windows.parquet",
-        figures=directory(f"{EFFECTS_DIR}/figures"),
     params:
         step="effects_stage",
-        spec=lambda w: spec_of_key(w.ekey),
-        data=config["data"],
-        population=config["population"],
-        min_persons=config["disclosure"]["min_persons"],
-        language=LANG,
+        code=code_digest("effects_stage"),
+        spec=lambda w: effects_choices(spec_of_key(w.ekey)),
+        data={"years": list(config["data"]["years"])},
     log:
         "results/_shared/logs/effects_{ekey}.log",
     benchmark:

@@ -3,6 +3,10 @@
 # tables, the HTML report and the Excel workbook. Specs that share an effect table (a
 # sweep's budget variants) are exported by one job, which checks and draws what they
 # share once; every spec still gets its own complete results/<spec>/export/.
+#
+# Every file an export writes is a declared output (the step fails if it writes one
+# that is not), and each spec's export/ folder is written to a temporary sibling and
+# renamed into place when complete (regeval.steps.atomic_folder).
 
 
 def _aggregates(spec_name):
@@ -14,7 +18,6 @@ def _aggregates(spec_name):
         "population_means": f"{SHARED}/aggregates/population_means.parquet",
         "propensity_model": f"{SHARED}/propensity/{k['ps']}/aggregates/propensity_model.parquet",
         "propensity_overlap": f"{SHARED}/propensity/{k['ps']}/aggregates/propensity_overlap.parquet",
-        "effect_figures": f"{edir}/figures",
     }
     for t in ["population_flow", "matching_summary", "balance", "descriptives"]:
         files[t] = f"{mdir}/{t}.parquet"
@@ -23,11 +26,26 @@ def _aggregates(spec_name):
     return files
 
 
+# the tables of every export/tables/ folder (each as CSV and Parquet)
+EXPORT_TABLES = [t for t in _aggregates(SPECS[0]) if t != "units"] + BUDGET_TABLES
+
+
+def _export_inputs(specs):
+    files = _aggregates(specs[0])
+    for i, s in enumerate(specs):
+        for name, path in budget_input_files(resolve_spec(config, s)["budget"], REPO).items():
+            files[f"s{i}_budget_input_{name}"] = path
+    return files
+
+
 def _export_outputs(specs):
     out = {}
     for i, s in enumerate(specs):
         for t in BUDGET_TABLES:
             out[f"s{i}_{t}"] = f"results/{s}/inside/aggregates/{t}.parquet"
+        for t in EXPORT_TABLES:
+            for ext in ("csv", "parquet"):
+                out[f"s{i}_table_{t}_{ext}"] = f"results/{s}/export/tables/{t}.{ext}"
         out[f"s{i}_log"] = f"results/{s}/export/tables/disclosure_log.json"
         out[f"s{i}_figures"] = report(
             directory(f"results/{s}/export/figures"),
@@ -48,19 +66,20 @@ for _s in dict.fromkeys([*SPECS, *(SWEEP_SPECS or [])]):
 
 
 for _ekey, _members in EXPORT_GROUPS.items():
+    ALL_TARGETS.extend(str(f) for f in _export_outputs(_members).values())
 
     rule:
         name:
             f"export_{_ekey.replace('-', '_')}"
         input:
-            **_aggregates(_members[0]),
+            **_export_inputs(_members),
         output:
             **_export_outputs(_members),
         params:
             step="export_group",
+            code=code_digest("export_group"),
             spec_names=_members,
-            specs=[resolve_spec(config, s) for s in _members],
-            repo=REPO,
+            specs=[canonical(resolve_spec(config, s)) for s in _members],
             min_persons=config["disclosure"]["min_persons"],
             language=LANG,
         log:

@@ -4,9 +4,13 @@
 
 if SWEEP:
 
+    ALL_TARGETS.extend(f"results/{SWEEP}/export/{f}" for f in ("summary.csv", "summary.parquet", "summary_forest.png", "summary.html"))
+
     rule sweep_summary:
         input:
-            logs=expand("results/{spec}/export/tables/disclosure_log.json", spec=SWEEP_SPECS),
+            effects=expand("results/{spec}/export/tables/effects.parquet", spec=SWEEP_SPECS),
+            windows=expand("results/{spec}/export/tables/effect_windows.parquet", spec=SWEEP_SPECS),
+            net=expand("results/{spec}/export/tables/budget_net.parquet", spec=SWEEP_SPECS),
         output:
             csv=f"results/{SWEEP}/export/summary.csv",
             parquet=f"results/{SWEEP}/export/summary.parquet",
@@ -14,6 +18,7 @@ if SWEEP:
             html=f"results/{SWEEP}/export/summary.html",
         params:
             step="sweep_summary",
+            code=code_digest("sweep_summary"),
             specs=SWEEP_SPECS,
             base=SWEEP_SPECS[0],
             labels={s: resolve_spec(config, s).get("label", s) for s in SWEEP_SPECS},
