@@ -7,7 +7,7 @@ import sys
 
 import re
 
-from regeval.config import (
+from regeval.pipeline.config import (
     ConfigError,
     canonical,
     effects_choices,
@@ -19,8 +19,8 @@ from regeval.config import (
     validate_config,
 )
 from regeval.errors import RegevalError
-from regeval.registers import register_files, register_fingerprint, resolve_sources
-from regeval.steps import BUSINESS_CASE_TABLES, budget_input_files, code_digest, control_ids_file
+from regeval.registers.read import register_files, register_fingerprint, resolve_sources
+from regeval.pipeline.steps import BUSINESS_CASE_TABLES, budget_input_files, code_digest, control_ids_file
 
 
 # the default configuration lives beside this Snakefile, so the workflow can run in
@@ -74,7 +74,7 @@ except RegevalError as exc:
 
 # shared artifacts are keyed by the choices that matter for them, so specs that
 # agree on those choices share them (e.g. k = 5 and k = 10 share the propensity fit);
-# each keyed job gets exactly those choices as params (regeval.config)
+# each keyed job gets exactly those choices as params (regeval.pipeline.config)
 KEYS = spec_keys(config)
 SPEC_OF_KEY = {}
 for _name in sorted(KEYS):

@@ -148,8 +148,8 @@ def child(n_controls: int) -> None:
     """Fit + match once in this (fresh) process; print timings and peak RSS as JSON."""
     import warnings
 
-    from regeval.matching import match_nearest
-    from regeval.propensity import fit_propensity
+    from regeval.stats.matching import match_nearest
+    from regeval.stats.propensity import fit_propensity
 
     warnings.simplefilter("ignore")
     df = pd.read_parquet(DATA_DIR / f"bench_{n_controls}.parquet")
@@ -203,7 +203,7 @@ def _competitors(df: pd.DataFrame) -> dict[str, float]:
     import statsmodels.api as sm
     from sklearn.linear_model import LogisticRegression
 
-    from regeval.propensity import _design_matrix, build_design, fit_propensity
+    from regeval.stats.propensity import _design_matrix, build_design, fit_propensity
 
     from threadpoolctl import threadpool_limits
 
@@ -237,7 +237,7 @@ TIE_DECIMALS = 4  # the tie-heavy score: the fitted score rounded to this many d
 
 def _tie_heavy(df: pd.DataFrame, score: np.ndarray, repeats: int) -> dict:
     """Matching (k = 10, with replacement, exact on cohort) on a score with many exact ties."""
-    from regeval.matching import match_nearest
+    from regeval.stats.matching import match_nearest
 
     tied = np.round(score, TIE_DECIMALS)
     out: dict = {"distinct": int(len(np.unique(tied))), "decimals": TIE_DECIMALS}
@@ -263,8 +263,8 @@ def _tie_heavy(df: pd.DataFrame, score: np.ndarray, repeats: int) -> dict:
 def match_only(repeats: int) -> None:
     """Time only the matching at 1M controls (fit once); print, write nothing."""
     import regeval
-    from regeval.matching import match_nearest
-    from regeval.propensity import fit_propensity
+    from regeval.stats.matching import match_nearest
+    from regeval.stats.propensity import fit_propensity
 
     n_c = SIZES[-1]
     df = ensure_data(n_c)
@@ -280,8 +280,8 @@ def match_only(repeats: int) -> None:
 def main() -> None:
     import warnings
 
-    from regeval.matching import match_nearest
-    from regeval.propensity import fit_propensity
+    from regeval.stats.matching import match_nearest
+    from regeval.stats.propensity import fit_propensity
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="20k and 200k only; do not write results")

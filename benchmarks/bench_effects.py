@@ -1,4 +1,4 @@
-"""Speed benchmark of regeval.effects.estimate_effects.
+"""Speed benchmark of regeval.stats.effects.estimate_effects.
 
 Target: 12 outcomes x 13 relative years (-5..7) on a matched sample of 2,000 treated and
 20,000 control rows per year (10 controls per treated, drawn with replacement from a
@@ -7,7 +7,7 @@ clustered by person, in at most 10 s on 2 cores.
 
 Two implementations are timed on the same panel:
 
-* ``numpy``  -- ``regeval.effects.estimate_effects`` (one QR per design, building blocks
+* ``numpy``  -- ``regeval.stats.effects.estimate_effects`` (one QR per design, building blocks
   shared by the outcomes that have the same estimation sample);
 * ``statsmodels`` -- the same loop with ``statsmodels.WLS(...).fit(cov_type="cluster")``
   per cell (designs built with the same arrays, so only the fitting differs).
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regeval.effects import estimate_effects
+from regeval.stats.effects import estimate_effects
 
 N_TREATED = 2_000
 RATIO = 10
@@ -261,7 +261,7 @@ def main() -> None:
         "## Results",
         f"| implementation | median of {args.runs} runs (s) | all runs (s) |",
         "| --- | ---: | --- |",
-        f"| numpy (`regeval.effects.estimate_effects`) | {med_np:.2f} | {', '.join(f'{t:.2f}' for t in t_np)} |",
+        f"| numpy (`regeval.stats.effects.estimate_effects`) | {med_np:.2f} | {', '.join(f'{t:.2f}' for t in t_np)} |",
         f"| statsmodels `WLS(...).fit(cov_type='cluster')` per cell | {med_sm:.2f} | "
         f"{', '.join(f'{t:.2f}' for t in t_sm)} |",
         "",

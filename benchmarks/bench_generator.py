@@ -1,7 +1,7 @@
 """Benchmark of the synthetic register generator (default size and national scale).
 
 Measures wall time and peak memory (resident set of the process and its worker
-processes, sampled every 0.2 s) of ``regeval.synthetic.generate`` in a subprocess,
+processes, sampled every 0.2 s) of ``regeval.synthetic.generator.generate`` in a subprocess,
 and the size of what it writes. Targets (issue "Foundation"): default size ≤ 30 s;
 national scale (3.6 million persons, 2009–2025) ≤ 10 min with peak memory ≤ 8 GB
 on a 2-core, 24 GB machine.
@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 def run_once(n_persons: int, workers: int) -> tuple[float, float, float]:
     out = Path(tempfile.mkdtemp(prefix="regeval_gen_"))
     code = (
-        "from regeval.synthetic import SyntheticConfig, generate;"
+        "from regeval.synthetic.generator import SyntheticConfig, generate;"
         f"generate(SyntheticConfig(n_persons={n_persons}, workers={workers}), {str(out)!r})"
     )
     start = time.perf_counter()

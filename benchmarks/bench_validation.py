@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 CODE = """
 import warnings, yaml
-from regeval.registers import resolve_sources
-from regeval.validate import validate_registers
+from regeval.registers.read import resolve_sources
+from regeval.registers.validate import validate_registers
 cfg = yaml.safe_load(open({config!r}))
 pop = cfg["population"]
 kwargs = {{}}
@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     registers = args.registers
     if registers is None:
-        from regeval.synthetic import SyntheticConfig, generate
+        from regeval.synthetic.generator import SyntheticConfig, generate
 
         registers = Path(tempfile.mkdtemp(prefix="regeval_val_"))
         generate(SyntheticConfig(workers=2), registers)

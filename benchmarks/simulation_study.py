@@ -1,10 +1,10 @@
 """Simulation study: does the pipeline recover the synthetic generator's true effects?
 
 Each replication ``r`` generates a synthetic register set with seed ``base_seed + r``
-(:func:`regeval.synthetic.generate`, written to a temporary folder that is deleted
+(:func:`regeval.synthetic.generator.generate`, written to a temporary folder that is deleted
 afterwards) and runs the default spec of ``config/config.yaml`` in memory through
 base population -> propensity score -> 10 nearest neighbours with replacement ->
-weighted regression per outcome x relative year (:func:`regeval.evaluate.evaluate`;
+weighted regression per outcome x relative year (:func:`regeval.pipeline.evaluate.evaluate`;
 no Snakemake). Every estimate is compared with the replication's truth:
 
 * ``truth`` (the estimand): the mean of the person-year effects ``Y1 - Y0``
@@ -101,8 +101,8 @@ def default_participants(n_persons: int) -> int:
 
 
 def _setup() -> tuple[dict[str, Any], Any]:
-    from regeval.config import load_yaml, resolve_spec
-    from regeval.population import PopulationSpec
+    from regeval.pipeline.config import load_yaml, resolve_spec
+    from regeval.population.base import PopulationSpec
 
     cfg = load_yaml(CONFIG)
     spec = resolve_spec(cfg, "default")
@@ -135,12 +135,12 @@ def sample_truth(panel: pd.DataFrame, truth_effects: pd.DataFrame, outcomes: lis
 
 def run_replication(job: Job) -> pd.DataFrame:
     """Generate, evaluate and compare one replication; one row per (outcome, rel_year)."""
-    from regeval import propensity
-    from regeval.effects import estimate_effects
-    from regeval.evaluate import effect_options, evaluate
-    from regeval.population import build_base_population
-    from regeval.registers import resolve_sources
-    from regeval.synthetic import SyntheticConfig, generate
+    from regeval.stats import propensity
+    from regeval.stats.effects import estimate_effects
+    from regeval.pipeline.evaluate import effect_options, evaluate
+    from regeval.population.base import build_base_population
+    from regeval.registers.read import resolve_sources
+    from regeval.synthetic.generator import SyntheticConfig, generate
 
     if hasattr(propensity, "_N_WORKERS"):  # one thread per worker (results do not depend on it)
         propensity._N_WORKERS = 1
@@ -229,8 +229,9 @@ def preload() -> None:
     so that all replications run the same code even if files change during a run."""
     import importlib
 
-    for m in ("characteristics", "config", "effects", "evaluate", "matching", "outcomes", "panel",
-              "population", "propensity", "registers", "synthetic"):
+    for m in ("population.characteristics", "pipeline.config", "stats.effects", "pipeline.evaluate",
+              "stats.matching", "population.outcomes", "population.panel", "population.base",
+              "stats.propensity", "registers.read", "synthetic.generator"):
         importlib.import_module(f"regeval.{m}")
 
 
@@ -543,13 +544,13 @@ def write_report(path: Path, raw: pd.DataFrame, summary: pd.DataFrame, args: arg
     L.append(
         f"- {R} replications (main study, confounding {conf0:g}); replication r uses seed "
         f"{args.base_seed} + r (seeds {seeds[0]}–{seeds[-1]}).\n"
-        f"- Each: `regeval.synthetic.generate` with {args.n_persons:,} persons, {n_part:,} participants "
+        f"- Each: `regeval.synthetic.generator.generate` with {args.n_persons:,} persons, {n_part:,} participants "
         f"(KLAPjob's 2,570 per 600,000), effect_scale {args.effect_scale:g}, chunk size {args.chunk_size:,}; "
         f"then base population → logit propensity score on the 17 characteristics → 10 nearest neighbours "
         f"with replacement on the logit, exact on cohort, control rule "
         f"`{args.control_rule or _setup()[1].control_rule}` → WLS per outcome × relative year with background "
         f"covariates and the outcome in t−1 (`config/config.yaml`, spec `default`), all in memory "
-        f"(`regeval.evaluate.evaluate`). Registers are written to a temporary folder and deleted.\n"
+        f"(`regeval.pipeline.evaluate.evaluate`). Registers are written to a temporary folder and deleted.\n"
         f"- Per replication: {reps['n_treated_units'].mean():.0f} treated units on average "
         f"({reps['n_treated_units'].min()}–{reps['n_treated_units'].max()}), "
         f"{reps['n_controls_unique'].mean():,.0f} distinct matched control units.\n"

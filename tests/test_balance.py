@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from regeval.balance import balance_table, descriptive_table, love_plot
+from regeval.stats.balance import balance_table, descriptive_table, love_plot
 from regeval.errors import MatchingError
 
 

@@ -7,19 +7,17 @@ import matplotlib
 import pytest
 
 from regeval.budget import (
-    budget_figures,
     business_case,
     compute_budget,
     implied_unit_costs,
     load_budget_assumptions,
     load_budget_inputs,
     load_business_case,
-    plot_business_case,
-    plot_by_year,
     published_shape_effects,
     sensitivity_grid,
 )
 from regeval.errors import BudgetError
+from regeval.reporting.budget_figures import budget_figures, plot_business_case, plot_by_year
 
 matplotlib.use("Agg")
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "budget"

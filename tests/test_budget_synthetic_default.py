@@ -14,11 +14,11 @@ import warnings
 import pytest
 
 from regeval.budget import BudgetAssumptions, compute_budget, load_budget_inputs
-from regeval.config import load_yaml, resolve_spec
-from regeval.evaluate import evaluate
-from regeval.population import PopulationSpec, build_base_population
-from regeval.registers import resolve_sources
-from regeval.synthetic import SyntheticConfig, generate
+from regeval.pipeline.config import load_yaml, resolve_spec
+from regeval.pipeline.evaluate import evaluate
+from regeval.population.base import PopulationSpec, build_base_population
+from regeval.registers.read import resolve_sources
+from regeval.synthetic.generator import SyntheticConfig, generate
 
 from .conftest import REPO
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from regeval.config import deep_merge, load_yaml, propensity_key, resolve_spec, validate_config
+from regeval.pipeline.config import deep_merge, load_yaml, propensity_key, resolve_spec, validate_config
 from regeval.errors import ConfigError
 
 from .conftest import REPO
@@ -74,7 +74,7 @@ def test_specs_with_the_same_characteristics_share_the_propensity_fit(config):
 
 
 def test_the_control_rule_is_the_populations_unless_a_spec_sets_its_own(config):
-    from regeval.config import effects_key, match_key
+    from regeval.pipeline.config import effects_key, match_key
 
     cfg = copy.deepcopy(config)
     cfg["specs"]["never"] = {"control_rule": "never_participated"}
@@ -100,7 +100,7 @@ def test_a_bad_value_in_a_spec_is_named_inside_the_spec(config):
 
 
 def test_a_bad_sweep_value_is_named_as_coming_from_the_sweep(config):
-    from regeval.config import expand_sweep
+    from regeval.pipeline.config import expand_sweep
 
     cfg = copy.deepcopy(config)
     cfg["sweep"] = {"name": "sw", "grid": {"matching.k": [5, "a"]}}
@@ -117,9 +117,9 @@ def test_the_covariates_a_config_may_name_are_the_columns_of_the_base_population
     import sys
     import warnings
 
-    from regeval.config import unit_columns
-    from regeval.population import PopulationSpec, build_base_population
-    from regeval.registers import resolve_sources
+    from regeval.pipeline.config import unit_columns
+    from regeval.population.base import PopulationSpec, build_base_population
+    from regeval.registers.read import resolve_sources
 
     sys.path.insert(0, str(REPO / "tests"))
     from register_factory import write_registers
@@ -136,7 +136,7 @@ def test_the_covariates_a_config_may_name_are_the_columns_of_the_base_population
 
 @pytest.mark.parametrize("specfile", sorted(p.name for p in (REPO / "config" / "specs").glob("*.yaml")))
 def test_every_shipped_spec_file_passes_the_config_checks(config, specfile):
-    from regeval.config import expand_sweep
+    from regeval.pipeline.config import expand_sweep
 
     cfg = deep_merge(config, load_yaml(REPO / "config" / "specs" / specfile))
     validate_config(cfg)

@@ -14,8 +14,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from regeval import steps
-from regeval.config import (
+from regeval.pipeline import steps
+from regeval.pipeline.config import (
     deep_merge,
     effects_choices,
     effects_key,
@@ -27,7 +27,7 @@ from regeval.config import (
     resolve_spec,
 )
 from regeval.errors import RegevalError
-from regeval.registers import TableSource, register_files, register_fingerprint, source_files
+from regeval.registers.read import TableSource, register_files, register_fingerprint, source_files
 
 from .conftest import REPO
 
@@ -105,19 +105,19 @@ def test_a_module_edit_changes_the_digest_of_the_steps_that_import_it(package_co
     som.write_text(som.read_text() + "\n_EDITED = 1\n")
     assert _changed(before) & RULE_STEPS == {"export_group", "business_case"}
     before = _digests()
-    matching = package_copy / "matching.py"
+    matching = package_copy / "stats" / "matching.py"
     matching.write_text(matching.read_text() + "\n_EDITED = 1\n")
-    # matching is imported by regeval.evaluate, which the keyed steps use
+    # matching is imported by regeval.pipeline.evaluate, which the keyed steps use
     assert _changed(before) & RULE_STEPS == {"propensity", "control_group", "effects_stage"}
     before = _digests()
-    synthetic = package_copy / "synthetic.py"
+    synthetic = package_copy / "synthetic" / "generator.py"
     synthetic.write_text(synthetic.read_text() + "\n_EDITED = 1\n")
     assert _changed(before) & RULE_STEPS == {"generate"}
 
 
 def test_a_steps_function_edit_changes_only_the_steps_that_run_it(package_copy):
     before = _digests()
-    source = package_copy / "steps.py"
+    source = package_copy / "pipeline" / "steps.py"
     text = source.read_text()
     marker = '    """SØM-style budget: effects × prices by actor, year and consequence."""\n'
     assert marker in text

@@ -117,10 +117,10 @@ class Workflow:
 
 def _make_inputs(flow: Workflow, work: Path) -> None:
     """Registers (indkomst as a folder of yearly files), control ids, business case, config."""
-    from regeval.config import deep_merge, load_yaml
-    from regeval.population import PopulationSpec, build_base_population
-    from regeval.registers import resolve_sources
-    from regeval.synthetic import SyntheticConfig, generate
+    from regeval.pipeline.config import deep_merge, load_yaml
+    from regeval.population.base import PopulationSpec, build_base_population
+    from regeval.registers.read import resolve_sources
+    from regeval.synthetic.generator import SyntheticConfig, generate
 
     registers = work / "registers"
     generate(SyntheticConfig(seed=3, n_persons=12_000, n_participants=300), registers)
@@ -145,7 +145,7 @@ def _make_inputs(flow: Workflow, work: Path) -> None:
 
 def _jobs(work: Path) -> dict[str, object]:
     """Job names of the run's config, from the work-sharing keys."""
-    from regeval.config import deep_merge, load_yaml, spec_keys
+    from regeval.pipeline.config import deep_merge, load_yaml, spec_keys
 
     cfg = deep_merge(load_yaml(REPO / "config" / "config.yaml"), load_yaml(work / "config.yaml"))
     keys = spec_keys(cfg)

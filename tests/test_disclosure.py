@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regeval import steps
-from regeval.aggregates import AggregateMeta, read_aggregate, write_aggregate
-from regeval.config import load_yaml, resolve_spec
-from regeval.disclosure import check_table, export_tables
+from regeval.pipeline import steps
+from regeval.disclosure.aggregates import AggregateMeta, read_aggregate, write_aggregate
+from regeval.pipeline.config import load_yaml, resolve_spec
+from regeval.disclosure.check import check_table, export_tables
 from regeval.errors import DisclosureError
 
 from .conftest import REPO
@@ -108,9 +108,9 @@ def test_a_descriptive_table_without_counts_is_refused():
 @pytest.fixture(scope="module")
 def tiny_cohort(tmp_path_factory, small_registers):
     """The real balance, effects and export steps on a cohort with only 4 treated."""
-    from regeval.evaluate import control_group
-    from regeval.population import PopulationSpec, build_base_population
-    from regeval.registers import resolve_sources
+    from regeval.pipeline.evaluate import control_group
+    from regeval.population.base import PopulationSpec, build_base_population
+    from regeval.registers.read import resolve_sources
 
     cfg = load_yaml(REPO / "config" / "config.yaml")
     spec = resolve_spec(cfg, "default")
@@ -171,10 +171,10 @@ def test_tiny_cohort_export_holds_no_person_id(tiny_cohort):
 
 def test_user_supplied_control_group_replaces_matching(small_registers):
     """control_ids: the listed potential controls, weighted to their cohort's treated."""
-    from regeval.evaluate import user_controls
+    from regeval.pipeline.evaluate import user_controls
     from regeval.errors import MatchingError
-    from regeval.population import PopulationSpec, build_base_population
-    from regeval.registers import resolve_sources
+    from regeval.population.base import PopulationSpec, build_base_population
+    from regeval.registers.read import resolve_sources
 
     cfg = load_yaml(REPO / "config" / "config.yaml")
     units = build_base_population(resolve_sources(small_registers), PopulationSpec.from_config(cfg["population"])).units

@@ -1,4 +1,4 @@
-"""Tests of regeval.effects: WLS covariances, the effect functions and the figures.
+"""Tests of regeval.stats.effects: WLS covariances, the effect functions and the figures.
 
 Layers, cheapest first:
 1. tiny hand-made data whose coefficients and SEs are written out here by hand or with
@@ -21,7 +21,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from regeval.effects import (
+from regeval.stats.effects import (
     EFFECT_COLUMNS,
     MEANS_COLUMNS,
     EffectEstimate,
@@ -778,7 +778,7 @@ def test_levels_figure_shows_both_groups(panel):
 
 def test_the_module_does_not_switch_the_global_matplotlib_backend():
     before = matplotlib.get_backend()
-    import regeval.effects  # noqa: F401
+    import regeval.stats.effects  # noqa: F401
 
     assert matplotlib.get_backend() == before
 

@@ -2,13 +2,13 @@
 
 Three layers of checks, each fed every class of bad input it is responsible for:
 
-1. the configuration (:func:`regeval.config.validate_config`, run when the Snakefile is
+1. the configuration (:func:`regeval.pipeline.config.validate_config`, run when the Snakefile is
    parsed, before any job);
 2. the register extract (the validation step, the first job of the DAG);
 3. the base population (the base_population and population_means steps, before the
    propensity model).
 
-Each case goes through the step's real entry point in-process (:func:`regeval.steps.run`,
+Each case goes through the step's real entry point in-process (:func:`regeval.pipeline.steps.run`,
 as ``workflow/scripts/step.py`` calls it): the message names the table/column or key and
 the problem (and the number of rows), the exit code is 1, the step's output is not
 written and no traceback is printed. A representative dozen goes through the real
@@ -16,8 +16,8 @@ Snakemake command line on a tiny register extract (``tests/register_factory.py``
 ``data.source: registers``): non-zero exit, the named message, no "Traceback" in stdout
 or stderr, nothing downstream of the failing job under ``results/`` and no export folder.
 
-``PROBLEM_CASES`` must name every problem of :data:`regeval.validate.PROBLEMS` and
-``CONFIG_CASES`` every check of :data:`regeval.config.CONFIG_CHECKS`: a new check without
+``PROBLEM_CASES`` must name every problem of :data:`regeval.registers.validate.PROBLEMS` and
+``CONFIG_CASES`` every check of :data:`regeval.pipeline.config.CONFIG_CHECKS`: a new check without
 a case here fails.
 """
 
@@ -42,10 +42,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from register_factory import ARRIVED_2018, LEFT_AFTER_2017, valid_frames, write_registers  # noqa: E402
 
-from regeval import steps  # noqa: E402
-from regeval.config import CONFIG_CHECKS, deep_merge, load_yaml, validate_config  # noqa: E402
+from regeval.pipeline import steps  # noqa: E402
+from regeval.pipeline.config import CONFIG_CHECKS, deep_merge, load_yaml, validate_config  # noqa: E402
 from regeval.errors import ConfigError  # noqa: E402
-from regeval.validate import PROBLEMS  # noqa: E402
+from regeval.registers.validate import PROBLEMS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 YEARS = (2012, 2019)
@@ -129,7 +129,7 @@ class StepRun:
 
 
 def run_step(step: str, config: Mapping[str, Any], work: Path, capsys) -> StepRun:
-    """Run a pipeline step through regeval.steps.run with the rule's input/output/params."""
+    """Run a pipeline step through regeval.pipeline.steps.run with the rule's input/output/params."""
     shared = work / "results" / "_shared"
     outputs = {
         "validate": {"report": shared / "inside" / "validation.json"},
@@ -484,8 +484,8 @@ def test_the_dense_check_counts_exactly_the_dropped_person_years(tmp_path):
     """The reported problem: 10 % of forsorg dropped silently cut the treated group. The
     check finds exactly the dropped resident person-years (hand count) and none else."""
     from regeval.errors import DataContractError
-    from regeval.registers import resolve_sources
-    from regeval.validate import validate_registers
+    from regeval.registers.read import resolve_sources
+    from regeval.registers.validate import validate_registers
 
     forsorg = FRAMES["forsorg"]
     dropped = forsorg.iloc[::10]
@@ -511,8 +511,8 @@ def test_dropping_a_tenth_of_the_support_rows_of_a_synthetic_extract_is_caught(s
     import numpy as np
 
     from regeval.errors import DataContractError
-    from regeval.registers import resolve_sources
-    from regeval.validate import validate_registers
+    from regeval.registers.read import resolve_sources
+    from regeval.registers.validate import validate_registers
 
     broken = tmp_path / "registers"
     shutil.copytree(small_registers, broken)
@@ -529,7 +529,7 @@ def test_dropping_a_tenth_of_the_support_rows_of_a_synthetic_extract_is_caught(s
     # what the check prevents: the same population definition finds fewer treated
     import warnings
 
-    from regeval.population import PopulationSpec, build_base_population
+    from regeval.population.base import PopulationSpec, build_base_population
 
     spec = PopulationSpec.from_config(load_yaml(REPO / "config" / "config.yaml")["population"])
     with warnings.catch_warnings():
@@ -728,7 +728,7 @@ def test_the_step_runner_exits_1_and_prints_a_traceback_only_for_a_bug(raised, t
 
 
 def test_every_base_population_check_has_a_case():
-    from regeval.population import POPULATION_CHECKS
+    from regeval.population.base import POPULATION_CHECKS
 
     source = Path(__file__).read_text(encoding="utf-8")
     body = source.split("# 3. the base population", 1)[1].split("# 4. the real command line", 1)[0]

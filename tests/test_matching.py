@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from regeval.errors import MatchingError, RegevalWarning
-from regeval.matching import UNMATCHED_REASONS, MatchResult, match_nearest
+from regeval.stats.matching import UNMATCHED_REASONS, MatchResult, match_nearest
 
 
 def frame(treated: list[float], controls: list[float], **extra: list) -> pd.DataFrame:
@@ -454,7 +454,7 @@ def _brute_force(df: pd.DataFrame, k: int, replace: bool, exact: str | None, cal
 @pytest.mark.parametrize("exact", [None, "cohort"])
 @pytest.mark.parametrize("caliper", [None, 0.02])
 def test_matches_equal_a_brute_force_search(monkeypatch, replace, filtered, exact, caliper):
-    import regeval.matching as matching
+    import regeval.stats.matching as matching
 
     # filtered: far controls are left out before sorting (forced on small data)
     monkeypatch.setattr(matching, "_FILTER_MIN_CONTROLS", 0 if filtered else 10**12)
@@ -475,7 +475,7 @@ def test_matches_equal_a_brute_force_search(monkeypatch, replace, filtered, exac
 @pytest.mark.parametrize("exact", [None, ["cohort"]])
 @pytest.mark.parametrize("caliper", [None, 0.01])
 def test_leaving_out_far_controls_does_not_change_the_matches(monkeypatch, exact, caliper):
-    import regeval.matching as matching
+    import regeval.stats.matching as matching
 
     rng = np.random.default_rng(9)
     n_t, n_c = 150, 20_000

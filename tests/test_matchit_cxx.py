@@ -4,7 +4,7 @@ Two small programs in tests/cxx/ are compiled with g++ (which links GNU libstdc+
 C++ library of R on Linux):
 
 * ``stl_sorts.cpp`` runs the real ``std::partial_sort`` / ``std::sort`` on index
-  arrays; :mod:`regeval._cxxsort` must give the same permutation, equal keys included.
+  arrays; :mod:`regeval.stats._cxxsort` must give the same permutation, equal keys included.
 * ``nn_match.cpp`` states MatchIt 4.7.1's nearest-neighbour search one position at a
   time (R's stable order of all units, the alternating outward scan, per-side limits
   and stops, then ``std::partial_sort`` / ``std::sort``). It is checked against
@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import regeval.matching as matching
-from regeval import _cxxsort
+import regeval.stats.matching as matching
+from regeval.stats import _cxxsort
 from regeval.errors import MatchingError
-from regeval.matching import match_nearest
+from regeval.stats.matching import match_nearest
 
 HERE = Path(__file__).parent
 REF = HERE / "data" / "matchit_ties"

@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regeval.balance import balance_table
-from regeval.effects import estimate_effect
-from regeval.matching import MatchResult, match_nearest
-from regeval.propensity import fit_propensity
+from regeval.stats.balance import balance_table
+from regeval.stats.effects import estimate_effect
+from regeval.stats.matching import MatchResult, match_nearest
+from regeval.stats.propensity import fit_propensity
 
 DATA = Path(__file__).parent / "data"
 REF = DATA / "matchit_lalonde"

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regeval.matching import MatchResult, match_nearest
-from regeval.propensity import fit_propensity
+from regeval.stats.matching import MatchResult, match_nearest
+from regeval.stats.propensity import fit_propensity
 
 REF = Path(__file__).parent / "data" / "matchit_ties"
 COVARIATES = ["sex", "age_grp", "educ", "dg1", "dg2", "dg3", "dg4", "inc_support", "emp_prev_bin", "start_year"]

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regeval.evaluate import apply_control_rule
-from regeval.outcomes import build_outcome_panel, censor_at_start, panel_counts
+from regeval.pipeline.evaluate import apply_control_rule
+from regeval.population.outcomes import build_outcome_panel, censor_at_start, panel_counts
 
 
 def _matched() -> pd.DataFrame:
@@ -132,7 +132,7 @@ def test_apply_control_rule_leaves_other_rules_alone_and_needs_first_start():
 
 
 def test_control_pool_of_never_participated_drops_every_later_participant():
-    from regeval.population import control_pool
+    from regeval.population.base import control_pool
 
     units = pd.DataFrame({
         "unit": [1, 2, 3, 4], "pnr": [10, 20, 30, 10], "cohort": [2016, 2016, 2016, 2018],

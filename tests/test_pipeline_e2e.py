@@ -185,8 +185,8 @@ def test_snakemake_report_builds_from_the_run(two_runs):
 
 
 def test_report_can_be_written_in_danish(two_runs, tmp_path):
-    from regeval.config import load_yaml, resolve_spec
-    from regeval.report import write_report
+    from regeval.pipeline.config import load_yaml, resolve_spec
+    from regeval.reporting.html import write_report
 
     export = two_runs[0] / "results" / "default" / "export"
     spec = resolve_spec(load_yaml(REPO / "config" / "config.yaml"), "default")

@@ -11,7 +11,7 @@ import statsmodels.api as sm
 from sklearn.metrics import roc_auc_score
 
 from regeval.errors import PropensityError, RegevalWarning
-from regeval.propensity import PropensityFit, fit_propensity
+from regeval.stats.propensity import PropensityFit, fit_propensity
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +229,7 @@ def test_non_convergence_is_an_error_not_a_silent_score(population):
 
 
 def test_warm_start_on_large_unbalanced_data_changes_the_path_not_the_estimate(monkeypatch):
-    import regeval.propensity as prop
+    import regeval.stats.propensity as prop
 
     rng = np.random.default_rng(11)
     n = 60_000

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regeval.contract import TABLE_NAMES
-from regeval.registers import resolve_sources
-from regeval.synthetic import SyntheticConfig, generate
-from regeval.validate import validate_registers
+from regeval.registers.contract import TABLE_NAMES
+from regeval.registers.read import resolve_sources
+from regeval.synthetic.generator import SyntheticConfig, generate
+from regeval.registers.validate import validate_registers
 
 from .conftest import SMALL
 
@@ -74,8 +74,8 @@ def test_truth_is_recorded_and_follows_the_published_shape(small_registers):
 def test_naive_comparison_is_biased_while_the_truth_is_known(small_registers):
     """Participants differ from the base population before start (selection on
     observables), so a naive treated-vs-untreated difference misses the truth."""
-    from regeval.population import PopulationSpec, build_base_population
-    from regeval.config import load_yaml
+    from regeval.population.base import PopulationSpec, build_base_population
+    from regeval.pipeline.config import load_yaml
 
     from .conftest import REPO
 

@@ -3,7 +3,7 @@
 One small synthetic world (120,000 persons, ≈ 400 treated: KLAPjob's participation
 rate, 2,570 per 600,000) is run in memory through
 base population → propensity score → 10 nearest neighbours with replacement →
-effects (``regeval.evaluate.evaluate``, spec ``default`` of ``config/config.yaml``), and
+effects (``regeval.pipeline.evaluate.evaluate``, spec ``default`` of ``config/config.yaml``), and
 every estimate is compared with that world's truth: the mean person-year effect
 ``Y1 - Y0`` over exactly the treated units in the cell (the sample ATT). The same
 world is generated a second time with ``effect_scale=0`` (same seed): every check is
@@ -25,12 +25,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from regeval.config import load_yaml, resolve_spec
-from regeval.effects import estimate_effect, estimate_effects, fit_wls, window_summary
-from regeval.evaluate import effect_options, evaluate
-from regeval.population import PopulationSpec, build_base_population
-from regeval.registers import resolve_sources
-from regeval.synthetic import SyntheticConfig, generate
+from regeval.pipeline.config import load_yaml, resolve_spec
+from regeval.stats.effects import estimate_effect, estimate_effects, fit_wls, window_summary
+from regeval.pipeline.evaluate import effect_options, evaluate
+from regeval.population.base import PopulationSpec, build_base_population
+from regeval.registers.read import resolve_sources
+from regeval.synthetic.generator import SyntheticConfig, generate
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = dict(seed=20240611, n_persons=120_000, n_participants=514, chunk_size=120_000)

@@ -1,4 +1,4 @@
-"""Validation of the register tables against the data contract (regeval.validate).
+"""Validation of the register tables against the data contract (regeval.registers.validate).
 
 Each test writes the tiny valid set of ``register_factory`` with exactly one thing
 broken, and checks that the error names the table, the column, the problem, the exact
@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from register_factory import ARRIVED_2018, LEFT_AFTER_2017, YEARS, valid_frames, write_registers  # noqa: E402
 
-from regeval.contract import CONTRACT, TABLE_NAMES  # noqa: E402
+from regeval.registers.contract import CONTRACT, TABLE_NAMES  # noqa: E402
 from regeval.errors import ConfigError, DataContractError, RegevalWarning  # noqa: E402
-from regeval.registers import TableSource, read_table, resolve_sources  # noqa: E402
-from regeval.validate import ValidationReport, validate_registers  # noqa: E402
+from regeval.registers.read import TableSource, read_table, resolve_sources  # noqa: E402
+from regeval.registers.validate import ValidationReport, validate_registers  # noqa: E402
 
 DOC = Path(__file__).parents[1] / "docs" / "data_contract.md"
 
@@ -419,8 +419,8 @@ def test_municipality_codes_are_checked_against_the_list_from_2007_and_the_range
 
 
 def test_the_municipality_list_has_the_98_municipalities_of_the_2007_reform():
-    from regeval.contract import EXTRA_RESIDENCE_CODES, MUNICIPALITIES
-    from regeval.synthetic import MUNICIPALITIES as GENERATED
+    from regeval.registers.contract import EXTRA_RESIDENCE_CODES, MUNICIPALITIES
+    from regeval.synthetic.generator import MUNICIPALITIES as GENERATED
 
     assert len(MUNICIPALITIES) == 98 and len(set(MUNICIPALITIES.values())) == 98
     assert set(MUNICIPALITIES) == set(GENERATED.tolist())  # the generator draws from the same list
@@ -668,7 +668,7 @@ def _name(cell: str) -> str:
 
 def test_the_data_contract_document_lists_every_validation_problem_with_a_message_example():
     """A new problem in PROBLEMS without its doc row (or a doc row without a problem) fails."""
-    from regeval.validate import PROBLEMS
+    from regeval.registers.validate import PROBLEMS
 
     rows = doc_table("#### Rules")
     assert [_name(r[0]) for r in rows] == list(PROBLEMS)
@@ -679,7 +679,7 @@ def test_the_data_contract_document_lists_every_validation_problem_with_a_messag
 
 
 def test_the_data_contract_document_lists_every_configuration_check_with_a_message_example():
-    from regeval.config import CONFIG_CHECKS
+    from regeval.pipeline.config import CONFIG_CHECKS
 
     rows = doc_table("### Configuration checks")
     assert [_name(r[0]) for r in rows] == list(CONFIG_CHECKS)
@@ -689,7 +689,7 @@ def test_the_data_contract_document_lists_every_configuration_check_with_a_messa
 
 
 def test_the_data_contract_document_lists_every_base_population_check_with_a_message_example():
-    from regeval.population import POPULATION_CHECKS
+    from regeval.population.base import POPULATION_CHECKS
 
     rows = doc_table("### Base-population checks")
     assert [_name(r[0]) for r in rows] == list(POPULATION_CHECKS)
@@ -698,7 +698,7 @@ def test_the_data_contract_document_lists_every_base_population_check_with_a_mes
 
 
 def test_the_data_contract_document_lists_the_municipality_codes():
-    from regeval.contract import EXTRA_RESIDENCE_CODES, MUNICIPALITIES
+    from regeval.registers.contract import EXTRA_RESIDENCE_CODES, MUNICIPALITIES
 
     text = DOC.read_text(encoding="utf-8").split("## Municipality codes\n", 1)[1].split("\n## ", 1)[0]
     listed = dict(re.findall(r"\| (\d{3}) ([^|]+?) (?=\|)", text.replace("| ", "|  ").replace("|  ", "| ")))

@@ -1,7 +1,7 @@
 # The control group: propensity model (shared by every spec with the same
 # characteristic set), matching and balance (shared by every spec with the same
 # characteristics and matching options): matching, balance, descriptive table.
-# Each job's params are exactly the choices its key is made of (regeval.config).
+# Each job's params are exactly the choices its key is made of (regeval.pipeline.config).
 
 MATCH_DIR = f"{SHARED}/matching/{{mkey}}"
 

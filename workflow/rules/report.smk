@@ -6,7 +6,7 @@
 #
 # Every file an export writes is a declared output (the step fails if it writes one
 # that is not), and each spec's export/ folder is written to a temporary sibling and
-# renamed into place when complete (regeval.steps.atomic_folder).
+# renamed into place when complete (regeval.pipeline.steps.atomic_folder).
 
 
 def _aggregates(spec_name):

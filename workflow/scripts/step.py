@@ -1,6 +1,6 @@
-"""Run one pipeline step: the rule's params.step names a function of regeval.steps."""
+"""Run one pipeline step: the rule's params.step names a function of regeval.pipeline.steps."""
 
-from regeval.steps import run
+from regeval.pipeline.steps import run
 
 run(
     snakemake.params.step,  # type: ignore[name-defined]  # noqa: F821

@@ -24,14 +24,6 @@ from regeval.budget.business_case import (
 )
 from regeval.budget.discounting import discount_factors, present_value
 from regeval.budget.examples import published_shape_effects
-from regeval.budget.figures import (
-    budget_figures,
-    plot_business_case,
-    plot_by_group,
-    plot_by_year,
-    plot_net_by_actor,
-    plot_sensitivity,
-)
 from regeval.budget.inputs import (
     BudgetInputs,
     BusinessCaseInputs,
@@ -70,6 +62,4 @@ __all__ = [
     "personal_assistance_gross", "round_kr",
     "business_case", "implied_unit_costs", "compare_with_published",
     "sensitivity_grid", "published_shape_effects",
-    "plot_net_by_actor", "plot_by_year", "plot_by_group", "plot_sensitivity", "plot_business_case",
-    "budget_figures",
 ]

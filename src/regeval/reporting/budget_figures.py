@@ -16,7 +16,7 @@ from regeval.budget.business_case import BusinessCaseResult
 from regeval.budget.schema import BEARERS, PROGRAMME_GROUP, label
 from regeval.budget.som import BudgetResult
 from regeval.errors import BudgetError
-from regeval.labels import translate
+from regeval.reporting.labels import translate
 
 ACTOR_COLOURS = {"kommune": "#1f6f8b", "region": "#99c24d", "stat": "#e3a72f", "programme": "#b8435a",
                  "total": "#333333"}

@@ -2,7 +2,7 @@
 
 A spec chooses characteristics by name (config ``characteristics``); each name
 expands to one or more columns of the base-population units table built by
-:func:`regeval.population.build_base_population`. Categorical columns are
+:func:`regeval.population.base.build_base_population`. Categorical columns are
 expanded to dummies (first level as reference) by the propensity model.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .errors import ConfigError
+from regeval.errors import ConfigError
 
 # name -> (columns, categorical?)  ; "{diag}" expands to one column per diagnosis group
 CHARACTERISTICS: dict[str, tuple[tuple[str, ...], bool]] = {

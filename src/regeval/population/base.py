@@ -19,7 +19,7 @@ Definitions (method.md §1, configurable in ``population`` of the config):
   appear in the participant file with a person id. ``censor_at_start`` in addition ends a later
   participant's control rows at its own start and reweights the controls who remain
   by the inverse probability of not having started
-  (:func:`regeval.outcomes.censor_at_start`). A person may be a potential control in
+  (:func:`regeval.population.outcomes.censor_at_start`). A person may be a potential control in
   several cohort years. Every unit carries ``first_start``, the person's first start
   year over all its participant numbers (missing if never).
 
@@ -44,9 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, PopulationError, RegevalWarning
-from .panel import diagnosis_groups, participants_first_year, yearly_variables
-from .registers import TableSource, read_table
+from regeval.errors import ConfigError, PopulationError, RegevalWarning
+from regeval.population.panel import diagnosis_groups, participants_first_year, yearly_variables
+from regeval.registers.read import TableSource, read_table
 
 CONTROL_RULES = ("never_participated", "not_yet_participated", "censor_at_start")
 
@@ -160,7 +160,7 @@ def measure_characteristics(
 
     Every register year is read once for all cohorts (only the units' persons are
     kept). Returns ``units`` with the characteristic columns added; see
-    :data:`regeval.characteristics.CHARACTERISTICS` for which columns carry which
+    :data:`regeval.population.characteristics.CHARACTERISTICS` for which columns carry which
     of the report's 17 matching characteristics. The yearly outcomes of ``t − 1``
     are kept too: they are the baselines of the effect regressions.
     """

@@ -3,7 +3,7 @@
 Every stage that produces something meant for export writes it with
 :func:`write_aggregate`, which stores, beside the data, *what the numbers rest on*:
 for each value column the column(s) holding the number of persons behind it, and
-the table's kind. The disclosure step (:mod:`regeval.disclosure`) reads that and
+the table's kind. The disclosure step (:mod:`regeval.disclosure.check`) reads that and
 checks every cell before anything is written to an export folder.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import DisclosureError
+from regeval.errors import DisclosureError
 
 META_KEY = b"regeval.aggregate"
 KINDS = ("descriptive", "regression", "budget", "flow", "model", "distribution")

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .labels import heading, outcome_label
+from regeval.reporting.labels import heading, outcome_label
 
 SECTIONS: list[tuple[str, list[str], list[str]]] = [
     # (heading key, tables, figures)

@@ -1,7 +1,7 @@
 """Synthetic register generator with known true effects.
 
 It simulates a Danish-like adult population 2009–2025 in the register data contract
-(:mod:`regeval.contract`), with a KLAPjob-like programme whose participants are
+(:mod:`regeval.registers.contract`), with a KLAPjob-like programme whose participants are
 selected on observed characteristics (and, optionally, on an unobserved
 "motivation"), and whose true effect on every outcome is known because both
 potential outcomes are simulated. The data-generating process is documented in
@@ -38,9 +38,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .contract import SUPPORT_TYPES
-from .panel import YEARLY_OUTCOMES
-from .errors import ConfigError
+from regeval.registers.contract import SUPPORT_TYPES
+from regeval.population.panel import YEARLY_OUTCOMES
+from regeval.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .aggregates import AggregateMeta  # noqa: E402
-from .disclosure import check_table  # noqa: E402
+from regeval.disclosure.aggregates import AggregateMeta  # noqa: E402
+from regeval.disclosure.check import check_table  # noqa: E402
 
 SUMMARY_META = AggregateMeta(
     name="sweep_summary",

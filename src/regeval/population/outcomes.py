@@ -23,15 +23,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .panel import yearly_variables
-from .registers import TableSource
+from regeval.population.panel import yearly_variables
+from regeval.registers.read import TableSource
 
 
 def person_year_outcomes(
     sources: Mapping[str, TableSource], persons: np.ndarray, years: Sequence[int], outcomes: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Yearly outcomes (pnr, year, outcomes…) of ``persons`` for resident person-years."""
-    from .panel import YEARLY_OUTCOMES
+    from regeval.population.panel import YEARLY_OUTCOMES
 
     yv = yearly_variables(sources, years, persons=persons, background=False)
     return yv[["pnr", "year", *(outcomes or YEARLY_OUTCOMES)]]

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .labels import heading, outcome_label  # noqa: E402
+from regeval.reporting.labels import heading, outcome_label  # noqa: E402
 
 
 def _save(fig, path: Path) -> None:
@@ -54,7 +54,7 @@ def draw_effect_figures(
     effects: pd.DataFrame, means: pd.DataFrame, outcomes: list[str], figures_dir: Path, language: str = "en"
 ) -> list[Path]:
     """Event-time effect figure and levels figure per outcome (from checked tables)."""
-    from .effects import effect_figure, levels_figure
+    from regeval.stats.effects import effect_figure, levels_figure
 
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
@@ -91,7 +91,7 @@ def draw_spec_figures(
     """
     import shutil
 
-    from .balance import love_plot
+    from regeval.stats.balance import love_plot
 
     tables_dir = Path(tables_dir)
     figures_dir = Path(figures_dir)
@@ -128,9 +128,9 @@ def draw_all(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], langu
 
 def _budget_figures(tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], language: str = "en") -> list[Path]:
     """Budget figures from the exported budget tables."""
-    from .budget import BudgetAssumptions
-    from .budget.figures import budget_figures
-    from .budget.som import BudgetResult
+    from regeval.budget import BudgetAssumptions
+    from regeval.reporting.budget_figures import budget_figures
+    from regeval.budget.som import BudgetResult
 
     def read(name: str) -> pd.DataFrame:
         df = pd.read_parquet(tables_dir / f"{name}.parquet")

@@ -31,8 +31,8 @@ import pandas as pd
 
 import re
 
-from .aggregates import AggregateMeta, read_aggregate
-from .errors import DisclosureError
+from regeval.disclosure.aggregates import AggregateMeta, read_aggregate
+from regeval.errors import DisclosureError
 
 FORBIDDEN = (
     "pnr",

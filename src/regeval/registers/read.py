@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from .contract import CONTRACT, TABLE_NAMES, table_spec
-from .errors import DataContractError
+from regeval.registers.contract import CONTRACT, TABLE_NAMES, table_spec
+from regeval.errors import DataContractError
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class TableSource:
     Parameters
     ----------
     table
-        Canonical table name (a key of :data:`regeval.contract.CONTRACT`).
+        Canonical table name (a key of :data:`regeval.registers.contract.CONTRACT`).
     path
         Parquet file, or folder holding a Parquet dataset.
     columns

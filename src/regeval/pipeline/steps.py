@@ -6,7 +6,7 @@ rule's ``input``, ``output``, ``params``, ``log`` and ``threads``. Every step ca
 be called from Python without Snakemake (tests do).
 
 Person-level artifacts go to ``inside`` folders; aggregates meant for export are
-written with :func:`regeval.aggregates.write_aggregate` and reach ``export``
+written with :func:`regeval.disclosure.aggregates.write_aggregate` and reach ``export``
 only through :func:`disclose`.
 """
 
@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import characteristics as chars_mod
-from .aggregates import AggregateMeta, read_aggregate, write_aggregate
-from .errors import RegevalError
-from .population import control_pool
+from regeval.population import characteristics as chars_mod
+from regeval.disclosure.aggregates import AggregateMeta, read_aggregate, write_aggregate
+from regeval.errors import RegevalError
+from regeval.population.base import control_pool
 
 log = logging.getLogger("regeval")
 
@@ -60,7 +60,7 @@ def _log_warning(message, category, filename, lineno, file=None, line=None) -> N
 
 
 def _sources(data_cfg: Mapping[str, Any], generated_dir: str | None):
-    from .registers import resolve_sources
+    from regeval.registers.read import resolve_sources
 
     if data_cfg["source"] == "synthetic":
         return resolve_sources(generated_dir or "")
@@ -69,7 +69,7 @@ def _sources(data_cfg: Mapping[str, Any], generated_dir: str | None):
 
 
 def _population_spec(population_cfg: Mapping[str, Any]):
-    from .population import PopulationSpec
+    from regeval.population.base import PopulationSpec
 
     return PopulationSpec.from_config(population_cfg)
 
@@ -85,7 +85,7 @@ def _save_figure(fig, path: str | Path) -> None:
 # ----------------------------------------------------------------------------- steps
 def generate(output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Generate the synthetic registers (only when data.source is synthetic)."""
-    from .synthetic import SyntheticConfig, generate as gen
+    from regeval.synthetic.generator import SyntheticConfig, generate as gen
 
     cfg = dict(params["synthetic"])
     cfg["workers"] = max(1, min(int(cfg.get("workers", threads)), threads))
@@ -96,7 +96,7 @@ def generate(output: Mapping[str, str], params: Mapping[str, Any], threads: int 
 
 def validate(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Check every input table against the data contract (first step of the DAG)."""
-    from .validate import validate_registers
+    from regeval.registers.validate import validate_registers
 
     sources = _sources(params["data"], params.get("generated_dir"))
     years = tuple(int(y) for y in params["data"]["years"])
@@ -133,7 +133,7 @@ FLOW_META = AggregateMeta(
 
 def base_population(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Units (treated + potential controls per cohort) with characteristics, and the flow."""
-    from .population import build_base_population
+    from regeval.population.base import build_base_population
 
     sources = _sources(params["data"], params.get("generated_dir"))
     bp = build_base_population(sources, _population_spec(params["population"]))
@@ -145,7 +145,7 @@ def base_population(input: Mapping[str, str], output: Mapping[str, str], params:
 
 def population_means(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Means of every characteristic over the whole population aged 18–64."""
-    from .population import population_means as pm
+    from regeval.population.base import population_means as pm
 
     spec = _population_spec(params["population"])
     names = [n for n in chars_mod.CHARACTERISTICS if n not in ("age_group",)] + ["age_group"]
@@ -169,7 +169,7 @@ def population_means(input: Mapping[str, str], output: Mapping[str, str], params
 
 def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Fit the propensity model for one characteristic set (shared by specs)."""
-    from .evaluate import fit_scores
+    from regeval.pipeline.evaluate import fit_scores
 
     units = control_pool(pd.read_parquet(input["units"]), _rule(params))
     fit = fit_scores(units, list(params["characteristics"]), list(params["population"]["diagnosis_groups"]))
@@ -231,7 +231,7 @@ def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapp
 
 def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Nearest-neighbour matching on the score; matched units with ATT weights."""
-    from .evaluate import match_units
+    from regeval.pipeline.evaluate import match_units
 
     spec = params["spec"]
     m = spec["matching"]
@@ -295,7 +295,7 @@ def _rule(params: Mapping[str, Any]) -> str:
     """The control rule of a step: the spec's, else the rule's parameter, else the population's.
 
     The propensity and control-group jobs get only the control *pool* (``never`` or
-    ``not_yet``, see :func:`regeval.config.match_choices`): the rules censor_at_start and
+    ``not_yet``, see :func:`regeval.pipeline.config.match_choices`): the rules censor_at_start and
     not_yet_participated share a pool, so either stands for it."""
     spec = params.get("spec") or {}
     pool = spec.get("pool") or params.get("pool")
@@ -338,7 +338,7 @@ def _write_flow(flow_path: str, matched: pd.DataFrame, out_path: str, pool: pd.D
 
 def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping[str, Any], output: Mapping[str, str]) -> None:
     """A user-supplied control group (spec control_ids) instead of matching."""
-    from .evaluate import user_controls
+    from regeval.pipeline.evaluate import user_controls
 
     # the workflow's control-group job gets the choices of its key, not a spec name
     where = f"specs.{spec['name']}.control_ids" if "name" in spec else f"control_ids {spec['control_ids']!r}"
@@ -380,7 +380,7 @@ def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping
 
 def balance(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Balance before/after matching and the report's three-column table."""
-    from .balance import balance_table, descriptive_table
+    from regeval.stats.balance import balance_table, descriptive_table
 
     spec = params["spec"]
     diag = list(params["population"]["diagnosis_groups"])
@@ -470,7 +470,7 @@ def _attach_cell_counts(
 ) -> pd.DataFrame:
     """Persons behind every cell: n (non-missing), k (with the level / value 1) and
     n − k, per group; k is missing for continuous variables (their mean rests on n)."""
-    from .balance import expand_covariates
+    from regeval.stats.balance import expand_covariates
 
     out = desc.copy()
     for g, frame in groups.items():
@@ -510,7 +510,7 @@ def _attach_population(desc: pd.DataFrame, popm: pd.DataFrame) -> pd.DataFrame:
 
 def person_years(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Yearly outcomes of every base-population person, all years (shared by specs)."""
-    from .outcomes import person_year_outcomes
+    from regeval.population.outcomes import person_year_outcomes
 
     persons = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
     first, last = (int(y) for y in params["data"]["years"])
@@ -523,8 +523,8 @@ def person_years(input: Mapping[str, str], output: Mapping[str, str], params: Ma
 
 def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Outcomes −5 … +7 around start for the matched units (person-level, inside)."""
-    from .evaluate import apply_control_rule, panel_inputs
-    from .outcomes import CENSOR_COUNTS, build_outcome_panel, panel_counts
+    from regeval.pipeline.evaluate import apply_control_rule, panel_inputs
+    from regeval.population.outcomes import CENSOR_COUNTS, build_outcome_panel, panel_counts
 
     spec = params["spec"]
     eff = spec["effects"]
@@ -615,8 +615,8 @@ def _numeric(frame: pd.DataFrame) -> list[str]:
 
 def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Weighted OLS per outcome × relative year; group means; window averages."""
-    from .effects import estimate_effects, group_means, window_summary
-    from .evaluate import effect_options
+    from regeval.stats.effects import estimate_effects, group_means, window_summary
+    from regeval.pipeline.evaluate import effect_options
 
     spec = params["spec"]
     eff = spec["effects"]
@@ -686,7 +686,7 @@ def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping
 
 def budget(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """SØM-style budget: effects × prices by actor, year and consequence."""
-    from .budget import BudgetAssumptions, compute_budget, load_budget_inputs, sensitivity_grid
+    from regeval.budget import BudgetAssumptions, compute_budget, load_budget_inputs, sensitivity_grid
 
     b = params["spec"]["budget"]
     effects_table, _ = read_aggregate(input["effects"])
@@ -733,7 +733,7 @@ def disclose(
     person_ids: np.ndarray | None = None,
 ) -> None:
     """Check every aggregate and write the export tables (nothing else leaves)."""
-    from .disclosure import export_tables
+    from regeval.disclosure.check import export_tables
 
     paths = [p for k, p in input.items() if k != "units" and str(p).endswith(".parquet")]
     if person_ids is None:
@@ -751,9 +751,9 @@ def business_case(input: Mapping[str, str], output: Mapping[str, str], params: M
 
     Outputs: ``inside_<table>`` (the aggregates), and in the export folder (written
     complete or not at all) ``<table>_csv``/``<table>_parquet``, ``log`` and ``figure``."""
-    from .budget import business_case as compute, load_business_case
-    from .budget.figures import plot_business_case
-    from .disclosure import export_tables
+    from regeval.budget import business_case as compute, load_business_case
+    from regeval.reporting.budget_figures import plot_business_case
+    from regeval.disclosure.check import export_tables
 
     bc = load_business_case(input["table"], input.get("metadata"))
     result = compute(
@@ -796,7 +796,7 @@ def business_case(input: Mapping[str, str], output: Mapping[str, str], params: M
 def sweep_summary(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Cross-spec summary of a sweep from the specs' checked export tables (inputs
     ``effects``: the specs' ``effects.parquet``, in the order of ``params["specs"]``)."""
-    from .sweep import write_summary
+    from regeval.reporting.sweep import write_summary
 
     dirs = {s: Path(p).parent for s, p in zip(params["specs"], input["effects"])}
     export_dir = Path(output["csv"]).parent
@@ -874,8 +874,8 @@ def export(
     """
     import shutil
 
-    from .figures import EFFECT_FIGURE_PREFIXES, draw_effect_figures, draw_spec_figures
-    from .report import write_report
+    from regeval.reporting.figures import EFFECT_FIGURE_PREFIXES, draw_effect_figures, draw_spec_figures
+    from regeval.reporting.html import write_report
 
     language = params.get("language", "en")
     budget({"effects": input["effects"], **{k: v for k, v in input.items() if k.startswith("budget_input_")}}, output, params, threads)
@@ -1056,7 +1056,7 @@ def _remove_outputs(output: Mapping[str, str]) -> None:
 # digest of the library code its step runs; a change of that code changes the param,
 # and Snakemake reruns the job (and what depends on it).
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 """The folder of the regeval package whose code is digested."""
 
 _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+[\w.]*|regeval\b[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
@@ -1144,7 +1144,7 @@ def _code_index(stamp: tuple[tuple[str, int, int], ...], package_dir: Path) -> d
         name = ".".join(["regeval", *(parts[:-1] if parts[-1] == "__init__" else parts)])
         text = (package_dir / rel).read_text(encoding="utf-8")
         modules[name] = (hashlib.sha256(text.encode()).hexdigest(), _source_imports(name, text))
-    text = (package_dir / "steps.py").read_text(encoding="utf-8")
+    text = (package_dir / "pipeline" / "steps.py").read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     tree = ast.parse(text)
 

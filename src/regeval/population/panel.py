@@ -1,6 +1,6 @@
 """From register tables to the project's person × year variables.
 
-Together with :mod:`regeval.contract` this is the only module that knows register
+Together with :mod:`regeval.registers.contract` this is the only module that knows register
 column names; everything downstream speaks the project's own names:
 
 =====================  ==========================================================
@@ -34,8 +34,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .contract import SUPPORT_TYPES
-from .registers import TableSource, read_table
+from regeval.registers.contract import SUPPORT_TYPES
+from regeval.registers.read import TableSource, read_table
 
 ORIGIN_LABELS = {1: "danish", 2: "immigrant", 3: "descendant"}
 CIVIL_LABELS = {

@@ -1755,7 +1755,7 @@ _FIG_TEXT: dict[str, tuple[str, str]] = {
 
 
 def _ft(key: str, language: str, **kw: object) -> str:
-    from .labels import translate
+    from regeval.reporting.labels import translate
 
     return translate(_FIG_TEXT, key, language, **kw)
 

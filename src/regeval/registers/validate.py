@@ -1,7 +1,7 @@
 """Validation of the register tables against the data contract.
 
 The first step of the pipeline: before any stage reads a register, every table of
-:data:`regeval.contract.CONTRACT` is checked against its declared columns, types,
+:data:`regeval.registers.contract.CONTRACT` is checked against its declared columns, types,
 keys, allowed values, code lists (municipalities, the form of ICD-10 codes), ranges and
 the configured years of coverage, and the tables are checked against each other (one
 kind of person id; every person known to BEF; a row in each dense table for every
@@ -37,9 +37,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from .contract import CONTRACT, TABLE_NAMES, ColumnSpec, TableSpec
-from .errors import ConfigError, DataContractError, RegevalWarning
-from .registers import TableSource, open_dataset
+from regeval.registers.contract import CONTRACT, TABLE_NAMES, ColumnSpec, TableSpec
+from regeval.errors import ConfigError, DataContractError, RegevalWarning
+from regeval.registers.read import TableSource, open_dataset
 
 __all__ = [
     "MAX_AGE",
@@ -293,7 +293,7 @@ def validate_registers(
     ----------
     sources
         Table sources by canonical table name, as returned by
-        :func:`regeval.registers.resolve_sources`. A contract table without an entry
+        :func:`regeval.registers.read.resolve_sources`. A contract table without an entry
         is reported as missing.
     years
         The years of coverage ``(first, last)``, inclusive (config

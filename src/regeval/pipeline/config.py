@@ -2,7 +2,7 @@
 
 The configuration is ``config/config.yaml`` deep-merged with any ``--configfile``
 (Snakemake does the merge). :func:`validate_config` checks it against
-``workflow/schemas/config.schema.yaml`` (``additionalProperties: false``
+``regeval/pipeline/config.schema.yaml`` (package data) (``additionalProperties: false``
 everywhere, so a typo fails and names its key path) and then for consistency across
 keys and with the files it names (:data:`CONFIG_CHECKS`): the Snakefile calls it before
 any job runs, so a bad configuration never starts the expensive work. A *spec* (control-group
@@ -26,10 +26,10 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .errors import ConfigError
+from regeval.errors import ConfigError
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
-SCHEMA_PATH = PACKAGE_ROOT.parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_PATH = PACKAGE_ROOT / "pipeline" / "config.schema.yaml"
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -185,7 +185,7 @@ def validate_config(
 
 
 def _check_data(config: Mapping[str, Any], problems: _Problems, check_files: bool) -> None:
-    from .contract import CONTRACT
+    from regeval.registers.contract import CONTRACT
 
     data = config["data"]
     years = data["years"]
@@ -250,7 +250,7 @@ def _check_population(config: Mapping[str, Any], problems: _Problems) -> None:
 
 def unit_columns(diagnosis_groups: Sequence[str]) -> tuple[str, ...]:
     """Columns of the base-population units an effect model may use as covariates."""
-    from .panel import YEARLY_OUTCOMES
+    from regeval.population.panel import YEARLY_OUTCOMES
 
     measured = (
         "sex", "age", "birth_year", "origin", "civil_status", "municipality", "education", "support",
@@ -261,13 +261,13 @@ def unit_columns(diagnosis_groups: Sequence[str]) -> tuple[str, ...]:
 
 
 def _support_types() -> tuple[str, ...]:
-    from .contract import SUPPORT_TYPES
+    from regeval.registers.contract import SUPPORT_TYPES
 
     return SUPPORT_TYPES
 
 
 def _check_spec(config: Mapping[str, Any], name: str, problems: _Problems) -> None:
-    from .panel import YEARLY_OUTCOMES  # local import: panel imports pandas
+    from regeval.population.panel import YEARLY_OUTCOMES  # local import: panel imports pandas
 
     spec = resolve_spec(config, name)
     key = f"specs.{name}"
@@ -386,14 +386,14 @@ def _check_files(config: Mapping[str, Any], run_specs: Sequence[str], base: Path
                 problems.add("budget inputs", f"{key}.budget" + (f".{found[0]}" if found[0] else ""), found[1])
     bc = config.get("business_case")
     if bc:
-        from .errors import BudgetError
+        from regeval.errors import BudgetError
 
         table = Path(bc["table"]) if Path(bc["table"]).is_absolute() else base / bc["table"]
         metadata = bc.get("metadata")
         if metadata and not Path(metadata).is_absolute():  # like the table, relative to the repository
             metadata = base / metadata
         try:
-            from .budget import load_business_case
+            from regeval.budget import load_business_case
 
             load_business_case(table, metadata)
         except BudgetError as exc:
@@ -429,9 +429,9 @@ def _control_ids_problem(value: str, base: Path, cohorts: set[int]) -> str | Non
 
 def _budget_problem(inputs_dir: Path, budget: Mapping[str, Any], alpha: float) -> tuple[str, str] | None:
     """(key under budget, message) of the first problem of a spec's budget, or None."""
-    from .budget import BudgetAssumptions, load_budget_inputs
-    from .budget.prices import actor_prices, programme_cost_in_price_year
-    from .errors import BudgetError
+    from regeval.budget import BudgetAssumptions, load_budget_inputs
+    from regeval.budget.prices import actor_prices, programme_cost_in_price_year
+    from regeval.errors import BudgetError
 
     try:
         inputs = load_budget_inputs(inputs_dir)

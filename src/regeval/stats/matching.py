@@ -34,7 +34,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from regeval import _cxxsort
+from regeval.stats import _cxxsort
 from regeval.errors import MatchingError, RegevalWarning
 
 __all__ = ["MatchResult", "match_nearest", "MOrder", "CaliperScale", "Ties", "UNMATCHED_REASONS"]
@@ -497,7 +497,7 @@ def _matchit_ties_with_replacement(
       closer.
     * More than k candidates: the first k after ``std::partial_sort``; otherwise the
       candidates as collected if already in order, else after ``std::sort`` (both as in
-      GNU libstdc++, :mod:`regeval._cxxsort`).
+      GNU libstdc++, :mod:`regeval.stats._cxxsort`).
 
     ``p_t, nb, lo, hi, ctrl_pos, ctrl_rows, ctrl_d`` are the vectorised search's arrays:
     positions in the (stratum, distance, row) order of the units it sorted. With one
@@ -802,7 +802,7 @@ def match_nearest(
       ``std::partial_sort`` (or orders up to ``k`` with ``std::sort``); in GNU
       libstdc++ that is a heap selection which does not keep equally distant
       candidates in the order found, so which of them MatchIt keeps is the heap's
-      choice. Here that search and libstdc++'s algorithms (:mod:`regeval._cxxsort`)
+      choice. Here that search and libstdc++'s algorithms (:mod:`regeval.stats._cxxsort`)
       are replayed for exactly the treated units with a tie among their ``k + 1``
       nearest candidates. Without replacement each pick takes one control, and the
       candidate the scan meets first wins (counting positions over all strata).

@@ -3,7 +3,7 @@
 The Snakemake rules run these stages one file at a time; this module runs them
 in one process on the same functions, for simulation studies, notebooks and
 tests. Every function takes DataFrames and plain spec dictionaries (as resolved
-by :func:`regeval.config.resolve_spec`).
+by :func:`regeval.pipeline.config.resolve_spec`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import characteristics as chars_mod
-from .matching import MatchResult, match_nearest
-from .propensity import PropensityFit, fit_propensity
+from regeval.population import characteristics as chars_mod
+from regeval.stats.matching import MatchResult, match_nearest
+from regeval.stats.propensity import PropensityFit, fit_propensity
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def user_controls(units: pd.DataFrame, control_ids: pd.DataFrame) -> pd.DataFram
     control weights are then scaled to sum to the number of controls, as matching
     weights are. Ids that are not potential controls of that cohort are an error.
     """
-    from .errors import MatchingError
+    from regeval.errors import MatchingError
 
     missing_cols = {"pnr", "cohort"} - set(control_ids.columns)
     if missing_cols:
@@ -105,8 +105,8 @@ def match_units(units: pd.DataFrame, scores: pd.DataFrame, matching: Mapping[str
 
 def control_group(units: pd.DataFrame, spec: Mapping[str, Any], diagnosis_groups: list[str]) -> ControlGroup:
     """Propensity fit and matching for one spec, on the units its ``control_rule`` allows
-    (:func:`regeval.population.control_pool`)."""
-    from .population import control_pool
+    (:func:`regeval.population.base.control_pool`)."""
+    from regeval.population.base import control_pool
 
     units = control_pool(units, str(spec.get("control_rule", "censor_at_start")))
     fit = fit_scores(units, list(spec["characteristics"]), diagnosis_groups)
@@ -148,12 +148,12 @@ def evaluate(
 ) -> dict[str, Any]:
     """Control group, outcome panel and effect table of one spec, in memory.
 
-    ``control_rule`` chooses the potential controls (:func:`regeval.population.control_pool`); with ``censor_at_start``
+    ``control_rule`` chooses the potential controls (:func:`regeval.population.base.control_pool`); with ``censor_at_start``
     the panel's later participants are censored at their start and the remaining
     controls reweighted (:func:`apply_control_rule`).
     """
-    from .effects import estimate_effects
-    from .outcomes import build_outcome_panel, person_year_outcomes
+    from regeval.stats.effects import estimate_effects
+    from regeval.population.outcomes import build_outcome_panel, person_year_outcomes
 
     spec = {**spec, "control_rule": control_rule}
     cg = control_group(units, spec, diagnosis_groups)
@@ -183,8 +183,8 @@ def apply_control_rule(
     ``units`` needs columns unit, pnr, cohort and first_start; ``scores`` unit and score
     (the propensity scores of every unit, used as start hazards).
     """
-    from .errors import ConfigError
-    from .outcomes import censor_at_start
+    from regeval.errors import ConfigError
+    from regeval.population.outcomes import censor_at_start
 
     if control_rule != "censor_at_start":
         return panel, None

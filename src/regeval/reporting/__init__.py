@@ -1,0 +1,1 @@
+"""regeval.reporting."""
