@@ -8,14 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from regeval.registers.validate.arrow import (
-    ArrayLike,
-    array_chunks,
-    as_int,
-    fmt,
-    from_int,
-    is_date,
-)
+from regeval.registers.validate.arrow import ArrayLike, array_chunks, as_int, fmt, from_int, is_date
 from regeval.registers.validate.recorder import Recorder
 from regeval.registers.validate.table import Table
 

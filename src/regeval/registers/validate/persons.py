@@ -7,20 +7,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from regeval.registers.validate.arrow import (
-    ArrayLike,
-    as_int,
-    count_true,
-    first_true,
-    ints_to_type,
-    one_array,
-)
+from regeval.registers.validate.arrow import ArrayLike, as_int, count_true, first_true, ints_to_type, one_array
 from regeval.registers.validate.recorder import Recorder
-from regeval.registers.validate.rules import (
-    MAX_AGE,
-    MIN_BIRTH_YEAR,
-    UNKNOWN_PERSON_IS_WARNING,
-)
+from regeval.registers.validate.rules import MAX_AGE, MIN_BIRTH_YEAR, UNKNOWN_PERSON_IS_WARNING
 from regeval.registers.validate.table import Table
 
 

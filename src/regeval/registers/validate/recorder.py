@@ -9,14 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from regeval.registers.read import TableSource
-from regeval.registers.validate.arrow import (
-    ArrayLike,
-    count_true,
-    first_true,
-    fmt,
-    one_array,
-    value_counts,
-)
+from regeval.registers.validate.arrow import ArrayLike, count_true, first_true, fmt, one_array, value_counts
 from regeval.registers.validate.report import TableReport, Violation
 from regeval.registers.validate.rules import PROBLEMS, Severity
 from regeval.registers.validate.table import Table

@@ -15,11 +15,7 @@ from regeval.registers.contract import TABLE_NAMES
 from regeval.registers.read import TableSource
 from regeval.registers.validate.coverage import check_dense, check_starts
 from regeval.registers.validate.keys import check_duplicates
-from regeval.registers.validate.persons import (
-    check_bef,
-    check_diagnosis_years,
-    check_persons_in_bef,
-)
+from regeval.registers.validate.persons import check_bef, check_diagnosis_years, check_persons_in_bef
 from regeval.registers.validate.recorder import Recorder
 from regeval.registers.validate.report import TableReport, ValidationReport
 from regeval.registers.validate.rules import YEARLY_TABLES

@@ -7,13 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from regeval.registers.contract import ColumnSpec
-from regeval.registers.validate.arrow import (
-    ArrayLike,
-    count_true,
-    fmt,
-    fmt_value,
-    one_array,
-)
+from regeval.registers.validate.arrow import ArrayLike, count_true, fmt, fmt_value, one_array
 from regeval.registers.validate.coverage import check_years
 from regeval.registers.validate.recorder import Recorder
 from regeval.registers.validate.rules import CODE_LISTS, PATTERN_TEXT
