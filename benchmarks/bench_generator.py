@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 def run_once(n_persons: int, workers: int) -> tuple[float, float, float]:
     out = Path(tempfile.mkdtemp(prefix="regeval_gen_"))
     code = (
-        "from regeval.synthetic.generator import SyntheticConfig, generate;"
+        "from regeval.synthetic import SyntheticConfig, generate;"
         f"generate(SyntheticConfig(n_persons={n_persons}, workers={workers}), {str(out)!r})"
     )
     start = time.perf_counter()

@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     registers = args.registers
     if registers is None:
-        from regeval.synthetic.generator import SyntheticConfig, generate
+        from regeval.synthetic import SyntheticConfig, generate
 
         registers = Path(tempfile.mkdtemp(prefix="regeval_val_"))
         generate(SyntheticConfig(workers=2), registers)

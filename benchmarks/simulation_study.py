@@ -140,7 +140,7 @@ def run_replication(job: Job) -> pd.DataFrame:
     from regeval.pipeline.evaluate import effect_options, evaluate
     from regeval.population.base import build_base_population
     from regeval.registers.read import resolve_sources
-    from regeval.synthetic.generator import SyntheticConfig, generate
+    from regeval.synthetic import SyntheticConfig, generate
 
     if hasattr(propensity, "_N_WORKERS"):  # one thread per worker (results do not depend on it)
         propensity._N_WORKERS = 1

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from regeval.synthetic.generator import SyntheticConfig, generate
+from regeval.synthetic import SyntheticConfig, generate
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ from regeval.pipeline.config import load_yaml, resolve_spec
 from regeval.pipeline.evaluate import evaluate
 from regeval.population.base import PopulationSpec, build_base_population
 from regeval.registers.read import resolve_sources
-from regeval.synthetic.generator import SyntheticConfig, generate
+from regeval.synthetic import SyntheticConfig, generate
 
 from .conftest import REPO
 

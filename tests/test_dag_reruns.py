@@ -120,7 +120,7 @@ def _make_inputs(flow: Workflow, work: Path) -> None:
     from regeval.pipeline.config import deep_merge, load_yaml
     from regeval.population.base import PopulationSpec, build_base_population
     from regeval.registers.read import resolve_sources
-    from regeval.synthetic.generator import SyntheticConfig, generate
+    from regeval.synthetic import SyntheticConfig, generate
 
     registers = work / "registers"
     generate(SyntheticConfig(seed=3, n_persons=12_000, n_participants=300), registers)

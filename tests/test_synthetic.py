@@ -11,7 +11,7 @@ import pytest
 
 from regeval.registers.contract import TABLE_NAMES
 from regeval.registers.read import resolve_sources
-from regeval.synthetic.generator import SyntheticConfig, generate
+from regeval.synthetic import SyntheticConfig, generate
 from regeval.registers.validate import validate_registers
 
 from .conftest import SMALL

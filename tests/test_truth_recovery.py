@@ -30,7 +30,7 @@ from regeval.stats.effects import estimate_effect, estimate_effects, fit_wls, wi
 from regeval.pipeline.evaluate import effect_options, evaluate
 from regeval.population.base import PopulationSpec, build_base_population
 from regeval.registers.read import resolve_sources
-from regeval.synthetic.generator import SyntheticConfig, generate
+from regeval.synthetic import SyntheticConfig, generate
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = dict(seed=20240611, n_persons=120_000, n_participants=514, chunk_size=120_000)

@@ -420,7 +420,7 @@ def test_municipality_codes_are_checked_against_the_list_from_2007_and_the_range
 
 def test_the_municipality_list_has_the_98_municipalities_of_the_2007_reform():
     from regeval.registers.contract import EXTRA_RESIDENCE_CODES, MUNICIPALITIES
-    from regeval.synthetic.generator import MUNICIPALITIES as GENERATED
+    from regeval.synthetic.codes import MUNICIPALITIES as GENERATED
 
     assert len(MUNICIPALITIES) == 98 and len(set(MUNICIPALITIES.values())) == 98
     assert set(MUNICIPALITIES) == set(GENERATED.tolist())  # the generator draws from the same list

@@ -85,7 +85,7 @@ def _save_figure(fig, path: str | Path) -> None:
 # ----------------------------------------------------------------------------- steps
 def generate(output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Generate the synthetic registers (only when data.source is synthetic)."""
-    from regeval.synthetic.generator import SyntheticConfig, generate as gen
+    from regeval.synthetic import SyntheticConfig, generate as gen
 
     cfg = dict(params["synthetic"])
     cfg["workers"] = max(1, min(int(cfg.get("workers", threads)), threads))

@@ -1,0 +1,172 @@
+"""Checks of persons across tables: birth dates in bef, diagnoses before birth, and every
+person known to bef."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from regeval.registers.validate.arrow import ArrayLike, as_int, count_true, first_true, ints_to_type, one_array
+from regeval.registers.validate.recorder import Recorder
+from regeval.registers.validate.rules import MAX_AGE, MIN_BIRTH_YEAR, UNKNOWN_PERSON_IS_WARNING
+from regeval.registers.validate.table import Table
+
+
+def check_bef(rec: Recorder, t: Table) -> None:
+    """Impossible birth dates and the persons/birth years other tables are checked against."""
+    if "pnr" not in t.usable:
+        return
+    pnr = t.read("pnr")
+    if "foed_dag" in t.usable:
+        foed = t.read("foed_dag")
+        birth_year = pc.year(foed)
+        if "aar" in t.usable:
+            aar = t.read("aar")
+            rec.report_mask(
+                t,
+                "foed_dag",
+                "birth date after year end",
+                pc.greater(birth_year, aar),
+                "a BEF row describes the person at the end of year aar, so the birth date cannot "
+                "be later than 31 December of aar",
+                extra={"foed_dag": foed},
+            )
+            age = pc.subtract(aar, birth_year)
+            rec.report_mask(
+                t,
+                "foed_dag",
+                f"age over {MAX_AGE}",
+                pc.greater(age, MAX_AGE),
+                f"age at the end of aar above {MAX_AGE} years is impossible",
+                extra={"foed_dag": foed},
+            )
+            del age
+        rec.report_mask(
+            t,
+            "foed_dag",
+            f"birth date before {MIN_BIRTH_YEAR}",
+            pc.less(birth_year, MIN_BIRTH_YEAR),
+            f"birth dates before 1 January {MIN_BIRTH_YEAR} are impossible",
+            extra={"foed_dag": foed},
+        )
+        del birth_year
+        # per person: earliest and latest birth date
+        persons, code = t.person_codes()
+        days = one_array(as_int(foed))
+        valid = days.is_valid().to_numpy(zero_copy_only=False) if days.null_count else None
+        days_np = days.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        hi, lo = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+        first, last = np.full(len(persons), hi, np.int64), np.full(len(persons), lo, np.int64)
+        rows = code if valid is None else code[valid]
+        np.minimum.at(first, rows, days_np if valid is None else days_np[valid])
+        np.maximum.at(last, rows, days_np if valid is None else days_np[valid])
+        del days, days_np, rows
+        known = pc.is_valid(persons).to_numpy(zero_copy_only=False) & (first != hi)
+        differs = known & (first != last)
+        rec.bef_persons = persons.filter(pc.is_valid(persons))
+        birth = ints_to_type(first, foed.type, mask=~known)
+        rec.bef_birth_year = pc.year(birth).filter(pc.is_valid(persons))
+        if t.persons is None:
+            t.persons = len(rec.bef_persons)
+        n_persons = int(differs.sum())
+        if n_persons:
+            rec.report_mask(
+                t,
+                "foed_dag",
+                "birth date differs between years",
+                pa.array(differs[code]),
+                f"{n_persons} person(s) have more than one birth date; the earliest is used",
+                extra={"foed_dag": foed},
+                severity="warning",
+            )
+        del code
+    else:
+        persons, _ = t.person_codes()
+        rec.bef_persons = persons.filter(pc.is_valid(persons))
+        rec.bef_birth_year = None
+    rec.bef_person_years = person_year_bitmap(rec, t)
+
+
+def person_year_bitmap(rec: Recorder, t: Table) -> np.ndarray | None:
+    """Resident person-years of bef as a bitmap [person, year − first] over the persons
+    of ``bef_persons`` and the years of coverage (one byte per cell: 61 MB for 3.6
+    million persons × 17 years)."""
+    if "aar" not in t.usable or rec.bef_persons is None:
+        return None
+    persons, code = t.person_codes()
+    valid = pc.is_valid(persons).to_numpy(zero_copy_only=False)
+    position = np.cumsum(valid, dtype=np.int64) - 1  # position among the non-null persons
+    aar = one_array(t.read("aar")).fill_null(rec.first - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    keep = valid[code] & (aar >= rec.first) & (aar <= rec.last)
+    bitmap = np.zeros((len(rec.bef_persons), rec.last - rec.first + 1), dtype=bool)
+    bitmap[position[code[keep]], aar[keep] - rec.first] = True
+    return bitmap
+
+
+def check_diagnosis_years(rec: Recorder, t: Table) -> None:
+    """A diagnosis cannot be first registered before the person's birth year."""
+    if (
+        rec.bef_birth_year is None
+        or rec.bef_persons is None
+        or not t.person_comparable
+        or not {"pnr", "aar"} <= t.usable
+    ):
+        return
+    pnr, aar = t.read("pnr"), t.read("aar")
+    idx = pc.index_in(pnr, value_set=rec.bef_persons)
+    birth_year = pc.take(rec.bef_birth_year, idx)
+    rec.report_mask(
+        t,
+        "aar",
+        "diagnosed before birth year",
+        pc.less(aar, birth_year),
+        "the year of first registration precedes the birth year in bef",
+        extra={"aar": aar, "birth year": birth_year},
+    )
+
+
+def check_persons_in_bef(rec: Recorder, t: Table) -> None:
+    """Every person id must be resident (in bef) in at least one year."""
+    if rec.bef_persons is None or not t.person_comparable or "pnr" not in t.usable:
+        return
+    pnr = t.read("pnr")
+    absent = rec.bef_index(t) < 0
+    if pnr.null_count:
+        absent &= pc.is_valid(pnr).to_numpy(zero_copy_only=False)
+    unknown: ArrayLike = pa.array(absent)
+    del absent
+    n = count_true(unknown)
+    if n == 0:
+        return
+    bad_ids = pc.filter(pnr, unknown)
+    n_persons = int(pc.count_distinct(bad_ids).as_py())
+    # examples: distinct persons
+    positions = first_true(unknown, 50 * max(rec.k, 1))
+    ids = pnr.take(pa.array(positions, pa.int64())).to_pylist()
+    seen: set[object] = set()
+    chosen = []
+    for p, i in zip(positions, ids):
+        if i not in seen:
+            seen.add(i)
+            chosen.append(p)
+    extra = {"pnr": pnr}
+    warn = t.name in UNKNOWN_PERSON_IS_WARNING
+    if t.name == "deltagere":
+        problem, what = "participant not in bef", "participant(s) whose pnr is in bef in no year"
+    else:
+        problem, what = "person not in bef", "person(s) who are in bef in no year"
+    rec.add(
+        t.name,
+        "pnr",
+        problem,
+        n,
+        f"{n_persons} {what} of the coverage"
+        + (
+            " — e.g. diagnosed before the coverage and gone by its start"
+            if warn
+            else "; check that every extract uses the same pseudonymised person ids"
+        ),
+        rec.examples(t, np.asarray(chosen, np.int64), extra),
+        "warning" if warn else "error",
+    )
