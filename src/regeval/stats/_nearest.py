@@ -7,7 +7,9 @@ nearest are then taken from a window of 2k controls around that position
 rounds, with path-compressed skip links over used controls
 (:func:`_match_without_replacement`). On large data, controls that cannot be among any
 treated unit's k nearest are left out before the sort (:func:`_candidate_units`).
-The MatchIt tie replay is in :mod:`regeval.stats._ties`; the public function is
+:func:`_search_arrays` sets up the sorted arrays and
+:func:`_nearest_with_replacement` / :func:`_nearest_without_replacement` run a search on
+them. The MatchIt tie replay is in :mod:`regeval.stats._ties`; the public function is
 :func:`regeval.stats.matching.match_nearest`.
 """
 
@@ -15,8 +17,11 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
+
+from regeval.stats._ties import _matchit_ties_with_replacement
 
 #: With at least this many potential controls, matching with replacement first leaves
 #: out controls that cannot be among any k nearest (see :func:`_candidate_units`).
@@ -289,3 +294,127 @@ def _fewer_by_caliper(
     if replace:
         return within < len(seg)
     return within <= m and within < len(seg)
+
+
+# --------------------------------------------------------------------------- search
+
+
+@dataclass(frozen=True, eq=False)
+class _Search:
+    """Units sorted by (stratum, distance, row) and each treated unit's place among them.
+
+    ``ctrl_*`` describe the sorted controls (position in the sorted units, data row,
+    distance); per treated unit (data order): ``tr_rows`` data row, ``d_t`` distance,
+    ``p_t`` position, ``code_t`` stratum, ``nb`` insertion point among the sorted
+    controls and ``lo, hi`` the bounds of its stratum's controls. ``units`` are the
+    rows kept by the candidate filter (``None``: all rows).
+    """
+
+    units: np.ndarray | None
+    ctrl_pos: np.ndarray
+    ctrl_rows: np.ndarray
+    ctrl_d: np.ndarray
+    n_c_stratum: np.ndarray  # all potential controls per stratum
+    tr_rows: np.ndarray
+    d_t: np.ndarray
+    p_t: np.ndarray
+    code_t: np.ndarray
+    nb: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def _search_arrays(
+    d: np.ndarray, t: np.ndarray, codes: np.ndarray, n_strata: int, k: int, replace: bool
+) -> _Search:
+    # with replacement, leave out controls that cannot be among any k nearest
+    units = _candidate_units(d, t, codes, n_strata, k) if replace else None
+    if units is None:
+        du, tu, cu = d, t, codes
+    else:
+        du, tu, cu = d[units], t[units], codes[units]
+
+    # sort the units by (stratum, distance, row); locate treated among controls
+    sorted_local = _sort_units(du, cu, n_strata)
+    pos = np.empty(len(du), dtype=np.int64)
+    pos[sorted_local] = np.arange(len(du))
+    is_ctrl_sorted = ~tu[sorted_local]
+    ctrl_pos = np.flatnonzero(is_ctrl_sorted)
+    ctrl_local = sorted_local[ctrl_pos]
+    ctrl_rows = ctrl_local if units is None else units[ctrl_local]
+    ctrl_d = du[ctrl_local]
+    n_c_stratum = np.bincount(codes[~t], minlength=n_strata)  # all potential controls
+    c_bounds = np.concatenate([[0], np.cumsum(np.bincount(cu[~tu], minlength=n_strata))])
+
+    tr_rows = np.flatnonzero(t)  # data order
+    tr_local = np.flatnonzero(tu)  # the same units, all treated are kept
+    p_t = pos[tr_local]
+    code_t = codes[tr_rows].astype(np.int64)
+    return _Search(
+        units=units,
+        ctrl_pos=ctrl_pos,
+        ctrl_rows=ctrl_rows,
+        ctrl_d=ctrl_d,
+        n_c_stratum=n_c_stratum,
+        tr_rows=tr_rows,
+        d_t=d[tr_rows],
+        p_t=p_t,
+        code_t=code_t,
+        nb=np.searchsorted(ctrl_pos, p_t),
+        lo=c_bounds[code_t],
+        hi=c_bounds[code_t + 1],
+    )
+
+
+def _nearest_with_replacement(
+    s: _Search, d: np.ndarray, t: np.ndarray, codes: np.ndarray, n_strata: int, k: int,
+    cal_abs: float | None, ties: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """k nearest per treated unit; MatchIt's choice replayed where candidates tie."""
+    cj, cdist, cvalid, tied = _match_with_replacement(
+        s.d_t, s.p_t, s.nb, s.lo, s.hi, s.ctrl_pos, s.ctrl_d, k, cal_abs
+    )
+    flagged = np.flatnonzero(tied) if ties == "matchit" else np.zeros(0, dtype=np.int64)
+    if not len(flagged):
+        return cj, cdist, cvalid
+    exact_sel = _matchit_ties_with_replacement(
+        flagged, d, t, codes, n_strata, s.tr_rows, s.p_t, s.nb, s.lo, s.hi,
+        s.ctrl_pos, s.ctrl_rows, s.ctrl_d, s.units is not None, k, cal_abs,
+    )
+    kept_index = np.full(len(d), -1, dtype=np.int64)
+    kept_index[s.ctrl_rows] = np.arange(len(s.ctrl_rows))
+    for i, (sel_rows, sel_d) in zip(flagged.tolist(), exact_sel):
+        j = kept_index[np.asarray(sel_rows, dtype=np.int64)]
+        if (j < 0).any():  # cannot happen: such controls are never among the k nearest
+            raise RuntimeError("internal error: a left-out control was selected at a tie")
+        m = len(j)
+        cj[i, :m] = j
+        cdist[i, :m] = sel_d
+        cvalid[i, :m] = True
+        cvalid[i, m:] = False
+    return cj, cdist, cvalid
+
+
+def _nearest_without_replacement(
+    s: _Search, d: np.ndarray, k: int, cal_abs: float | None, ties: str, n_strata: int,
+    m_order: str, seed: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Greedy matching in ``m_order``, steps counted as MatchIt's rule or the scan rule needs."""
+    n_t = len(s.d_t)
+    if m_order == "largest":
+        order = np.argsort(-s.d_t, kind="stable")
+    elif m_order == "smallest":
+        order = np.argsort(s.d_t, kind="stable")
+    elif m_order == "data":
+        order = np.arange(n_t)
+    else:
+        order = np.random.default_rng(seed).permutation(n_t)
+    scan_t, scan_c = s.p_t, s.ctrl_pos
+    if ties == "matchit" and n_strata > 1:
+        # MatchIt scans one order of all units (every stratum): steps count them all
+        gpos = np.empty(len(d), dtype=np.int64)
+        gpos[np.argsort(d, kind="stable")] = np.arange(len(d))
+        scan_t, scan_c = gpos[s.tr_rows], gpos[s.ctrl_rows]
+    return _match_without_replacement(
+        s.d_t, scan_t, s.nb, s.lo, s.hi, scan_c, s.ctrl_d, k, cal_abs, order
+    )

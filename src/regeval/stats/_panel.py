@@ -1,5 +1,7 @@
 """The long matched panel and its cells: shared machinery of the effect functions.
 
+:func:`_effect_sample` and :func:`_effect_clusters` check one DataFrame for
+:func:`regeval.stats.effects.estimate_effect` and build its design and clusters.
 :func:`_prepare_panel` checks a long panel (one row per matched unit and relative year)
 once and builds the arrays every cell uses; :func:`_cell_fit` fits one (outcome,
 relative year) cell -- counts, weighted means, the baseline rule and the regression --
@@ -18,7 +20,14 @@ import numpy as np
 import pandas as pd
 
 from regeval.errors import EstimationError
-from regeval.stats.design import INTERCEPT, build_design, design_matrix, require_columns, treatment_indicator
+from regeval.stats.design import (
+    INTERCEPT,
+    build_design,
+    design_matrix,
+    require_columns,
+    require_treatment_column,
+    treatment_indicator,
+)
 from regeval.stats.results import CLUSTERED_VCOVS, _wald, stars_for
 from regeval.stats.wls import _Base, _blas_single_thread, _Clusters, _codes, _Core, _finish, _make_base, _solve
 
@@ -84,6 +93,57 @@ def _wmean(y: np.ndarray, w: np.ndarray) -> float:
     return float(np.dot(w, y) / sw) if sw > 0 else math.nan
 
 
+def _effect_sample(
+    data: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    weights: str | None,
+    covariates: list[str],
+    categorical: Sequence[str] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Weights, outcome, estimation sample (positive weight, non-missing outcome),
+    treatment and the design ``[1, treatment, covariates]`` of the sample's rows."""
+    w = _weights_array(data, weights)
+    try:
+        y_all = data[outcome].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise EstimationError(f"outcome {outcome!r} must be numeric; got dtype {data[outcome].dtype}") from exc
+    rows = (w > 0) & ~np.isnan(y_all)
+    t = treatment_indicator(data, treatment, error=EstimationError, rows=rows)
+    _check_missing_covariates(data, covariates, rows)
+    design = _covariate_design(data, covariates, categorical, rows)
+
+    n_t_rows = int((rows & (t == 1)).sum())
+    n_c_rows = int((rows & (t == 0)).sum())
+    if n_t_rows == 0 or n_c_rows == 0:
+        raise EstimationError(
+            f"the estimation sample for {outcome!r} has {n_t_rows} treated and {n_c_rows} control row(s) "
+            "with positive weight and non-missing outcome; both groups are needed"
+        )
+    names = [INTERCEPT, treatment, *design.names]
+    X = np.column_stack([np.ones(int(rows.sum())), t[rows], design.matrix[rows]])
+    return w, y_all, rows, t, X, names
+
+
+def _effect_clusters(
+    data: pd.DataFrame, cluster: str | None, cluster2: str | None, rows: np.ndarray
+) -> tuple[_Clusters | None, np.ndarray | None]:
+    """Cluster structure of the estimation sample and the cluster ids of all rows."""
+    if cluster is None:
+        return None, None
+    cl_values = data[cluster].to_numpy()
+    if pd.isna(data[cluster]).to_numpy()[rows].any():
+        raise EstimationError(
+            f"cluster column {cluster!r} is missing in {int(pd.isna(data[cluster]).to_numpy()[rows].sum())} "
+            "row(s) of the estimation sample"
+        )
+    codes, g = _codes(cl_values[rows])
+    codes2 = g2 = None
+    if cluster2 is not None:
+        codes2, g2 = _codes(data[cluster2].to_numpy()[rows])
+    return _Clusters(codes, g, codes2, g2), cl_values
+
+
 # --------------------------------------------------------------------------------------
 # the panel and its cells
 # --------------------------------------------------------------------------------------
@@ -116,6 +176,7 @@ def _prepare_panel(
 ) -> _Panel:
     """Check the panel's columns and build the arrays shared by all cells."""
     covariates = list(covariates)
+    require_treatment_column(panel, treatment, error=EstimationError)
     require_columns(
         panel, [treatment, rel_year, weights, cluster, *outcomes, *covariates],
         what="required", table="panel", error=EstimationError,

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from regeval.errors import PropensityError, RegevalError
+from regeval.errors import MatchingError, PropensityError, RegevalError
 
 __all__ = [
     "INTERCEPT",
@@ -51,6 +51,7 @@ __all__ = [
     "level_label",
     "levels_of",
     "require_columns",
+    "require_treatment_column",
     "term_name",
     "treatment_indicator",
 ]
@@ -148,6 +149,16 @@ def require_columns(
         )
 
 
+def require_treatment_column(data: pd.DataFrame, treatment: str, *, error: ErrorClass) -> None:
+    """Raise ``error`` if the treatment column is not in ``data`` (checked first, so that
+    every consumer names a missing treatment column the same way)."""
+    if treatment not in data.columns:
+        raise error(
+            f"treatment column {treatment!r} not in data; available columns: "
+            f"{list(map(str, data.columns))[:30]!r}"
+        )
+
+
 def treatment_indicator(
     data: pd.DataFrame,
     treatment: str,
@@ -178,11 +189,7 @@ def treatment_indicator(
         The column is missing, has another dtype, has missing values or values other
         than 0/1 among ``rows``, or (``require_both``) one group is empty.
     """
-    if treatment not in data.columns:
-        raise error(
-            f"treatment column {treatment!r} not in data; available columns: "
-            f"{list(map(str, data.columns))[:30]!r}"
-        )
+    require_treatment_column(data, treatment, error=error)
     s = data[treatment]
     if not (pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype)):
         raise error(f"treatment column {treatment!r} has dtype {s.dtype}; it must be 0/1 or bool")
@@ -349,7 +356,7 @@ def expand_covariates(
     *,
     categorical: Sequence[str] | None = None,
     levels: Mapping[str, Sequence[Any]] | None = None,
-    error: ErrorClass = PropensityError,
+    error: ErrorClass = MatchingError,
 ) -> list[tuple[str, str, Any, np.ndarray]]:
     """Expand covariates to balance terms: one per numeric column, one per factor level.
 
@@ -363,7 +370,7 @@ def expand_covariates(
         Numeric columns to treat as categorical.
     levels : mapping, optional
         Levels to use per categorical column (default: the levels in ``data``).
-    error : type
+    error : type, default MatchingError
         Exception class to raise.
 
     Returns

@@ -31,18 +31,17 @@ from regeval.errors import EstimationError, RegevalWarning
 from regeval.stats._panel import (
     _CellCache,
     _cell_fit,
-    _check_missing_covariates,
-    _covariate_design,
+    _effect_clusters,
     _effect_record,
+    _effect_sample,
     _group_mean,
     _n_persons,
     _prepare_panel,
-    _weights_array,
     _wmean,
     _window_cells,
     _year_index,
 )
-from regeval.stats.design import INTERCEPT, require_columns, treatment_indicator
+from regeval.stats.design import INTERCEPT, require_columns, require_treatment_column
 from regeval.stats.results import (
     CI_DISTS,
     CLUSTERED_VCOVS,
@@ -55,7 +54,7 @@ from regeval.stats.results import (
     _wald,
     stars_for,
 )
-from regeval.stats.wls import _blas_single_thread, _Clusters, _codes, _finish, _make_base, _solve
+from regeval.stats.wls import _blas_single_thread, _codes, _finish, _make_base, _solve
 
 __all__ = [
     "EFFECT_COLUMNS",
@@ -149,6 +148,7 @@ def estimate_effect(
     _check_choice("ci_dist", ci_dist, CI_DISTS)
     _check_alpha(alpha)
     covariates = list(covariates)
+    require_treatment_column(data, treatment, error=EstimationError)
     require_columns(
         data, [outcome, treatment, weights, cluster, cluster2, *covariates],
         what="required", error=EstimationError,
@@ -202,57 +202,6 @@ def estimate_effect(
         n_missing_outcome=int((positive & np.isnan(y_all)).sum()),
         fit=fit,
     )
-
-
-def _effect_sample(
-    data: pd.DataFrame,
-    outcome: str,
-    treatment: str,
-    weights: str | None,
-    covariates: list[str],
-    categorical: Sequence[str] | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Weights, outcome, estimation sample (positive weight, non-missing outcome),
-    treatment and the design ``[1, treatment, covariates]`` of the sample's rows."""
-    w = _weights_array(data, weights)
-    try:
-        y_all = data[outcome].to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise EstimationError(f"outcome {outcome!r} must be numeric; got dtype {data[outcome].dtype}") from exc
-    rows = (w > 0) & ~np.isnan(y_all)
-    t = treatment_indicator(data, treatment, error=EstimationError, rows=rows)
-    _check_missing_covariates(data, covariates, rows)
-    design = _covariate_design(data, covariates, categorical, rows)
-
-    n_t_rows = int((rows & (t == 1)).sum())
-    n_c_rows = int((rows & (t == 0)).sum())
-    if n_t_rows == 0 or n_c_rows == 0:
-        raise EstimationError(
-            f"the estimation sample for {outcome!r} has {n_t_rows} treated and {n_c_rows} control row(s) "
-            "with positive weight and non-missing outcome; both groups are needed"
-        )
-    names = [INTERCEPT, treatment, *design.names]
-    X = np.column_stack([np.ones(int(rows.sum())), t[rows], design.matrix[rows]])
-    return w, y_all, rows, t, X, names
-
-
-def _effect_clusters(
-    data: pd.DataFrame, cluster: str | None, cluster2: str | None, rows: np.ndarray
-) -> tuple[_Clusters | None, np.ndarray | None]:
-    """Cluster structure of the estimation sample and the cluster ids of all rows."""
-    if cluster is None:
-        return None, None
-    cl_values = data[cluster].to_numpy()
-    if pd.isna(data[cluster]).to_numpy()[rows].any():
-        raise EstimationError(
-            f"cluster column {cluster!r} is missing in {int(pd.isna(data[cluster]).to_numpy()[rows].sum())} "
-            "row(s) of the estimation sample"
-        )
-    codes, g = _codes(cl_values[rows])
-    codes2 = g2 = None
-    if cluster2 is not None:
-        codes2, g2 = _codes(data[cluster2].to_numpy()[rows])
-    return _Clusters(codes, g, codes2, g2), cl_values
 
 
 # --------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from regeval.stats.design import (
     build_design,
     design_matrix,
     require_columns,
+    require_treatment_column,
     treatment_indicator,
 )
 
@@ -174,6 +175,7 @@ def _check_inputs(
         raise PropensityError(f"max_iter must be a positive integer, got {max_iter!r}")
     if not (tol > 0):
         raise PropensityError(f"tol must be positive, got {tol!r}")
+    require_treatment_column(data, treatment, error=PropensityError)
     require_columns(data, covariates, what="covariate", error=PropensityError)
     y = treatment_indicator(data, treatment, error=PropensityError, require_both=True)
     _check_missing(data, covariates)
