@@ -203,14 +203,15 @@ def _competitors(df: pd.DataFrame) -> dict[str, float]:
     import statsmodels.api as sm
     from sklearn.linear_model import LogisticRegression
 
-    from regeval.stats.propensity import _design_matrix, build_design, fit_propensity
+    from regeval.stats.design import build_design, design_matrix
+    from regeval.stats.propensity import fit_propensity
 
     from threadpoolctl import threadpool_limits
 
     warnings.simplefilter("ignore")
     ours = fit_propensity(df, "treat", COVARIATES, categorical=CATEGORICAL)
     design = build_design(df, COVARIATES, categorical=CATEGORICAL)
-    X, _ = _design_matrix(df, design)
+    X, _ = design_matrix(df, design)
     y = df["treat"].to_numpy(dtype=float)
     out = {}
     # one BLAS thread, as regeval's own products use: on a shared 2-core machine

@@ -135,15 +135,15 @@ def sample_truth(panel: pd.DataFrame, truth_effects: pd.DataFrame, outcomes: lis
 
 def run_replication(job: Job) -> pd.DataFrame:
     """Generate, evaluate and compare one replication; one row per (outcome, rel_year)."""
-    from regeval.stats import propensity
+    from regeval.stats import _logit
     from regeval.stats.effects import estimate_effects
     from regeval.pipeline.evaluate import effect_options, evaluate
     from regeval.population.base import build_base_population
     from regeval.registers.read import resolve_sources
     from regeval.synthetic import SyntheticConfig, generate
 
-    if hasattr(propensity, "_N_WORKERS"):  # one thread per worker (results do not depend on it)
-        propensity._N_WORKERS = 1
+    if hasattr(_logit, "_N_WORKERS"):  # one thread per worker (results do not depend on it)
+        _logit._N_WORKERS = 1
     spec, pspec = _setup()
     if job.cohorts is not None:
         pspec = dataclasses.replace(pspec, cohorts=tuple(job.cohorts))
@@ -231,7 +231,7 @@ def preload() -> None:
 
     for m in ("population.characteristics", "pipeline.config", "stats.effects", "pipeline.evaluate",
               "stats.matching", "population.outcomes", "population.panel", "population.base",
-              "stats.propensity", "registers.read", "synthetic.generator"):
+              "stats.propensity", "stats._logit", "registers.read", "synthetic.generator"):
         importlib.import_module(f"regeval.{m}")
 
 

@@ -1,13 +1,11 @@
-"""Balance statistics, descriptive tables and the love plot on hand-made data."""
+"""Balance statistics and descriptive tables on hand-made data."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
-
-from regeval.stats.balance import balance_table, descriptive_table, love_plot
+from regeval.stats.balance import balance_table, descriptive_table
 from regeval.errors import MatchingError
 
 
@@ -143,21 +141,9 @@ def test_descriptive_table_skips_missing_values():
     assert tab.loc["n", "a"] == 3
 
 
-def test_love_plot_draws_before_and_after_with_labelled_axes(small):
-    b = balance_table(small, "treat", ["age", "male", "region"], weights=pd.Series(1.0, index=small.index))
-    fig = love_plot(b, threshold=0.1, title="Balance")
-    assert isinstance(fig, Figure)
-    ax = fig.axes[0]
-    assert ax.get_xlabel() == "Absolute standardised mean difference"
-    assert [t.get_text() for t in ax.get_yticklabels()] == b["term"].tolist()
-    assert ax.get_title() == "Balance"
-    labels = ax.get_legend_handles_labels()[1]
-    assert "Before matching" in labels and "After matching" in labels
-
-
-def test_bool_columns_are_one_binary_term(small):
+def test_bool_columns_are_one_binary_term_named_as_r_names_a_logical(small):
     b = balance_table(small.assign(flag=small["male"] == 1), "treat", ["flag"]).iloc[0]
-    assert b["term"] == "flag" and b["kind"] == "binary"
+    assert b["term"] == "flagTRUE" and b["level"] == "TRUE" and b["kind"] == "binary"
     assert b["mean_treated_before"] == pytest.approx(2 / 3)
 
 

@@ -454,10 +454,10 @@ def _brute_force(df: pd.DataFrame, k: int, replace: bool, exact: str | None, cal
 @pytest.mark.parametrize("exact", [None, "cohort"])
 @pytest.mark.parametrize("caliper", [None, 0.02])
 def test_matches_equal_a_brute_force_search(monkeypatch, replace, filtered, exact, caliper):
-    import regeval.stats.matching as matching
+    import regeval.stats._nearest as nearest
 
     # filtered: far controls are left out before sorting (forced on small data)
-    monkeypatch.setattr(matching, "_FILTER_MIN_CONTROLS", 0 if filtered else 10**12)
+    monkeypatch.setattr(nearest, "_FILTER_MIN_CONTROLS", 0 if filtered else 10**12)
     rng = np.random.default_rng(42)
     n_t, n_c = (20, 2000) if filtered else (60, 500)
     # rounded scores create many exact ties
@@ -475,7 +475,7 @@ def test_matches_equal_a_brute_force_search(monkeypatch, replace, filtered, exac
 @pytest.mark.parametrize("exact", [None, ["cohort"]])
 @pytest.mark.parametrize("caliper", [None, 0.01])
 def test_leaving_out_far_controls_does_not_change_the_matches(monkeypatch, exact, caliper):
-    import regeval.stats.matching as matching
+    import regeval.stats._nearest as nearest
 
     rng = np.random.default_rng(9)
     n_t, n_c = 150, 20_000
@@ -484,10 +484,10 @@ def test_leaving_out_far_controls_does_not_change_the_matches(monkeypatch, exact
     ps[tied] = np.round(ps[tied], 3)  # many exact ties
     df = frame(list(ps[:n_t]), list(ps[n_t:]), cohort=list(rng.integers(0, 5, n_t + n_c)))
     kwargs = dict(k=10, replace=True, exact=exact, caliper=caliper, caliper_scale="absolute")
-    monkeypatch.setattr(matching, "_FILTER_MIN_CONTROLS", 10**12)
+    monkeypatch.setattr(nearest, "_FILTER_MIN_CONTROLS", 10**12)
     full = quiet(df, "treat", "ps", **kwargs)
-    monkeypatch.setattr(matching, "_FILTER_MIN_CONTROLS", 0)
-    units = matching._candidate_units(
+    monkeypatch.setattr(nearest, "_FILTER_MIN_CONTROLS", 0)
+    units = nearest._candidate_units(
         df["ps"].to_numpy(), df["treat"].to_numpy() == 1, np.zeros(len(df), dtype=np.int16), 1, 10
     )
     assert units is not None and len(units) < len(df) / 2

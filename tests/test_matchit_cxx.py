@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import regeval.stats.matching as matching
+import regeval.stats._nearest as nearest
 from regeval.stats import _cxxsort
 from regeval.errors import MatchingError
 from regeval.stats.matching import match_nearest
@@ -170,7 +170,7 @@ CASES = [
 def test_matching_equals_the_cxx_statement_on_tie_heavy_data(
     programs, monkeypatch, replace, filtered, n_strata, k, caliper
 ):
-    monkeypatch.setattr(matching, "_FILTER_MIN_CONTROLS", 0 if filtered else 10**12)
+    monkeypatch.setattr(nearest, "_FILTER_MIN_CONTROLS", 0 if filtered else 10**12)
     rng = np.random.default_rng([replace, filtered, n_strata, k, 0 if caliper is None else 1])
     n_scan_differs = 0
     for _ in range(12):

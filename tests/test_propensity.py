@@ -229,7 +229,7 @@ def test_non_convergence_is_an_error_not_a_silent_score(population):
 
 
 def test_warm_start_on_large_unbalanced_data_changes_the_path_not_the_estimate(monkeypatch):
-    import regeval.stats.propensity as prop
+    import regeval.stats._logit as logit
 
     rng = np.random.default_rng(11)
     n = 60_000
@@ -238,7 +238,7 @@ def test_warm_start_on_large_unbalanced_data_changes_the_path_not_the_estimate(m
     df["t"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
     assert df["t"].sum() * 40 < n  # unbalanced enough for the warm start
     warm = fit_propensity(df, "t", ["x", "g"])
-    monkeypatch.setattr(prop, "_WARM_MIN_ROWS", 10**12)
+    monkeypatch.setattr(logit, "_WARM_MIN_ROWS", 10**12)
     cold = fit_propensity(df, "t", ["x", "g"])
     assert warm.iterations < cold.iterations
     np.testing.assert_allclose(

@@ -26,7 +26,8 @@ import pytest
 from scipy import stats
 
 from regeval.pipeline.config import load_yaml, resolve_spec
-from regeval.stats.effects import estimate_effect, estimate_effects, fit_wls, window_summary
+from regeval.stats.effects import estimate_effect, estimate_effects, window_summary
+from regeval.stats.wls import fit_wls
 from regeval.pipeline.evaluate import effect_options, evaluate
 from regeval.population.base import PopulationSpec, build_base_population
 from regeval.registers.read import resolve_sources

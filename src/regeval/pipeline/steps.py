@@ -470,7 +470,7 @@ def _attach_cell_counts(
 ) -> pd.DataFrame:
     """Persons behind every cell: n (non-missing), k (with the level / value 1) and
     n − k, per group; k is missing for continuous variables (their mean rests on n)."""
-    from regeval.stats.balance import expand_covariates
+    from regeval.stats.design import expand_covariates
 
     out = desc.copy()
     for g, frame in groups.items():

@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from regeval.reporting.effect_figures import effect_figure, levels_figure, love_plot  # noqa: E402
 from regeval.reporting.labels import heading, outcome_label  # noqa: E402
 
 
@@ -54,8 +55,6 @@ def draw_effect_figures(
     effects: pd.DataFrame, means: pd.DataFrame, outcomes: list[str], figures_dir: Path, language: str = "en"
 ) -> list[Path]:
     """Event-time effect figure and levels figure per outcome (from checked tables)."""
-    from regeval.stats.effects import effect_figure, levels_figure
-
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -90,8 +89,6 @@ def draw_spec_figures(
     checked propensity and balance tables); its overlap and love plot are copied.
     """
     import shutil
-
-    from regeval.stats.balance import love_plot
 
     tables_dir = Path(tables_dir)
     figures_dir = Path(figures_dir)

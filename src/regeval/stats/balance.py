@@ -1,8 +1,11 @@
-"""Covariate balance before and after matching, descriptive tables and the love plot.
+"""Covariate balance before and after matching, and descriptive tables.
 
 The statistics are those of MatchIt's ``summary.matchit()`` for the ATT (standardised
 mean difference with the treated group's full-sample SD, variance ratio, mean and
 maximum eCDF difference), computed on any DataFrame with optional matching weights.
+Terms are :func:`regeval.stats.design.expand_covariates`'s: one per numeric column, one
+per level of a categorical column, ``<column>TRUE`` for a bool column. The love plot is
+drawn by :func:`regeval.reporting.effect_figures.love_plot`.
 """
 
 from __future__ import annotations
@@ -12,96 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from regeval.errors import MatchingError
+from regeval.stats.design import expand_covariates, is_categorical, level_label, levels_of, treatment_indicator
 
-__all__ = ["balance_table", "descriptive_table", "love_plot", "expand_covariates"]
+__all__ = ["balance_table", "descriptive_table"]
 
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
 _STATS = ("mean_treated", "mean_control", "smd", "var_ratio", "ecdf_mean", "ecdf_max")
-
-
-# --------------------------------------------------------------------------- expansion
-
-
-def _is_categorical(s: pd.Series) -> bool:
-    dt = s.dtype
-    return (
-        isinstance(dt, pd.CategoricalDtype)
-        or pd.api.types.is_object_dtype(dt)
-        or pd.api.types.is_string_dtype(dt)
-    )
-
-
-def _levels(s: pd.Series) -> list[Any]:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        used = set(pd.unique(s.dropna()))
-        return [c for c in s.cat.categories if c in used]
-    vals = pd.unique(s.dropna())
-    try:
-        return sorted(vals)
-    except TypeError:
-        return sorted(vals, key=str)
-
-
-def _label(level: Any) -> str:
-    if isinstance(level, (float, np.floating)) and float(level).is_integer():
-        return str(int(level))
-    return str(level)
-
-
-def expand_covariates(
-    data: pd.DataFrame,
-    covariates: Sequence[str],
-    *,
-    categorical: Sequence[str] | None = None,
-    levels: Mapping[str, Sequence[Any]] | None = None,
-) -> list[tuple[str, str, Any, np.ndarray]]:
-    """Expand covariates to balance terms: one per numeric column, one per factor level.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Input rows.
-    covariates : sequence of str
-        Columns to expand.
-    categorical : sequence of str, optional
-        Numeric columns to treat as categorical. Object, string and category
-        columns are always categorical; bool columns are one 0/1 term.
-    levels : mapping, optional
-        Levels to use per categorical column (default: the levels in ``data``).
-
-    Returns
-    -------
-    list of (term, variable, level, values)
-        ``values`` is a float64 array (NaN where the input is missing). ``level`` is
-        ``None`` for numeric terms. Terms are named as MatchIt names them: column
-        name followed by the level (``race`` + ``black`` -> ``raceblack``).
-    """
-    forced = set(categorical or ())
-    missing = [c for c in covariates if c not in data.columns]
-    if missing:
-        raise MatchingError(f"column(s) {missing} not in data")
-    out: list[tuple[str, str, Any, np.ndarray]] = []
-    for col in covariates:
-        s = data[col]
-        if col in forced or _is_categorical(s):
-            lv = list(levels[col]) if levels and col in levels else _levels(s)
-            na = s.isna().to_numpy()
-            for level in lv:
-                v = (s == level).to_numpy(dtype=np.float64, na_value=np.nan)
-                v[na] = np.nan
-                out.append((f"{col}{_label(level)}", col, level, v))
-        elif pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
-            out.append((col, col, None, s.to_numpy(dtype=np.float64, na_value=np.nan)))
-        else:
-            raise MatchingError(
-                f"column {col!r} has dtype {s.dtype}, neither numeric nor categorical; "
-                "convert it or name it in categorical="
-            )
-    return out
 
 
 # --------------------------------------------------------------------------- statistics
@@ -222,21 +142,6 @@ def _weights_vector(data: pd.DataFrame, weights: str | pd.Series | np.ndarray) -
     return w
 
 
-def _treat_mask(data: pd.DataFrame, treatment: str) -> np.ndarray:
-    if treatment not in data.columns:
-        raise MatchingError(f"treatment column {treatment!r} not in data")
-    s = data[treatment]
-    if s.isna().any():
-        raise MatchingError(f"treatment column {treatment!r} has missing values")
-    v = s.to_numpy(dtype=np.float64)
-    if not np.isin(v, (0.0, 1.0)).all():
-        raise MatchingError(f"treatment column {treatment!r} must hold only 0/1 (or bool)")
-    t = v == 1.0
-    if t.all() or not t.any():
-        raise MatchingError(f"treatment column {treatment!r} needs both treated and control rows")
-    return t
-
-
 # --------------------------------------------------------------------------- public API
 
 
@@ -299,8 +204,8 @@ def balance_table(
       normalised within group; zero-weight units still contribute their values);
       for binary terms both equal the absolute difference in proportions.
     """
-    t = _treat_mask(data, treatment)
-    terms = expand_covariates(data, covariates, categorical=categorical)
+    t = treatment_indicator(data, treatment, error=MatchingError, require_both=True) == 1.0
+    terms = expand_covariates(data, covariates, categorical=categorical, error=MatchingError)
     for term, var, _, x in terms:
         if np.isnan(x).any():
             raise MatchingError(
@@ -318,7 +223,7 @@ def balance_table(
         row: dict[str, Any] = {
             "term": term,
             "variable": var,
-            "level": None if level is None else _label(level),
+            "level": None if level is None else level_label(level),
             "kind": "binary" if binary else "continuous",
         }
         for k, v in _balance_one(x, t, ones, std, binary).items():
@@ -392,11 +297,11 @@ def descriptive_table(
             if var not in df.columns:
                 raise MatchingError(f"variable {var!r} not in group {g!r}")
         s0 = next(iter(groups.values()))[var]
-        if var in forced or _is_categorical(s0):
+        if var in forced or is_categorical(s0):
             allv = pd.concat([df[var] for df in groups.values()], ignore_index=True)
             if isinstance(s0.dtype, pd.CategoricalDtype):
                 allv = allv.astype(s0.dtype)
-            levels[var] = _levels(allv)
+            levels[var] = list(levels_of(allv))
     table: dict[str, list[Any]] = {}
     meta: list[tuple[str, str, str | None, str]] = [("n", "n", None, "count")]
     first = True
@@ -405,12 +310,13 @@ def descriptive_table(
         wv = np.ones(len(df)) if w is None else _weights_vector(df, w)
         keep = wv > 0
         col = [float(keep.sum())]
-        for term, var, level, x in expand_covariates(df, variables, categorical=list(forced), levels=levels):
+        expanded = expand_covariates(df, variables, categorical=list(forced), levels=levels, error=MatchingError)
+        for term, var, level, x in expanded:
             ok = keep & ~np.isnan(x)
             col.append(_wmean(x[ok], wv[ok]) if ok.any() else float("nan"))
             if first:
                 is_share = level is not None or pd.api.types.is_bool_dtype(df[var].dtype)
-                meta.append((term, var, None if level is None else _label(level), "share" if is_share else "mean"))
+                meta.append((term, var, None if level is None else level_label(level), "share" if is_share else "mean"))
         first = False
         table[g] = col
     out = pd.DataFrame(
@@ -424,56 +330,3 @@ def descriptive_table(
     for g, col in table.items():
         out[g] = col
     return out
-
-
-def love_plot(
-    balance: pd.DataFrame,
-    *,
-    threshold: float = 0.1,
-    title: str | None = None,
-) -> Figure:
-    """Draw |SMD| per term before and after matching (a "love plot").
-
-    Parameters
-    ----------
-    balance : pandas.DataFrame
-        Output of :func:`balance_table` (``smd_after`` optional).
-    threshold : float, default 0.1
-        Reference line for acceptable imbalance (|SMD| < 0.1 is the usual rule,
-        Austin 2009).
-    title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        A figure on the Agg canvas; save it with ``fig.savefig(path)``.
-    """
-    if "term" not in balance.columns or "smd_before" not in balance.columns:
-        raise MatchingError("balance must be a balance_table() result with 'term' and 'smd_before'")
-    terms = balance["term"].astype(str).tolist()
-    n = len(terms)
-    fig = Figure(figsize=(6.5, max(2.5, 0.28 * n + 1.2)))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    y = np.arange(n)[::-1]
-    before = np.abs(balance["smd_before"].to_numpy(dtype=float))
-    ax.scatter(before, y, facecolors="none", edgecolors="#444444", label="Before matching", zorder=3)
-    if "smd_after" in balance.columns:
-        after = np.abs(balance["smd_after"].to_numpy(dtype=float))
-        ax.scatter(after, y, color="#1f77b4", label="After matching", zorder=4)
-        for yi, b, a in zip(y, before, after):
-            if np.isfinite(a) and np.isfinite(b):
-                ax.plot([b, a], [yi, yi], color="#bbbbbb", linewidth=0.8, zorder=2)
-    ax.axvline(threshold, color="#d62728", linestyle="--", linewidth=1, label=f"|SMD| = {threshold:g}")
-    ax.set_yticks(y)
-    ax.set_yticklabels(terms)
-    ax.set_xlabel("Absolute standardised mean difference")
-    ax.set_ylabel("Characteristic")
-    ax.set_xlim(left=0)
-    ax.grid(axis="x", color="#eeeeee")
-    ax.legend(loc="lower right", fontsize="small")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
