@@ -20,7 +20,8 @@ from regeval.pipeline.config import (
 )
 from regeval.errors import RegevalError
 from regeval.registers.read import register_files, register_fingerprint, resolve_sources
-from regeval.pipeline.steps import BUSINESS_CASE_TABLES, budget_input_files, code_digest, control_ids_file
+from regeval.budget.tables import BUSINESS_CASE_TABLES
+from regeval.pipeline.steps import budget_input_files, code_digest, control_ids_file
 
 
 # the default configuration lives beside this Snakefile, so the workflow can run in

@@ -125,7 +125,7 @@ def test_a_steps_function_edit_changes_only_the_steps_that_run_it(package_copy):
     assert _changed(before) & RULE_STEPS == {"export_group"}
     before = _digests()
     text = source.read_text()
-    source.write_text(text.replace('EFFECT_COUNTS = ["n_treated", "n_control"]', 'EFFECT_COUNTS = ["n_treated", "n_control"]\n_X = 1'))
+    source.write_text(text.replace('log = logging.getLogger("regeval")', 'log = logging.getLogger("regeval")\n_X = 1'))
     assert _changed(before) == set(steps.STEPS)  # module-level statements belong to every step
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from regeval.population import characteristics as chars_mod
-from regeval.disclosure.aggregates import AggregateMeta, read_aggregate, write_aggregate
+from regeval.disclosure.aggregates import load_aggregate, read_aggregate, write_aggregate
 from regeval.errors import RegevalError
 from regeval.population.base import control_pool
 
@@ -112,63 +112,31 @@ def validate(input: Mapping[str, str], output: Mapping[str, str], params: Mappin
     log.info("all %d tables conform to the data contract", len(sources))
 
 
-FLOW_META = AggregateMeta(
-    name="population_flow",
-    title="From participants to the treatment group, per cohort",
-    kind="flow",
-    differences=(
-        ("participants", "with_person_id", "resident_year_before", "in_base_population"),
-        ("base_population", "potential_controls"),
-    ),
-    count_columns=(
-        "participants",
-        "with_person_id",
-        "resident_year_before",
-        "in_base_population",
-        "base_population",
-        "potential_controls",
-    ),
-)
-
-
 def base_population(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Units (treated + potential controls per cohort) with characteristics, and the flow."""
+    from regeval.population.tables import flow_table
     from regeval.population.base import build_base_population
 
     sources = _sources(params["data"], params.get("generated_dir"))
     bp = build_base_population(sources, _population_spec(params["population"]))
     Path(output["units"]).parent.mkdir(parents=True, exist_ok=True)
     bp.units.to_parquet(output["units"], index=False)
-    write_aggregate(bp.flow, output["flow"], FLOW_META)
+    write_aggregate(flow_table(bp.flow), output["flow"])
     log.info("base population: %d units (%d treated)", len(bp.units), int(bp.units["treated"].sum()))
 
 
 def population_means(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Means of every characteristic over the whole population aged 18–64."""
-    from regeval.population.base import population_means as pm
+    from regeval.population.tables import population_means_table
 
     spec = _population_spec(params["population"])
-    names = [n for n in chars_mod.CHARACTERISTICS if n not in ("age_group",)] + ["age_group"]
-    cols, cat = chars_mod.expand(names, list(spec.diagnosis_groups))
     sources = _sources(params["data"], params.get("generated_dir"))
-    table = pm(sources, spec, cols, cat)
-    write_aggregate(
-        table,
-        output["means"],
-        AggregateMeta(
-            name="population_means",
-            title="Whole population aged 18–64 in the years before start (person-years)",
-            kind="descriptive",
-            counts={"population": ["n_population", "k_population", "nk_population"]},
-            count_columns=("n_population", "k_population", "nk_population"),
-            cell_sets=(("population", "k_population", "nk_population"),),
-            secondary=({"by": ["variable"], "cells": ["population"]},),
-        ),
-    )
+    write_aggregate(population_means_table(sources, spec), output["means"])
 
 
 def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Fit the propensity model for one characteristic set (shared by specs)."""
+    from regeval.stats.tables import overlap_table, propensity_model_table
     from regeval.pipeline.evaluate import fit_scores
 
     units = control_pool(pd.read_parquet(input["units"]), _rule(params))
@@ -178,39 +146,8 @@ def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapp
     )
     Path(output["scores"]).parent.mkdir(parents=True, exist_ok=True)
     scores.to_parquet(output["scores"], index=False)
-    coef = fit.coefficients.copy()
-    coef.insert(0, "n_treated", fit.n_treated)
-    coef.insert(1, "n_control", fit.n_control)
-    coef["auc"] = fit.auc
-    write_aggregate(
-        coef,
-        output["coefficients"],
-        AggregateMeta(
-            name="propensity_model",
-            title="Propensity model (logit): coefficients, standard errors, AUC",
-            kind="model",
-            count_columns=("n_treated", "n_control"),
-        ),
-    )
-    # overlap: binned counts of the score by group (no per-person values leave)
-    bins = np.linspace(0, 1, 41)
-    rows = []
-    for g, name in ((1, "treated"), (0, "control")):
-        s = fit.score[units["treated"].to_numpy() == g]
-        counts, _ = np.histogram(s, bins=bins)
-        for lo, hi, c in zip(bins[:-1], bins[1:], counts):
-            rows.append({"group": name, "bin_low": lo, "bin_high": hi, "n": int(c)})
-    write_aggregate(
-        pd.DataFrame(rows),
-        output["overlap"],
-        AggregateMeta(
-            name="propensity_overlap",
-            title="Distribution of the propensity score by group (counts per bin)",
-            kind="distribution",
-            count_columns=("n",),
-            secondary=({"by": ["group"], "cells": ["n"]},),
-        ),
-    )
+    write_aggregate(propensity_model_table(fit), output["coefficients"])
+    write_aggregate(overlap_table(fit.score, units["treated"].to_numpy()), output["overlap"])
     (Path(output["fit"])).write_text(
         json.dumps(
             {
@@ -231,6 +168,7 @@ def propensity(input: Mapping[str, str], output: Mapping[str, str], params: Mapp
 
 def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Nearest-neighbour matching on the score; matched units with ATT weights."""
+    from regeval.stats.tables import matching_summary_table
     from regeval.pipeline.evaluate import match_units
 
     spec = params["spec"]
@@ -246,41 +184,9 @@ def match(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[s
     res.pairs.to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
     _write_flow(input["flow"], matched, output["flow"], units)
-    # summary (aggregate)
-    unmatched = res.unmatched
-    reasons = unmatched["reason"].value_counts() if len(unmatched) else pd.Series(dtype=int)
-    summary = pd.DataFrame(
-        [
-            {"item": "treated", "value": float(res.n_treated), "n": res.n_treated, "part_of": ""},
-            {"item": "treated matched", "value": float(res.n_treated_matched), "n": res.n_treated_matched, "part_of": "treated"},
-            *[
-                {"item": f"treated unmatched: {r}", "value": float(c), "n": int(c), "part_of": "treated"}
-                for r, c in reasons.items()
-                if not str(r).startswith("fewer than k")  # these are matched, with fewer controls
-            ],
-            {"item": "unique controls", "value": float(res.n_controls_unique), "n": res.n_controls_unique, "part_of": ""},
-            {"item": "effective sample size of controls", "value": float(res.ess_control), "n": res.n_controls_unique, "part_of": ""},
-            {"item": "largest number of times a control is used", "value": float(res.max_control_reuse), "n": res.n_controls_unique, "part_of": ""},
-            *[
-                {"item": f"treated matched with fewer than k controls: {r}", "value": float(c), "n": int(c), "part_of": ""}
-                for r, c in reasons.items()
-                if str(r).startswith("fewer than k")
-            ],
-        ]
-    )
     write_aggregate(
-        summary,
+        matching_summary_table(res, k=m["k"], replace=m["replace"], exact=exact, caliper=m.get("caliper")),
         output["summary"],
-        AggregateMeta(
-            name="matching_summary",
-            title=f"Matching: k = {m['k']}, {'with' if m['replace'] else 'without'} replacement, "
-            f"exact on {', '.join(exact) or 'nothing'}, caliper {m.get('caliper')}",
-            kind="descriptive",
-            counts={"value": ["n"]},
-            count_columns=("n",),
-            cell_sets=(("value", "n"),),
-            secondary=({"by": ["part_of"], "cells": ["value"]},),
-        ),
     )
     log.info(
         "matched %d of %d treated with %d unique controls (ESS %.0f)",
@@ -308,36 +214,13 @@ def _rule(params: Mapping[str, Any]) -> str:
 def _write_flow(flow_path: str, matched: pd.DataFrame, out_path: str, pool: pd.DataFrame | None = None) -> None:
     """The population flow of a spec: the shared flow plus treated matched per cohort;
     ``pool`` (the spec's units) gives its potential controls per cohort."""
-    flow, meta = read_aggregate(flow_path)
-    analysed = flow["analysed"].astype(bool) if "analysed" in flow else pd.Series(True, index=flow.index)
-
-    def per_cohort(counts: pd.Series) -> pd.Series:
-        # missing (not 0) in the rows of start years that are not analysed
-        values = flow["cohort"].map(counts).fillna(0)
-        return values.astype(int) if analysed.all() else values.where(analysed)
-
-    if pool is not None:
-        flow["potential_controls"] = per_cohort(pool[pool["treated"] == 0].groupby("cohort").size())
-    flow["matched"] = per_cohort(matched[matched["treated"] == 1].groupby("cohort").size())
-    flow["matched_controls"] = per_cohort(matched[matched["treated"] == 0].groupby("cohort").size())
-    write_aggregate(
-        flow,
-        out_path,
-        AggregateMeta(
-            name=meta.name,
-            title="From participants to matched treated, per cohort (and the matched controls)",
-            kind="flow",
-            differences=(
-                ("participants", "with_person_id", "resident_year_before", "in_base_population", "matched"),
-                ("base_population", "potential_controls", "matched_controls"),
-            ),
-            count_columns=(*meta.count_columns, "matched", "matched_controls"),
-        ),
-    )
+    from regeval.population.tables import matched_flow_table
+    write_aggregate(matched_flow_table(load_aggregate(flow_path), matched, pool), out_path)
 
 
 def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping[str, Any], output: Mapping[str, str]) -> None:
     """A user-supplied control group (spec control_ids) instead of matching."""
+    from regeval.stats.tables import supplied_controls_summary_table
     from regeval.pipeline.evaluate import user_controls
 
     # the workflow's control-group job gets the choices of its key, not a spec name
@@ -353,159 +236,25 @@ def _user_controls(units: pd.DataFrame, spec: Mapping[str, Any], params: Mapping
     pd.DataFrame({"treated": [], "control": []}).to_parquet(output["pairs"], index=False)
     matched.to_parquet(output["matched"], index=False)
     _write_flow(params["flow"], matched, output["flow"], units)
-    n_t = int((matched["treated"] == 1).sum())
-    n_c = int((matched["treated"] == 0).sum())
-    w = matched.loc[matched["treated"] == 0, "weight"]
-    ess = float(w.sum() ** 2 / (w**2).sum()) if len(w) else 0.0
-    summary = pd.DataFrame(
-        [
-            {"item": "treated", "value": float((units["treated"] == 1).sum()), "n": int((units["treated"] == 1).sum())},
-            {"item": "treated matched", "value": float(n_t), "n": n_t},
-            {"item": "unique controls", "value": float(n_c), "n": n_c},
-            {"item": "effective sample size of controls", "value": ess, "n": n_c},
-        ]
-    )
     write_aggregate(
-        summary,
-        output["summary"],
-        AggregateMeta(
-            name="matching_summary",
-            title=f"User-supplied control group from {path.name}",
-            kind="descriptive",
-            counts={"value": ["n"]},
-            count_columns=("n",),
-        ),
+        supplied_controls_summary_table(int((units["treated"] == 1).sum()), matched, path.name), output["summary"]
     )
 
 
 def balance(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Balance before/after matching and the report's three-column table."""
-    from regeval.stats.balance import balance_table, descriptive_table
-
+    from regeval.stats.tables import balance_with_counts, descriptives_with_counts
     spec = params["spec"]
     diag = list(params["population"]["diagnosis_groups"])
     cols, cat = chars_mod.expand(spec["characteristics"], diag)
     units = control_pool(pd.read_parquet(input["units"]), _rule(params))
     matched = pd.read_parquet(input["matched"])
-    w = units["unit"].map(matched.set_index("unit")["weight"]).fillna(0.0)
-    units = units.assign(_w=w.to_numpy())
-    bal = balance_table(units, "treated", cols, weights="_w", categorical=cat)
-    n_t = int((units["treated"] == 1).sum())
-    n_c = int((units["treated"] == 0).sum())
-    bal.insert(0, "n_treated_before", n_t)
-    bal.insert(1, "n_control_before", n_c)
-    bal.insert(2, "n_treated_after", int(((units["treated"] == 1) & (w > 0)).sum()))
-    bal.insert(3, "n_control_after", int(((units["treated"] == 0) & (w > 0)).sum()))
-    cells = _attach_cell_counts(
-        pd.DataFrame({"term": bal["term"], "variable": bal["variable"]}),
-        {
-            "treated": units[units["treated"] == 1],
-            "control_before": units[units["treated"] == 0],
-            "control_after": units[(units["treated"] == 0) & (w > 0)],
-        },
-        cols,
-        cat,
-    )
-    bal = bal.merge(
-        cells.drop(columns=["variable", *[c for c in cells.columns if c.startswith("n_")]]), on="term", how="left"
-    )
-    k_t = ["k_treated", "nk_treated"]
-    both_before = ["n_treated_before", "n_control_before", *k_t, "k_control_before", "nk_control_before"]
-    both_after = ["n_treated_after", "n_control_after", *k_t, "k_control_after", "nk_control_after"]
-    counts = {
-        "mean_treated_before": ["n_treated_before", *k_t],
-        "mean_treated_after": ["n_treated_after", *k_t],
-        "mean_control_before": ["n_control_before", "k_control_before", "nk_control_before"],
-        "mean_control_after": ["n_control_after", "k_control_after", "nk_control_after"],
-    }
-    for c in bal.columns:
-        if c not in counts and pd.api.types.is_numeric_dtype(bal[c]) and not c.startswith(("n_", "k_", "nk_")):
-            counts[c] = both_before if c.endswith("_before") else both_after
-    write_aggregate(
-        bal,
-        output["balance"],
-        AggregateMeta(
-            name="balance",
-            title="Balance of the matching characteristics before and after matching",
-            kind="descriptive",
-            counts=counts,
-            count_columns=(
-                "n_treated_before", "n_control_before", "n_treated_after", "n_control_after",
-                "k_treated", "nk_treated", "k_control_before", "nk_control_before", "k_control_after", "nk_control_after",
-            ),
-        ),
-    )
+    w = units["unit"].map(matched.set_index("unit")["weight"]).fillna(0.0).to_numpy()
+    write_aggregate(balance_with_counts(units, w, cols, cat), output["balance"])
     all_names = [n for n in chars_mod.CHARACTERISTICS if n != "age"] + ["age"]
     dcols, dcat = chars_mod.expand(all_names, diag)
-    treated = units[units["treated"] == 1]
-    controls = units[(units["treated"] == 0) & (units["_w"] > 0)]
-    groups = {"participants": treated, "matched_controls": controls}
-    desc = descriptive_table(
-        groups,
-        dcols,
-        weights={"participants": None, "matched_controls": controls["_w"]},
-        categorical=dcat,
-    )
-    desc = _attach_cell_counts(desc, groups, dcols, dcat)
     popm, _ = read_aggregate(input["population_means"])
-    desc = _attach_population(desc, popm)
-    names = ["participants", "matched_controls", "population"]
-    write_aggregate(
-        desc,
-        output["descriptives"],
-        AggregateMeta(
-            name="descriptives",
-            title="Participants, matched controls and the whole population aged 18–64",
-            kind="descriptive",
-            counts={g: [f"n_{g}", f"k_{g}", f"nk_{g}"] for g in names},
-            count_columns=tuple(f"{p}_{g}" for g in names for p in ("n", "k", "nk")),
-            cell_sets=tuple((g, f"k_{g}", f"nk_{g}") for g in names),
-            secondary=({"by": ["variable"], "cells": names},),
-        ),
-    )
-
-
-def _attach_cell_counts(
-    desc: pd.DataFrame, groups: Mapping[str, pd.DataFrame], variables: list[str], categorical: list[str]
-) -> pd.DataFrame:
-    """Persons behind every cell: n (non-missing), k (with the level / value 1) and
-    n − k, per group; k is missing for continuous variables (their mean rests on n)."""
-    from regeval.stats.balance import expand_covariates
-
-    out = desc.copy()
-    for g, frame in groups.items():
-        n_col, k_col, nk_col = {}, {}, {}
-        for term, _var, _level, values in expand_covariates(frame, variables, categorical=categorical):
-            ok = ~np.isnan(values)
-            n = int(ok.sum())
-            binary = bool(np.isin(values[ok], (0.0, 1.0)).all())
-            n_col[term] = n
-            k_col[term] = float(values[ok].sum()) if binary else np.nan
-            nk_col[term] = n - k_col[term] if binary else np.nan
-        out[f"n_{g}"] = out["term"].map(n_col)
-        out[f"k_{g}"] = out["term"].map(k_col)
-        out[f"nk_{g}"] = out["term"].map(nk_col)
-        # a level nobody in this group has: k = 0 and n − k = everyone with a value
-        if "variable" in out.columns:
-            absent = out[f"n_{g}"].isna() & out["variable"].isin(categorical)
-            n_var = out.loc[absent, "variable"].map(lambda v: int(frame[v].notna().sum()))
-            out.loc[absent, f"n_{g}"] = n_var
-            out.loc[absent, f"k_{g}"] = 0.0
-            out.loc[absent, f"nk_{g}"] = n_var
-        first = out["term"] == "n"
-        out.loc[first, f"n_{g}"] = len(frame)
-    return out
-
-
-def _attach_population(desc: pd.DataFrame, popm: pd.DataFrame) -> pd.DataFrame:
-    key_cols = [c for c in ("variable", "level") if c in desc.columns]
-    pm = popm.copy()
-    pm["level"] = pm["level"].fillna("").astype(str)
-    if "level" in desc.columns:
-        desc = desc.assign(level=desc["level"].fillna("").astype(str))
-    cols = ["variable", "level", "population", "n_population", "k_population", "nk_population"]
-    out = desc.merge(pm[[c for c in cols if c in pm.columns]], on=key_cols, how="left")
-    return out
+    write_aggregate(descriptives_with_counts(units, w, dcols, dcat, popm), output["descriptives"])
 
 
 def person_years(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
@@ -523,8 +272,9 @@ def person_years(input: Mapping[str, str], output: Mapping[str, str], params: Ma
 
 def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Outcomes −5 … +7 around start for the matched units (person-level, inside)."""
+    from regeval.population.tables import panel_counts_table
     from regeval.pipeline.evaluate import apply_control_rule, panel_inputs
-    from regeval.population.outcomes import CENSOR_COUNTS, build_outcome_panel, panel_counts
+    from regeval.population.outcomes import build_outcome_panel
 
     spec = params["spec"]
     eff = spec["effects"]
@@ -560,133 +310,32 @@ def outcome_panel(input: Mapping[str, str], output: Mapping[str, str], params: M
             )
     Path(output["panel"]).parent.mkdir(parents=True, exist_ok=True)
     panel.to_parquet(output["panel"], index=False)
-    write_aggregate(
-        panel_counts(panel, censoring),
-        output["counts"],
-        AggregateMeta(
-            name="panel_counts",
-            title="Persons with data in each year relative to start (attrition by death, emigration and data end)"
-            + (
-                "; n_control_censored: control persons whose rows end at their own later start (control rule "
-                "censor_at_start, remaining controls reweighted), n_censored_unmodelled: of them, started "
-                "outside the modelled years (not reweighted)"
-                if censoring is not None else ""
-            ),
-            kind="flow",
-            count_columns=("n_treated", "n_control", *(CENSOR_COUNTS if censoring is not None else ())),
-        ),
-    )
-
-
-EFFECT_COUNTS = ["n_treated", "n_control"]
-
-
-def outcome_cell_counts(panel: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
-    """Persons with a non-zero value (k) and, for 0/1 outcomes, with zero (nk), per
-    outcome, relative year and group: the cells behind every mean and share."""
-    rows = []
-    for o in outcomes:
-        d = panel.loc[panel[o].notna(), ["person_id", "rel_year", "treated", o]]
-        binary = bool(d[o].isin([0.0, 1.0]).all())
-        nonzero = d[d[o] != 0].groupby(["rel_year", "treated"])["person_id"].nunique()
-        zero = d[d[o] == 0].groupby(["rel_year", "treated"])["person_id"].nunique()
-        idx = d.groupby(["rel_year", "treated"]).size().index
-        for (r, t) in idx:
-            rows.append(
-                {
-                    "outcome": o,
-                    "rel_year": int(r),
-                    "group": "treated" if t == 1 else "control",
-                    "k": int(nonzero.get((r, t), 0)),
-                    "nk": int(zero.get((r, t), 0)) if binary else np.nan,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _numeric(frame: pd.DataFrame) -> list[str]:
-    """Numeric, non-boolean columns (value columns whose counts are checked)."""
-    return [
-        c
-        for c in frame.columns
-        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-    ]
+    write_aggregate(panel_counts_table(panel, censoring), output["counts"])
 
 
 def effects(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """Weighted OLS per outcome × relative year; group means; window averages."""
-    from regeval.stats.effects import estimate_effects, group_means, window_summary
     from regeval.pipeline.evaluate import effect_options
+    from regeval.stats.tables import effects_table, group_means_table, outcome_cell_counts, windows_table
 
     spec = params["spec"]
     eff = spec["effects"]
     panel = pd.read_parquet(input["panel"])
     common = effect_options(panel, eff)
-    table = estimate_effects(panel, list(eff["outcomes"]), vcov=eff["vcov"], **common)
-    cells = outcome_cell_counts(panel, list(eff["outcomes"]))
-    wide = cells.pivot(index=["outcome", "rel_year"], columns="group", values=["k", "nk"])
-    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
-    table = table.merge(wide.reset_index(), on=["outcome", "rel_year"], how="left")
-    value_cols = [c for c in _numeric(table) if c not in ("rel_year", "n_treated", "n_control") and not c.startswith(("k_", "nk_", "n_"))]
-    counts = {c: EFFECT_COUNTS for c in value_cols}
-    counts["mean_treated"] = ["n_treated", "k_treated", "nk_treated"]
-    counts["mean_control"] = ["n_control", "k_control", "nk_control"]
-    write_aggregate(
-        table,
-        output["effects"],
-        AggregateMeta(
-            name="effects",
-            title="Effects per outcome and year relative to start (weighted OLS, 95 % CI)",
-            kind="regression",
-            counts=counts,
-            count_columns=("n_treated", "n_control", "n_missing_outcome", "k_treated", "nk_treated", "k_control", "nk_control"),
-            cell_sets=(("mean_treated", "k_treated", "nk_treated"), ("mean_control", "k_control", "nk_control")),
-        ),
-    )
-    means = group_means(
-        panel, list(eff["outcomes"]), treatment="treated", rel_year="rel_year", weights="weight",
-        cluster="person_id", alpha=float(eff["alpha"]),
-    )
-    means = means.merge(cells, on=["outcome", "rel_year", "group"], how="left")
-    write_aggregate(
-        means,
-        output["means"],
-        AggregateMeta(
-            name="group_means",
-            title="Levels of each outcome for participants and matched controls (weighted means, 95 % CI)",
-            kind="descriptive",
-            counts={c: ["n", "k", "nk"] for c in _numeric(means) if c not in ("rel_year", "n", "k", "nk", "n_obs")},
-            count_columns=("n", "k", "nk"),
-            cell_sets=(("mean", "se", "ci_low", "ci_high", "k", "nk"),),
-        ),
-    )
-    rows = []
-    for wdef in eff.get("windows") or []:
-        if wdef["outcome"] not in eff["outcomes"]:
-            continue
-        w = window_summary(panel, wdef["outcome"], years=range(int(wdef["from"]), int(wdef["to"]) + 1), **common)
-        rows.append(w)
-    win = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        {"outcome": [], "estimate": [], "n_treated": [], "n_control": []}
-    )
-    wvals = [c for c in _numeric(win) if c not in ("n_treated", "n_control", "year_from", "year_to", "n_years")]
-    write_aggregate(
-        win,
-        output["windows"],
-        AggregateMeta(
-            name="effect_windows",
-            title="Average effects over windows of years relative to start",
-            kind="regression",
-            counts={c: EFFECT_COUNTS for c in wvals},
-            count_columns=tuple(EFFECT_COUNTS),
-        ),
-    )
-    log.info("estimated %d effects", len(table))
+    outcomes = list(eff["outcomes"])
+    cells = outcome_cell_counts(panel, outcomes)
+    table = effects_table(panel, outcomes, vcov=eff["vcov"], cells=cells, **common)
+    write_aggregate(table, output["effects"])
+    write_aggregate(group_means_table(panel, outcomes, alpha=eff["alpha"], cells=cells), output["means"])
+    windows = [(w["outcome"], w["from"], w["to"]) for w in eff.get("windows") or [] if w["outcome"] in outcomes]
+    write_aggregate(windows_table(panel, windows, **common), output["windows"])
+    log.info("estimated %d effects", len(table.frame))
 
 
 def budget(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
     """SØM-style budget: effects × prices by actor, year and consequence."""
     from regeval.budget import BudgetAssumptions, compute_budget, load_budget_inputs, sensitivity_grid
+    from regeval.budget.tables import budget_tables
 
     b = params["spec"]["budget"]
     effects_table, _ = read_aggregate(input["effects"])
@@ -702,28 +351,8 @@ def budget(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[
     )
     result = compute_budget(effects_table, inputs, assumptions)
     sens = sensitivity_grid(effects_table, inputs, assumptions)
-    tables = {
-        "budget_net": result.net,
-        "budget_by_actor": result.by_actor,
-        "budget_by_year": result.by_year,
-        "budget_by_group": result.by_group,
-        "budget_by_item": result.by_item,
-        "budget_sensitivity": sens,
-    }
-    titles = {
-        "budget_net": "Net result per participant by actor (kr, present value and undiscounted)",
-        "budget_by_actor": "Consequences and programme cost per participant by actor (kr)",
-        "budget_by_year": "Net result per participant by year relative to start and actor (kr)",
-        "budget_by_group": "Net result per participant by consequence group (kr)",
-        "budget_by_item": "Every valued consequence: effect × price × actor share, by year",
-        "budget_sensitivity": "Net result at programme cost × {0.5 … 1.5} and discount rates {0 … 4 %}",
-    }
-    for name, frame in tables.items():
-        write_aggregate(
-            frame,
-            output[name],
-            AggregateMeta(name=name, title=titles[name], kind="budget"),
-        )
+    for name, table in budget_tables(result, sens).items():
+        write_aggregate(table, output[name])
     net = result.net.set_index("actor")["value_pv"]
     log.info("net result per participant (PV): %s", net.round(0).to_dict())
 
@@ -743,7 +372,6 @@ def disclose(
     )
 
 
-BUSINESS_CASE_TABLES = ("business_case_summary", "business_case_by_time", "business_case_by_status", "business_case_comparison")
 
 
 def business_case(input: Mapping[str, str], output: Mapping[str, str], params: Mapping[str, Any], threads: int = 1) -> None:
@@ -752,6 +380,7 @@ def business_case(input: Mapping[str, str], output: Mapping[str, str], params: M
     Outputs: ``inside_<table>`` (the aggregates), and in the export folder (written
     complete or not at all) ``<table>_csv``/``<table>_parquet``, ``log`` and ``figure``."""
     from regeval.budget import business_case as compute, load_business_case
+    from regeval.budget.tables import BUSINESS_CASE_TABLES, business_case_tables
     from regeval.reporting.budget_figures import plot_business_case
     from regeval.disclosure.check import export_tables
 
@@ -761,28 +390,8 @@ def business_case(input: Mapping[str, str], output: Mapping[str, str], params: M
         intervention=bc.intervention, control=bc.control,
     )
     inside = {t: output[f"inside_{t}"] for t in BUSINESS_CASE_TABLES}
-    write_aggregate(
-        result.summary, inside["business_case_summary"],
-        AggregateMeta(name="business_case_summary", title=f"Business case: {bc.name}", kind="descriptive",
-                      counts={c: ["citizens"] for c in _numeric(result.summary) if c != "citizens"},
-                      count_columns=("citizens",)),
-    )
-    write_aggregate(
-        result.by_time, inside["business_case_by_time"],
-        AggregateMeta(name="business_case_by_time", title="Yearly cost per group and time point", kind="descriptive",
-                      counts={"yearly_cost": ["citizens"]}, count_columns=("citizens",)),
-    )
-    write_aggregate(
-        result.by_status, inside["business_case_by_status"],
-        AggregateMeta(name="business_case_by_status", title="Citizens and yearly cost per benefit status", kind="descriptive",
-                      counts={"yearly_cost": ["citizens"]}, count_columns=("citizens",),
-                      cell_sets=(("citizens", "yearly_cost"),),
-                      secondary=({"by": ["group", "time_point"], "cells": ["citizens"]},)),
-    )
-    write_aggregate(
-        result.comparison, inside["business_case_comparison"],
-        AggregateMeta(name="business_case_comparison", title="Intervention versus control group", kind="budget"),
-    )
+    for name, table in business_case_tables(result, bc.name).items():
+        write_aggregate(table, inside[name])
     export_dir = Path(output["log"]).parent
     with atomic_folder(export_dir) as tmp:
         staged = _staged({k: v for k, v in output.items() if not k.startswith("inside_")}, export_dir, tmp)
