@@ -1,21 +1,18 @@
 """Configuration: validation against the JSON schema and resolution of specs.
 
 The configuration is ``config/config.yaml`` deep-merged with any ``--configfile``
-(Snakemake does the merge). :func:`validate_config` checks it against
-``regeval/pipeline/config.schema.yaml`` (package data) (``additionalProperties: false``
-everywhere, so a typo fails and names its key path) and then for consistency across
-keys and with the files it names (:data:`CONFIG_CHECKS`): the Snakefile calls it before
-any job runs, so a bad configuration never starts the expensive work. A *spec* (control-group
-specification) is ``spec_defaults`` deep-merged with ``specs.<name>``;
-:func:`resolve_spec` returns it as plain data, and the keys of shared artifacts
-(:func:`propensity_key`) encode only the choices that matter for them, so specs
-that agree share them.
+(Snakemake does the merge). :func:`load_config` fills in the defaults (the schema's,
+:mod:`regeval.pipeline.schema`) and checks it against ``config.schema.yaml`` (package
+data; ``additionalProperties: false`` everywhere, so a typo fails and names its key
+path) and then for consistency across keys and with the files it names
+(:data:`CONFIG_CHECKS`): the workflow calls it before any job runs, so a bad
+configuration never starts the expensive work. Specs and the keys of the work they
+share are :mod:`regeval.pipeline.spec`.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import itertools
 import json
 import re
@@ -27,10 +24,19 @@ import jsonschema
 import yaml
 
 from regeval.errors import ConfigError
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-SCHEMA_PATH = PACKAGE_ROOT / "pipeline" / "config.schema.yaml"
-
+from regeval.pipeline.schema import fill_defaults, load_schema
+from regeval.pipeline.spec import (
+    canonical,
+    deep_merge,
+    effects_choices,
+    effects_key,
+    match_choices,
+    match_key,
+    propensity_choices,
+    propensity_key,
+    resolve_spec,
+    spec_keys,
+)
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
@@ -38,17 +44,6 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping")
     return data
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Recursively merge ``override`` into a copy of ``base`` (lists are replaced)."""
-    out = copy.deepcopy(dict(base))
-    for key, value in (override or {}).items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -122,14 +117,27 @@ class _Problems:
             )
 
 
+def load_config(
+    config: Mapping[str, Any],
+    base_dir: str | Path | None = None,
+    *,
+    check_files: bool = True,
+) -> dict[str, Any]:
+    """The configuration ``config`` with its defaults filled in (from the schema,
+    :func:`regeval.pipeline.schema.fill_defaults`), after :func:`validate_config`."""
+    filled = fill_defaults(config)
+    _validate(filled, base_dir, check_files)
+    return filled
+
+
 def validate_config(
     config: Mapping[str, Any],
-    schema_path: str | Path | None = None,
     base_dir: str | Path | None = None,
     *,
     check_files: bool = True,
 ) -> None:
-    """Validate ``config`` before any job runs; the error names every offending key.
+    """Validate ``config`` (its defaults filled in) before any job runs; the error names
+    every offending key.
 
     First the schema (every key, type and value; ``additionalProperties: false``), then
     what a schema cannot check (the rules of ``CONFIG_CHECKS``, listed with example
@@ -140,12 +148,15 @@ def validate_config(
     config names (register folder, control ids, budget inputs, business case) exist and
     are readable. Every problem is listed in one :class:`ConfigError`.
 
-    ``base_dir`` is the folder relative paths of repository files (budget inputs,
-    business case, control ids) are resolved against, as the pipeline does (default:
-    the repository holding this package).
+    ``base_dir`` is the folder relative paths of the files a spec or the business case
+    names are resolved against (the workflow passes its own folder; default: the
+    working directory); a control-id file is looked for in the working directory first.
     """
-    schema = load_yaml(schema_path or SCHEMA_PATH)
-    validator = jsonschema.Draft7Validator(schema)
+    load_config(config, base_dir, check_files=check_files)
+
+
+def _validate(config: Mapping[str, Any], base_dir: str | Path | None, check_files: bool) -> None:
+    validator = jsonschema.Draft7Validator(load_schema())
     errors = sorted(validator.iter_errors(dict(config)), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = []
@@ -163,7 +174,7 @@ def validate_config(
             else:
                 lines.append(f"{path}: {err.message}{_schema_hint(_key_path(err), str(err.validator))}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
-    base = Path(base_dir) if base_dir is not None else PACKAGE_ROOT.parents[1]
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
     problems = _Problems()
     _check_data(config, problems, check_files)
     _check_population(config, problems)
@@ -452,91 +463,6 @@ def _budget_problem(inputs_dir: Path, budget: Mapping[str, Any], alpha: float) -
     return None
 
 
-def resolve_spec(config: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """The spec ``name``: ``spec_defaults`` deep-merged with ``specs.<name>``."""
-    specs = config.get("specs", {}) or {}
-    if name not in specs:
-        raise ConfigError(f"unknown spec {name!r}; defined: {sorted(specs)}")
-    spec = deep_merge(config["spec_defaults"], specs[name] or {})
-    spec["name"] = name
-    spec.setdefault("control_rule", (config.get("population") or {}).get("control_rule", "censor_at_start"))
-    return spec
-
-
-def _pool(spec: Mapping[str, Any]) -> str:
-    """Which potential controls a spec uses (the rules censor_at_start and
-    not_yet_participated share one pool, hence one propensity fit and one matching)."""
-    return "never" if spec.get("control_rule") == "never_participated" else "not_yet"
-
-
-def _digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-def canonical(obj: Any) -> Any:
-    """``obj`` as plain JSON data with every mapping's keys sorted, so that its ``repr``
-    (what Snakemake compares to decide whether a job's params changed) does not depend
-    on the order of keys in the config files."""
-    return json.loads(json.dumps(obj, sort_keys=True, default=str))
-
-
-# The choices each shared artifact depends on. The key of an artifact is a digest of
-# its choices and the job that makes it gets exactly these choices as params, so that
-# specs sharing a key always share identical params (the job does not depend on which
-# of them Snakemake looks at) and a change outside them (e.g. the budget) reruns nothing
-# upstream. Lists keep their order: the order of the characteristics is the order of
-# the model's terms and of the balance table's rows.
-
-
-def propensity_choices(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """What the propensity fit depends on: the characteristic list and the control pool."""
-    return canonical({"characteristics": list(spec["characteristics"]), "pool": _pool(spec)})
-
-
-def match_choices(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """What the control group (matching, balance) depends on: characteristics,
-    matching options, user-supplied controls and the control pool."""
-    return canonical(
-        {
-            "characteristics": list(spec["characteristics"]),
-            "matching": spec["matching"],
-            "control_ids": spec.get("control_ids"),
-            "pool": _pool(spec),
-        }
-    )
-
-
-def effects_choices(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """What the outcome panel and effects depend on besides the control group: the
-    effects section and the control rule (it decides the censoring)."""
-    return canonical({"effects": spec["effects"], "control_rule": spec.get("control_rule")})
-
-
-def propensity_key(spec: Mapping[str, Any]) -> str:
-    """Key of the propensity fit: digest of :func:`propensity_choices`."""
-    return "ps-" + _digest(propensity_choices(spec))
-
-
-def match_key(spec: Mapping[str, Any]) -> str:
-    """Key of the control group: digest of :func:`match_choices`."""
-    return "m-" + _digest(match_choices(spec))
-
-
-def effects_key(spec: Mapping[str, Any]) -> str:
-    """Key of the outcome panel and effects: the control group's key and
-    :func:`effects_choices`."""
-    return "e-" + _digest({"match": match_key(spec), **effects_choices(spec)})
-
-
-def spec_keys(config: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """Shared-artifact keys of every defined spec: {spec: {ps, match, effects}}."""
-    out = {}
-    for name in config.get("specs", {}) or {}:
-        spec = resolve_spec(config, name)
-        out[name] = {"ps": propensity_key(spec), "match": match_key(spec), "effects": effects_key(spec)}
-    return out
-
-
 def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     node = target
@@ -587,3 +513,39 @@ def expand_sweep(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         names.append(spec_name)
     cfg["run_specs"] = list(dict.fromkeys([*cfg["run_specs"], *names]))
     return cfg, names
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m regeval.pipeline.config``: print the configuration a run uses, its
+    defaults filled in (or one resolved spec), as YAML."""
+    import argparse
+    import sys
+
+    from regeval.pipeline.spec import Spec
+
+    ap = argparse.ArgumentParser(prog="python -m regeval.pipeline.config", description=main.__doc__)
+    ap.add_argument("--configfile", nargs="+", default=[], help="config files merged onto config/config.yaml, as for snakemake")
+    ap.add_argument("--base", default="config/config.yaml", help="the base configuration (default: %(default)s)")
+    ap.add_argument("--spec", help="print this spec, resolved, instead of the whole configuration")
+    args = ap.parse_args(argv)
+    config = load_yaml(args.base)
+    for path in args.configfile:
+        config = deep_merge(config, load_yaml(path))
+    try:
+        config = load_config(config, check_files=False)
+        out = Spec.from_config(config, args.spec).to_dict() if args.spec else config
+    except ConfigError as exc:
+        sys.stderr.write(f"regeval: {exc}\n")
+        raise SystemExit(1) from None
+    sys.stdout.write(yaml.safe_dump(out, sort_keys=False, allow_unicode=True))
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = [
+    "BEFORE_START", "CONFIG_CHECKS", "ConfigError", "canonical", "deep_merge", "effects_choices", "effects_key",
+    "expand_sweep", "load_config", "load_yaml", "main", "match_choices", "match_key", "propensity_choices", "propensity_key",
+    "resolve_spec", "spec_keys", "unit_columns", "validate_config",
+]

@@ -1,0 +1,23 @@
+"""Rule generate_synthetic: the synthetic registers (only when ``data.source`` is
+``synthetic``), with the generator's truth."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from regeval.synthetic.generator import SyntheticConfig, generate
+
+log = logging.getLogger("regeval")
+
+
+def generate_synthetic(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+    """Generate the registers into the folder of ``output.marker`` (params ``synthetic``:
+    the generator's settings; its worker processes are the job's threads)."""
+    cfg = dict(params["synthetic"])
+    cfg["workers"] = max(1, min(int(cfg.get("workers", threads)), threads))
+    out_dir = Path(output["marker"]).parent
+    summary = generate(SyntheticConfig.from_dict(cfg), out_dir)
+    log.info("synthetic registers written to %s: %s", out_dir, summary["rows"])
