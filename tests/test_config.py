@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from regeval.pipeline.config import deep_merge, load_config, load_yaml, propensity_key, resolve_spec, validate_config
 from regeval.errors import ConfigError
+from regeval.pipeline.config import deep_merge, load_config, load_yaml, propensity_key, resolve_spec, validate_config
 
 from .conftest import REPO
 

@@ -16,6 +16,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from regeval.errors import RegevalError
 from regeval.pipeline import code, files
 from regeval.pipeline.config import (
     deep_merge,
@@ -28,7 +29,6 @@ from regeval.pipeline.config import (
     propensity_key,
     resolve_spec,
 )
-from regeval.errors import RegevalError
 from regeval.registers.read import TableSource, register_files, register_fingerprint, source_files
 
 from .conftest import REPO

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from regeval.disclosure.aggregates import AggregateMeta, read_aggregate, write_aggregate
-from regeval.pipeline.config import load_yaml, resolve_spec
 from regeval.disclosure.check import check_table, export_tables
 from regeval.errors import DisclosureError
+from regeval.pipeline.config import load_yaml, resolve_spec
 
 from .conftest import REPO
 
@@ -175,8 +175,8 @@ def test_tiny_cohort_export_holds_no_person_id(tiny_cohort):
 
 def test_user_supplied_control_group_replaces_matching(small_registers):
     """control_ids: the listed potential controls, weighted to their cohort's treated."""
-    from regeval.pipeline.evaluate import user_controls
     from regeval.errors import MatchingError
+    from regeval.pipeline.evaluate import user_controls
     from regeval.population.base import PopulationSpec, build_base_population
     from regeval.registers.read import resolve_sources
 

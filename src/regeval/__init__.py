@@ -79,25 +79,35 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
-    from regeval.budget import (
-        BudgetAssumptions,
-        business_case,
-        compute_budget,
-        load_budget_inputs,
-        load_business_case,
-        sensitivity_grid,
-    )
-    from regeval.disclosure.check import check_table, export_tables
-    from regeval.disclosure.meta import Aggregate, AggregateMeta
-    from regeval.pipeline.config import load_config, validate_config
-    from regeval.pipeline.evaluate import evaluate
-    from regeval.pipeline.spec import Spec
-    from regeval.population.base import PopulationSpec, build_base_population
-    from regeval.population.outcomes import build_outcome_panel, person_year_outcomes
-    from regeval.registers.read import resolve_sources
-    from regeval.registers.validate import validate_registers
-    from regeval.stats.balance import balance_table, descriptive_table
-    from regeval.stats.effects import estimate_effect, estimate_effects, group_means, window_summary
-    from regeval.stats.matching import MatchResult, match_nearest
-    from regeval.stats.propensity import PropensityFit, fit_propensity
-    from regeval.synthetic.generator import SyntheticConfig, generate
+    from regeval.budget import BudgetAssumptions as BudgetAssumptions
+    from regeval.budget import business_case as business_case
+    from regeval.budget import compute_budget as compute_budget
+    from regeval.budget import load_budget_inputs as load_budget_inputs
+    from regeval.budget import load_business_case as load_business_case
+    from regeval.budget import sensitivity_grid as sensitivity_grid
+    from regeval.disclosure.check import check_table as check_table
+    from regeval.disclosure.check import export_tables as export_tables
+    from regeval.disclosure.meta import Aggregate as Aggregate
+    from regeval.disclosure.meta import AggregateMeta as AggregateMeta
+    from regeval.pipeline.config import load_config as load_config
+    from regeval.pipeline.config import validate_config as validate_config
+    from regeval.pipeline.evaluate import evaluate as evaluate
+    from regeval.pipeline.spec import Spec as Spec
+    from regeval.population.base import PopulationSpec as PopulationSpec
+    from regeval.population.base import build_base_population as build_base_population
+    from regeval.population.outcomes import build_outcome_panel as build_outcome_panel
+    from regeval.population.outcomes import person_year_outcomes as person_year_outcomes
+    from regeval.registers.read import resolve_sources as resolve_sources
+    from regeval.registers.validate import validate_registers as validate_registers
+    from regeval.stats.balance import balance_table as balance_table
+    from regeval.stats.balance import descriptive_table as descriptive_table
+    from regeval.stats.effects import estimate_effect as estimate_effect
+    from regeval.stats.effects import estimate_effects as estimate_effects
+    from regeval.stats.effects import group_means as group_means
+    from regeval.stats.effects import window_summary as window_summary
+    from regeval.stats.matching import MatchResult as MatchResult
+    from regeval.stats.matching import match_nearest as match_nearest
+    from regeval.stats.propensity import PropensityFit as PropensityFit
+    from regeval.stats.propensity import fit_propensity as fit_propensity
+    from regeval.synthetic.generator import SyntheticConfig as SyntheticConfig
+    from regeval.synthetic.generator import generate as generate

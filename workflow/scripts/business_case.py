@@ -1,6 +1,6 @@
-"""Rule business_case: the municipal business case (regeval.pipeline.rules.business_case)."""
+"""Rule business_case: the municipal business case."""
 
 from regeval.pipeline.rules.business_case import business_case
 from regeval.pipeline.runner import run_rule
 
-run_rule(business_case, snakemake)  # type: ignore[name-defined]  # noqa: F821 - set by Snakemake's script directive
+run_rule(business_case, snakemake)  # type: ignore[name-defined]  # noqa: F821 - set by the script directive

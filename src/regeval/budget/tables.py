@@ -29,7 +29,9 @@ BUDGET_TITLES = {
 BUDGET_TABLES = tuple(BUDGET_TITLES)
 """The budget tables of a spec, in the order they are written."""
 
-BUSINESS_CASE_TABLES = ("business_case_summary", "business_case_by_time", "business_case_by_status", "business_case_comparison")
+BUSINESS_CASE_TABLES = (
+    "business_case_summary", "business_case_by_time", "business_case_by_status", "business_case_comparison",
+)
 """The tables of the business case."""
 
 
@@ -62,8 +64,8 @@ def business_case_tables(result: BusinessCaseResult, name: str) -> dict[str, Agg
         ),
         "business_case_by_time": Aggregate(
             result.by_time,
-            AggregateMeta(name="business_case_by_time", title="Yearly cost per group and time point", kind="descriptive",
-                          counts={"yearly_cost": ["citizens"]}, count_columns=("citizens",)),
+            AggregateMeta(name="business_case_by_time", title="Yearly cost per group and time point",
+                          kind="descriptive", counts={"yearly_cost": ["citizens"]}, count_columns=("citizens",)),
         ),
         "business_case_by_status": Aggregate(
             result.by_status,

@@ -31,6 +31,14 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 __all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:
-    from regeval.disclosure.aggregates import load_aggregate, read_aggregate, write_aggregate
-    from regeval.disclosure.check import FORBIDDEN, DisclosureResult, check_table, export_tables
-    from regeval.disclosure.meta import KINDS, Aggregate, AggregateMeta, value_columns
+    from regeval.disclosure.aggregates import load_aggregate as load_aggregate
+    from regeval.disclosure.aggregates import read_aggregate as read_aggregate
+    from regeval.disclosure.aggregates import write_aggregate as write_aggregate
+    from regeval.disclosure.check import FORBIDDEN as FORBIDDEN
+    from regeval.disclosure.check import DisclosureResult as DisclosureResult
+    from regeval.disclosure.check import check_table as check_table
+    from regeval.disclosure.check import export_tables as export_tables
+    from regeval.disclosure.meta import KINDS as KINDS
+    from regeval.disclosure.meta import Aggregate as Aggregate
+    from regeval.disclosure.meta import AggregateMeta as AggregateMeta
+    from regeval.disclosure.meta import value_columns as value_columns

@@ -108,7 +108,7 @@ def value_columns(frame: Any, exclude: Iterable[str] = (), prefixes: tuple[str, 
     skip = set(exclude)
     return [
         c
-        for c, dtype in zip(frame.columns, frame.dtypes)
+        for c, dtype in zip(frame.columns, frame.dtypes, strict=True)
         if getattr(dtype, "kind", "O") in "iufc" and c not in skip and not str(c).startswith(prefixes)
     ]
 

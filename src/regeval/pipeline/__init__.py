@@ -47,10 +47,19 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 __all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:
-    from regeval.pipeline.code import code_digest
-    from regeval.pipeline.config import expand_sweep, load_config, validate_config
-    from regeval.pipeline.evaluate import ControlGroup, control_group
-    from regeval.pipeline.plan import Plan
-    from regeval.pipeline.runner import run_rule
-    from regeval.pipeline.schema import fill_defaults, load_schema
-    from regeval.pipeline.spec import BudgetSpec, EffectsSpec, MatchingSpec, Spec, Window, resolve_spec
+    from regeval.pipeline.code import code_digest as code_digest
+    from regeval.pipeline.config import expand_sweep as expand_sweep
+    from regeval.pipeline.config import load_config as load_config
+    from regeval.pipeline.config import validate_config as validate_config
+    from regeval.pipeline.evaluate import ControlGroup as ControlGroup
+    from regeval.pipeline.evaluate import control_group as control_group
+    from regeval.pipeline.plan import Plan as Plan
+    from regeval.pipeline.runner import run_rule as run_rule
+    from regeval.pipeline.schema import fill_defaults as fill_defaults
+    from regeval.pipeline.schema import load_schema as load_schema
+    from regeval.pipeline.spec import BudgetSpec as BudgetSpec
+    from regeval.pipeline.spec import EffectsSpec as EffectsSpec
+    from regeval.pipeline.spec import MatchingSpec as MatchingSpec
+    from regeval.pipeline.spec import Spec as Spec
+    from regeval.pipeline.spec import Window as Window
+    from regeval.pipeline.spec import resolve_spec as resolve_spec

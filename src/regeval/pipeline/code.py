@@ -42,8 +42,8 @@ def _import_statements(tree: ast.AST) -> list[tuple[int, str, list[str]]]:
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
+            for statement in node.orelse:
+                visit(statement)
             return
         if isinstance(node, ast.Import):
             found.extend((0, a.name, []) for a in node.names)

@@ -38,6 +38,7 @@ from regeval.pipeline.spec import (
     spec_keys,
 )
 
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
@@ -201,7 +202,9 @@ def _check_data(config: Mapping[str, Any], problems: _Problems, check_files: boo
     data = config["data"]
     years = data["years"]
     if years[0] > years[1]:
-        problems.add("years order", "data.years", f"first year {years[0]} is after last year {years[1]}; give [first, last]")
+        problems.add(
+            "years order", "data.years", f"first year {years[0]} is after last year {years[1]}; give [first, last]"
+        )
     registers = data.get("registers") or {}
     directory = registers.get("directory")
     if data["source"] == "registers":
@@ -286,13 +289,16 @@ def _check_spec(config: Mapping[str, Any], name: str, problems: _Problems) -> No
     outcomes = list(eff["outcomes"])
     bad = [o for o in outcomes if o not in YEARLY_OUTCOMES]
     if bad:
-        problems.add("outcome unknown", f"{key}.effects.outcomes", f"unknown outcome(s) {bad}; valid: {list(YEARLY_OUTCOMES)}")
+        problems.add(
+            "outcome unknown", f"{key}.effects.outcomes", f"unknown outcome(s) {bad}; valid: {list(YEARLY_OUTCOMES)}"
+        )
     lo, hi = eff["rel_years"]
     if lo > -1 or hi < 0:
         problems.add(
             "relative years",
             f"{key}.effects.rel_years",
-            f"{[lo, hi]} must include -1 and 0 (the year before and the start year): [first, last] with first <= -1 <= 0 <= last",
+            f"{[lo, hi]} must include -1 and 0 (the year before and the start year): [first, last] with "
+            "first <= -1 <= 0 <= last",
         )
     for i, window in enumerate(eff.get("windows") or []):
         where = f"{key}.effects.windows.{i}"
@@ -392,7 +398,7 @@ def _check_files(config: Mapping[str, Any], run_specs: Sequence[str], base: Path
             cache_key = (str(inputs_dir), json.dumps(budget, sort_keys=True, default=str))
             if cache_key in budget_seen:  # the same inputs and options: reported once
                 continue
-            budget_seen[cache_key] = found = _budget_problem(inputs_dir, budget, float(spec["effects"].get("alpha", 0.05)))
+            budget_seen[cache_key] = found = _budget_problem(inputs_dir, budget, float(spec["effects"]["alpha"]))
             if found:
                 problems.add("budget inputs", f"{key}.budget" + (f".{found[0]}" if found[0] else ""), found[1])
     bc = config.get("business_case")
@@ -417,7 +423,8 @@ def _control_ids_problem(value: str, base: Path, cohorts: set[int]) -> str | Non
     candidates = _resolve_file(value, base)
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
-        return f"file {value!r} does not exist (looked for {', '.join(repr(str(p)) for p in dict.fromkeys(candidates))})"
+        looked = ", ".join(repr(str(p)) for p in dict.fromkeys(candidates))
+        return f"file {value!r} does not exist (looked for {looked})"
     try:
         ids = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
@@ -426,7 +433,8 @@ def _control_ids_problem(value: str, base: Path, cohorts: set[int]) -> str | Non
     if missing:
         return f"{str(path)!r} lacks column(s) {missing} (it has {list(ids.columns)}); it needs pnr and cohort"
     if ids[["pnr", "cohort"]].isna().any().any():
-        return f"{str(path)!r} has {int(ids[['pnr', 'cohort']].isna().any(axis=1).sum())} row(s) with a missing pnr or cohort"
+        n = int(ids[["pnr", "cohort"]].isna().any(axis=1).sum())
+        return f"{str(path)!r} has {n} row(s) with a missing pnr or cohort"
     if not pd.api.types.is_integer_dtype(ids["cohort"]):
         return f"{str(path)!r}: column cohort must hold whole years, found {ids['cohort'].dtype} values"
     other = sorted(set(int(c) for c in ids["cohort"]) - cohorts)
@@ -504,11 +512,11 @@ def expand_sweep(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     for combo in itertools.product(*(grid[k] for k in keys)):
         override = copy.deepcopy(cfg["specs"][base] or {})
         parts = []
-        for key, value in zip(keys, combo):
+        for key, value in zip(keys, combo, strict=True):
             _set_path(override, key, value)
             parts.append(f"{key.split('.')[-1]}{_label(value)}")
         spec_name = "-".join([name, *parts])
-        override["label"] = ", ".join(f"{k} = {v}" for k, v in zip(keys, combo))
+        override["label"] = ", ".join(f"{k} = {v}" for k, v in zip(keys, combo, strict=True))
         cfg["specs"][spec_name] = override
         names.append(spec_name)
     cfg["run_specs"] = list(dict.fromkeys([*cfg["run_specs"], *names]))
@@ -524,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from regeval.pipeline.spec import Spec
 
     ap = argparse.ArgumentParser(prog="python -m regeval.pipeline.config", description=main.__doc__)
-    ap.add_argument("--configfile", nargs="+", default=[], help="config files merged onto config/config.yaml, as for snakemake")
+    ap.add_argument("--configfile", nargs="+", default=[], help="config files merged onto the base, as for snakemake")
     ap.add_argument("--base", default="config/config.yaml", help="the base configuration (default: %(default)s)")
     ap.add_argument("--spec", help="print this spec, resolved, instead of the whole configuration")
     args = ap.parse_args(argv)
@@ -546,6 +554,7 @@ if __name__ == "__main__":
 
 __all__ = [
     "BEFORE_START", "CONFIG_CHECKS", "ConfigError", "canonical", "deep_merge", "effects_choices", "effects_key",
-    "expand_sweep", "load_config", "load_yaml", "main", "match_choices", "match_key", "propensity_choices", "propensity_key",
+    "expand_sweep", "load_config", "load_yaml", "main", "match_choices", "match_key", "propensity_choices",
+    "propensity_key",
     "resolve_spec", "spec_keys", "unit_columns", "validate_config",
 ]

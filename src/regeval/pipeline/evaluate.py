@@ -69,13 +69,15 @@ def user_controls(units: pd.DataFrame, control_ids: pd.DataFrame) -> pd.DataFram
         )
     controls = units.loc[units["unit"].isin(found["unit"]), ["unit", "pnr", "cohort", "treated"]].copy()
     n_c = controls.groupby("cohort")["unit"].transform("size")
-    treated = units.loc[(units["treated"] == 1) & units["cohort"].isin(controls["cohort"]), ["unit", "pnr", "cohort", "treated"]].copy()
+    kept = (units["treated"] == 1) & units["cohort"].isin(controls["cohort"])
+    treated = units.loc[kept, ["unit", "pnr", "cohort", "treated"]].copy()
     n_t = treated.groupby("cohort")["unit"].size()
     controls["weight"] = controls["cohort"].map(n_t).fillna(0).to_numpy() / n_c.to_numpy()
     controls["weight"] *= len(controls) / controls["weight"].sum()
     treated["weight"] = 1.0
     out = pd.concat([treated, controls], ignore_index=True)
-    return out.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable")
+    return out.reset_index(drop=True)
 
 
 def match_units(

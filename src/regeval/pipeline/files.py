@@ -115,6 +115,6 @@ def check_declared(folder: Path, declared: Mapping[str, str], directories: Itera
 
 
 __all__ = [
-    "BUDGET_INPUT_FILES", "EXPORT_AGGREGATES", "atomic_folder", "budget_input_files", "check_declared", "control_ids_file", "relative_to",
-    "staged",
+    "BUDGET_INPUT_FILES", "EXPORT_AGGREGATES", "atomic_folder", "budget_input_files", "check_declared",
+    "control_ids_file", "relative_to", "staged",
 ]

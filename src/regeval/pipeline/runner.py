@@ -23,7 +23,11 @@ from regeval.errors import RegevalError
 
 log = logging.getLogger("regeval")
 
-RuleFunction = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any], int], None]
+Files = Mapping[str, Any]
+"""A job's named input or output files (a path, or a list of paths, per name)."""
+Params = Mapping[str, Any]
+"""A job's named params (plain data)."""
+RuleFunction = Callable[[Files, Files, Params, int], None]
 """``function(input, output, params, threads)``: the job's named files and params."""
 
 
@@ -44,15 +48,18 @@ def configure_logging(logfiles: str | Iterable[str] | None) -> None:
     warnings.showwarning = _log_warning  # warnings (RegevalWarning …) go to the rule's log too
 
 
-def _log_warning(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]  # noqa: ANN001
+def _log_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int,
+    file: Any = None, line: str | None = None,
+) -> None:
     logging.getLogger("regeval").warning("%s: %s", category.__name__, message)
 
 
 def run(
     function: RuleFunction,
-    input: Mapping[str, Any],  # noqa: A002 - Snakemake's name
-    output: Mapping[str, Any],
-    params: Mapping[str, Any],
+    input: Files,
+    output: Files,
+    params: Params,
     logfiles: str | Iterable[str] | None = None,
     threads: int = 1,
     name: str | None = None,
@@ -116,4 +123,4 @@ def run_rule(function: RuleFunction, snakemake: SnakemakeJob) -> None:
     )
 
 
-__all__ = ["RuleFunction", "configure_logging", "run", "run_rule"]
+__all__ = ["Files", "Params", "RuleFunction", "configure_logging", "run", "run_rule"]

@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from regeval.errors import ConfigError
 from regeval.pipeline.schema import spec_defaults
@@ -49,6 +49,10 @@ def canonical(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
+Vcov = Literal["iid", "HC1", "HC3", "CR1", "CR1-SATT"]
+"""The standard errors a spec may choose (the schema's enum of ``effects.vcov``)."""
+
+
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
@@ -57,7 +61,7 @@ def _get(data: Mapping[str, Any], key: str, where: str) -> Any:
     try:
         return data[key]
     except KeyError:
-        raise ConfigError(f"{where}.{key}: missing (give it, or take the spec from regeval.pipeline.spec.Spec.from_config)") from None
+        raise ConfigError(f"{where}.{key}: missing (give it, or parse the spec with Spec.from_config)") from None
     except TypeError:
         raise ConfigError(f"{where}: must be a mapping, found {type(data).__name__}") from None
 
@@ -108,7 +112,7 @@ class EffectsSpec:
     rel_years: tuple[int, int]
     covariates: tuple[str, ...]
     adjust_for_baseline: bool
-    vcov: str
+    vcov: Vcov
     alpha: float
     windows: tuple[Window, ...]
 
@@ -333,7 +337,8 @@ def spec_keys(config: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 
 def parse_specs(config: Mapping[str, Any], names: Sequence[str] | None = None) -> dict[str, Spec]:
     """The specs ``names`` (default: every defined spec) of a validated configuration."""
-    return {name: Spec.from_config(config, name) for name in (names if names is not None else config.get("specs") or {})}
+    names = list(names if names is not None else config.get("specs") or {})
+    return {name: Spec.from_config(config, name) for name in names}
 
 
 __all__ = [

@@ -21,7 +21,7 @@ import pandas as pd
 
 from regeval.disclosure.meta import Aggregate, AggregateMeta, value_columns
 from regeval.stats.balance import balance_table, descriptive_table, expand_covariates
-from regeval.stats.effects import estimate_effects, group_means, window_summary
+from regeval.stats.effects import VcovType, estimate_effects, group_means, window_summary
 
 if TYPE_CHECKING:
     from regeval.stats.matching import MatchResult
@@ -60,7 +60,7 @@ def overlap_table(score: np.ndarray, treated: np.ndarray, bins: int = OVERLAP_BI
     rows = []
     for g, name in ((1, "treated"), (0, "control")):
         counts, _ = np.histogram(score[treated == g], bins=edges)
-        for lo, hi, c in zip(edges[:-1], edges[1:], counts):
+        for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True):
             rows.append({"group": name, "bin_low": lo, "bin_high": hi, "n": int(c)})
     return Aggregate(
         pd.DataFrame(rows),
@@ -90,13 +90,14 @@ def matching_summary_table(
             {"item": "treated", "value": float(result.n_treated), "n": result.n_treated, "part_of": ""},
             {"item": "treated matched", "value": float(result.n_treated_matched), "n": result.n_treated_matched,
              "part_of": "treated"},
-            *[{"item": f"treated unmatched: {r}", "value": float(c), "n": int(c), "part_of": "treated"} for r, c in lost],
+            *[{"item": f"treated unmatched: {r}", "value": float(c), "n": int(c), "part_of": "treated"}
+              for r, c in lost],
             {"item": "unique controls", "value": float(n_c), "n": n_c, "part_of": ""},
             {"item": "effective sample size of controls", "value": float(result.ess_control), "n": n_c, "part_of": ""},
             {"item": "largest number of times a control is used", "value": float(result.max_control_reuse), "n": n_c,
              "part_of": ""},
-            *[{"item": f"treated matched with fewer than k controls: {r}", "value": float(c), "n": int(c), "part_of": ""}
-              for r, c in fewer],
+            *[{"item": f"treated matched with fewer than k controls: {r}", "value": float(c), "n": int(c),
+               "part_of": ""} for r, c in fewer],
         ]
     )
     return Aggregate(
@@ -194,7 +195,8 @@ def balance_with_counts(
         variables,
         categorical,
     )
-    bal = bal.merge(cells.drop(columns=["variable", *[c for c in cells.columns if c.startswith("n_")]]), on="term", how="left")
+    cells = cells.drop(columns=["variable", *[c for c in cells.columns if c.startswith("n_")]])
+    bal = bal.merge(cells, on="term", how="left")
     k_t = ["k_treated", "nk_treated"]
     both_before = ["n_treated_before", "n_control_before", *k_t, "k_control_before", "nk_control_before"]
     both_after = ["n_treated_after", "n_control_after", *k_t, "k_control_after", "nk_control_after"]
@@ -216,7 +218,8 @@ def balance_with_counts(
             counts=counts,
             count_columns=(
                 "n_treated_before", "n_control_before", "n_treated_after", "n_control_after",
-                "k_treated", "nk_treated", "k_control_before", "nk_control_before", "k_control_after", "nk_control_after",
+                "k_treated", "nk_treated", "k_control_before", "nk_control_before",
+                "k_control_after", "nk_control_after",
             ),
         ),
     )
@@ -295,7 +298,7 @@ def outcome_cell_counts(panel: pd.DataFrame, outcomes: Sequence[str]) -> pd.Data
 
 
 def effects_table(
-    panel: pd.DataFrame, outcomes: Sequence[str], *, vcov: str, cells: pd.DataFrame | None = None, **options: Any
+    panel: pd.DataFrame, outcomes: Sequence[str], *, vcov: VcovType, cells: pd.DataFrame | None = None, **options: Any
 ) -> Aggregate:
     """Effects per outcome and relative year (:func:`estimate_effects` with ``vcov`` and
     ``options``), with the persons behind the group means. ``cells``: the panel's
@@ -318,7 +321,9 @@ def effects_table(
             title="Effects per outcome and year relative to start (weighted OLS, 95 % CI)",
             kind="regression",
             counts=counts,
-            count_columns=("n_treated", "n_control", "n_missing_outcome", "k_treated", "nk_treated", "k_control", "nk_control"),
+            count_columns=(
+                "n_treated", "n_control", "n_missing_outcome", "k_treated", "nk_treated", "k_control", "nk_control",
+            ),
             cell_sets=(("mean_treated", "k_treated", "nk_treated"), ("mean_control", "k_control", "nk_control")),
         ),
     )

@@ -4,11 +4,10 @@ characteristics in the year before start, and the population flow."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from regeval.disclosure.aggregates import write_aggregate
+from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.sources import register_sources
 from regeval.population.base import PopulationSpec, build_base_population
 from regeval.population.tables import flow_table
@@ -16,7 +15,7 @@ from regeval.population.tables import flow_table
 log = logging.getLogger("regeval")
 
 
-def base_population(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def base_population(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Write the units (``output.units``, person-level) and the flow (``output.flow``)."""
     sources = register_sources(params["data"], input.get("generated"))
     bp = build_base_population(sources, PopulationSpec.from_config(params["population"]))

@@ -5,9 +5,7 @@ control group), exported through disclosure control."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from regeval.budget import business_case as compute
 from regeval.budget import load_business_case
@@ -15,12 +13,13 @@ from regeval.budget.tables import BUSINESS_CASE_TABLES, business_case_tables
 from regeval.disclosure.aggregates import write_aggregate
 from regeval.disclosure.check import export_tables
 from regeval.pipeline.files import atomic_folder, check_declared, staged
+from regeval.pipeline.runner import Files, Params
 from regeval.reporting.budget_figures import plot_business_case
 
 log = logging.getLogger("regeval")
 
 
-def business_case(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def business_case(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Inputs ``table`` and ``metadata``; params ``min_persons``. Outputs
     ``inside_<table>`` (the aggregates), and in the export folder (written complete or
     not at all) ``<table>_csv``/``<table>_parquet``, ``log`` and ``figure``."""
@@ -35,7 +34,8 @@ def business_case(input: Mapping[str, Any], output: Mapping[str, Any], params: M
     export_dir = Path(output["log"]).parent
     with atomic_folder(export_dir) as tmp:
         files = staged({k: v for k, v in output.items() if not k.startswith("inside_")}, export_dir, tmp)
-        export_tables([inside[t] for t in sorted(BUSINESS_CASE_TABLES)], Path(files["log"]).parent, int(params["min_persons"]))
+        tables = [inside[t] for t in sorted(BUSINESS_CASE_TABLES)]
+        export_tables(tables, Path(files["log"]).parent, int(params["min_persons"]))
         fig = plot_business_case(result, title=f"Business case: {bc.name}")  # a Figure without pyplot
         Path(files["figure"]).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(files["figure"], dpi=110, bbox_inches="tight", metadata={"Software": None})

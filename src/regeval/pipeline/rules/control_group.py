@@ -5,7 +5,6 @@ descriptive table, for one matching choice shared by every spec that agrees on i
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pandas as pd
 from regeval.disclosure.aggregates import load_aggregate, read_aggregate, write_aggregate
 from regeval.errors import RegevalError
 from regeval.pipeline.evaluate import match_units, user_controls
+from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.spec import MatchingSpec, pool_rule
 from regeval.population import characteristics
 from regeval.population.base import control_pool
@@ -31,7 +31,7 @@ DESCRIPTIVE_CHARACTERISTICS = [n for n in characteristics.CHARACTERISTICS if n !
 """The rows of the descriptive table: every characteristic, age last."""
 
 
-def control_group(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def control_group(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Params ``spec``: the matching choices (``characteristics``, ``matching``,
     ``control_ids``, ``pool``); ``population.diagnosis_groups``. Writes the pairs and
     matched units (person-level), and the matching summary, population flow, balance

@@ -6,15 +6,14 @@ language and are drawn by the export."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from regeval.disclosure.aggregates import write_aggregate
 from regeval.pipeline.evaluate import apply_control_rule, effect_options, panel_inputs
+from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.spec import EffectsSpec
 from regeval.population.outcomes import build_outcome_panel
 from regeval.population.tables import panel_counts_table
@@ -23,7 +22,7 @@ from regeval.stats.tables import effects_table, group_means_table, outcome_cell_
 log = logging.getLogger("regeval")
 
 
-def effects(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def effects(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Params ``spec``: the ``effects`` section and the ``control_rule``; ``data.years``.
     Writes the outcome panel (person-level) and the panel counts, effects, group means
     and window tables."""

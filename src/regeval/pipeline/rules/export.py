@@ -27,20 +27,21 @@ from regeval.budget.tables import BUDGET_TABLES, budget_tables
 from regeval.disclosure.aggregates import read_aggregate, write_aggregate
 from regeval.disclosure.check import export_tables
 from regeval.pipeline.files import BUDGET_INPUT_FILES, EXPORT_AGGREGATES, atomic_folder, check_declared, staged
+from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.spec import Spec
 from regeval.reporting.figures import EFFECT_FIGURE_PREFIXES, draw_effect_figures, draw_spec_figures
 from regeval.reporting.html import write_report
 
 log = logging.getLogger("regeval")
 
-def export(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def export(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Params ``spec_names`` and ``specs`` (the specs' plain data, in the same order),
     ``min_persons``, ``language``. Inputs: ``units`` (for the person ids), the
     aggregates of :data:`regeval.pipeline.files.EXPORT_AGGREGATES` and per spec its budget input files."""
     person_ids = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
     shared = {k: v for k, v in input.items() if not re.match(r"s[0-9]+_", k)}
     first_figures: Path | None = None
-    for i, (name, spec) in enumerate(zip(params["spec_names"], params["specs"])):
+    for i, (name, spec) in enumerate(zip(params["spec_names"], params["specs"], strict=True)):
         if params.get("shared_keys"):
             k = params["shared_keys"][name]
             log.info(
@@ -67,7 +68,7 @@ def _part(mapping: Mapping[str, Any], i: int) -> dict[str, Any]:
 
 
 def export_spec(
-    input: Mapping[str, Any],  # noqa: A002
+    input: Mapping[str, Any],
     output: Mapping[str, Any],
     spec: Mapping[str, Any],
     person_ids: np.ndarray,

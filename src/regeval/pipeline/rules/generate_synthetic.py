@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from regeval.pipeline.runner import Files, Params
 from regeval.synthetic.generator import SyntheticConfig, generate
 
 log = logging.getLogger("regeval")
 
 
-def generate_synthetic(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def generate_synthetic(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Generate the registers into the folder of ``output.marker`` (params ``synthetic``:
     the generator's settings; its worker processes are the job's threads)."""
     cfg = dict(params["synthetic"])

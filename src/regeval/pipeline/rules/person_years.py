@@ -4,20 +4,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.sources import register_sources
 from regeval.population.outcomes import person_year_outcomes
 
 log = logging.getLogger("regeval")
 
 
-def person_years(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def person_years(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Write the person-year outcomes (``output.person_years``, person-level) of the
     persons in ``input.units`` over ``data.years``."""
     persons = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()

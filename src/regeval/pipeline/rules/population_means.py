@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from regeval.disclosure.aggregates import write_aggregate
+from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.sources import register_sources
 from regeval.population.base import PopulationSpec
 from regeval.population.tables import population_means_table
 
 
-def population_means(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def population_means(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Write the whole population's means (``output.means``)."""
     sources = register_sources(params["data"], input.get("generated"))
     spec = PopulationSpec.from_config(params["population"])

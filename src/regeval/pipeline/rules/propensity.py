@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from regeval.disclosure.aggregates import write_aggregate
 from regeval.pipeline.evaluate import fit_scores
+from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.spec import pool_rule
 from regeval.population.base import control_pool
 from regeval.stats.tables import overlap_table, propensity_model_table
@@ -20,7 +19,7 @@ from regeval.stats.tables import overlap_table, propensity_model_table
 log = logging.getLogger("regeval")
 
 
-def propensity(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def propensity(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Fit the logit of ``treated`` on params ``characteristics`` among the units of the
     control pool ``pool``; write the scores (person-level), the model and overlap
     tables and a summary of the fit (``fit.json``)."""

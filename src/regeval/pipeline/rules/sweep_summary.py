@@ -4,18 +4,17 @@ tables."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from regeval.pipeline.files import atomic_folder, check_declared, staged
+from regeval.pipeline.runner import Files, Params
 from regeval.reporting.sweep import write_summary
 
 
-def sweep_summary(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def sweep_summary(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Inputs ``effects``: the specs' exported ``effects.parquet``, in the order of
     params ``specs``; params ``base``, ``labels``, ``min_persons``."""
-    dirs = {s: Path(p).parent for s, p in zip(params["specs"], input["effects"])}
+    dirs = {s: Path(p).parent for s, p in zip(params["specs"], input["effects"], strict=True)}
     export_dir = Path(output["csv"]).parent
     with atomic_folder(export_dir) as tmp:
         files = staged(output, export_dir, tmp)

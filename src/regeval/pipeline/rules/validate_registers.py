@@ -5,25 +5,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.sources import register_sources
 from regeval.registers.validate import validate_registers as validate
 
 log = logging.getLogger("regeval")
 
 
-def validate_registers(input: Mapping[str, Any], output: Mapping[str, Any], params: Mapping[str, Any], threads: int = 1) -> None:  # noqa: A002
+def validate_registers(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Validate the registers (params ``data``, and the ``population`` settings the
     checks use); writes the validation report ``output.report``. A violation raises
     :class:`regeval.errors.DataContractError` naming table, column and rows."""
     sources = register_sources(params["data"], input.get("generated"))
     population = params.get("population") or {}
+    first, last = (int(y) for y in params["data"]["years"])
     report = validate(
         sources,
-        tuple(int(y) for y in params["data"]["years"]),
+        (first, last),
         education_levels=population.get("education_levels"),
         diagnosis_groups=population.get("diagnosis_groups"),
     )
