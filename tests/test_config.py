@@ -184,3 +184,24 @@ def test_every_shipped_spec_file_passes_the_config_checks(config, specfile):
     validate_config(cfg)
     expanded, _ = expand_sweep(cfg)
     validate_config(expanded)
+
+
+def test_the_documented_spec_defaults_are_the_schemas():
+    """config/README.md restates the simple defaults of a spec; they are the schema's."""
+    import re
+
+    from regeval.pipeline.schema import spec_defaults
+
+    defaults = spec_defaults()
+    text = (REPO / "config" / "README.md").read_text()
+    checked = 0
+    for key, cell in re.findall(r"^\| `([a-z_.]+)` \| ([^|]+) \|", text, re.M):
+        node = defaults
+        for part in key.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        cell = cell.strip().strip("`")
+        if isinstance(node, (bool, int, float, str)) or node is None:
+            written = {"true": True, "false": False, "null": None}.get(cell, cell)
+            assert str(written) == str(node), (key, cell, node)
+            checked += 1
+    assert checked >= 7
