@@ -168,7 +168,7 @@ def _validate(config: Mapping[str, Any], base_dir: str | Path | None, check_file
                 inner = [e for e in err.context if not (e.validator == "type" and e.validator_value == "null")]
                 err = jsonschema.exceptions.best_match(inner or err.context)
             path = _key_path(err)
-            if sweep and path.startswith(f"specs.{sweep.get('name', 'sweep')}-"):
+            if sweep and path.startswith(f"specs.{sweep.get('name')}-"):
                 path += " (a spec made by sweep.grid: check its values)"
             if err.validator == "additionalProperties":
                 lines.append(f"{path}: {err.message} (not a known key: check the spelling)")
@@ -498,12 +498,11 @@ def expand_sweep(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     The sweep's specs, with the base spec first, are added to ``run_specs``.
     Returns the new config and the sweep's spec names (empty without a sweep).
     """
-    sweep = config.get("sweep")
+    sweep = fill_defaults(config).get("sweep")
     if not sweep:
         return dict(config), []
     cfg = copy.deepcopy(dict(config))
-    name = sweep.get("name", "sweep")
-    base = sweep.get("base", "default")
+    name, base = sweep["name"], sweep["base"]
     if base not in cfg.get("specs", {}):
         raise ConfigError(f"sweep.base: spec {base!r} is not defined under specs")
     grid = sweep.get("grid") or {}

@@ -99,7 +99,7 @@ class Plan:
                 f"specs {sorted(g.specs[0] for g in exports if g.rule in clash)} give the same export rule name "
                 f"{clash[0]!r} (a '-' in a spec name becomes '_'); rename one of them"
             )
-        sweep = (expanded.get("sweep") or {}).get("name", "sweep") if sweep_specs else None
+        sweep = expanded["sweep"]["name"] if sweep_specs else None
         return cls(expanded, Path(base_dir), run_specs, sweep, tuple(sweep_specs), specs, keys, exports, spec_of_key)
 
     # ----------------------------------------------------------------------- specs

@@ -54,7 +54,7 @@ def export(input: Files, output: Files, params: Params, threads: int = 1) -> Non
             files = staged(out, export_dir, tmp)
             export_spec(
                 {**shared, **_part(input, i)}, files, spec, person_ids, int(params["min_persons"]),
-                params.get("language", "en"), shared_figures=first_figures,
+                params["language"], shared_figures=first_figures,
             )
             check_declared(tmp, files, directories=[files["figures"]])
         first_figures = first_figures or Path(out["figures"])
@@ -73,7 +73,7 @@ def export_spec(
     spec: Mapping[str, Any],
     person_ids: np.ndarray,
     min_persons: int,
-    language: str = "en",
+    language: str,
     shared_figures: Path | None = None,
 ) -> None:
     """Budget, checked tables, figures, report and workbook of one spec (``spec``: its

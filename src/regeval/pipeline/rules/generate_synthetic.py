@@ -14,9 +14,8 @@ log = logging.getLogger("regeval")
 
 def generate_synthetic(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Generate the registers into the folder of ``output.marker`` (params ``synthetic``:
-    the generator's settings; its worker processes are the job's threads)."""
-    cfg = dict(params["synthetic"])
-    cfg["workers"] = max(1, min(int(cfg.get("workers", threads)), threads))
+    the generator's settings but its worker processes, which are the job's threads)."""
+    cfg = {**params["synthetic"], "workers": max(1, threads)}
     out_dir = Path(output["marker"]).parent
     summary = generate(SyntheticConfig.from_dict(cfg), out_dir)
     log.info("synthetic registers written to %s: %s", out_dir, summary["rows"])
