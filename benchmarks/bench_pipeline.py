@@ -46,13 +46,17 @@ def rule_times(work: Path) -> pd.DataFrame:
     rows = []
     for tsv in work.rglob("benchmarks/*.tsv"):
         t = pd.read_csv(tsv, sep="\t")
-        rows.append({"rule": tsv.stem, "s": float(t["s"].iloc[0]), "max_rss_mb": float(t["max_rss"].iloc[0])})
+        # shared jobs: results/_shared/benchmarks/<rule>_<key>.tsv; a spec's export:
+        # results/<spec>/benchmarks/export.tsv (the rule export_<spec>)
+        owner = tsv.parent.parent.name
+        rule = tsv.stem if owner == "_shared" else f"{tsv.stem}_{owner}"
+        rows.append({"rule": rule, "s": float(t["s"].iloc[0]), "max_rss_mb": float(t["max_rss"].iloc[0])})
     return pd.DataFrame(rows).sort_values("s", ascending=False)
 
 
 def by_kind(times: pd.DataFrame) -> pd.DataFrame:
     """Job seconds summed per rule kind (the key suffix of shared rules dropped)."""
-    kind = times["rule"].str.replace(r"_(ps|m|e)-[0-9a-f]{10}$", "", regex=True)
+    kind = times["rule"].str.replace(r"_(ps|m|e)-[0-9a-f]{10}$", "", regex=True).str.replace(r"^export_.*$", "export", regex=True)
     g = times.assign(kind=kind).groupby("kind")["s"].agg(["count", "sum", "median"])
     return g.sort_values("sum", ascending=False).reset_index()
 

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from regeval.pipeline.config import deep_merge, load_yaml, propensity_key, resolve_spec, validate_config
 from regeval.errors import ConfigError
+from regeval.pipeline.config import deep_merge, load_config, load_yaml, propensity_key, resolve_spec, validate_config
 
 from .conftest import REPO
 
@@ -18,19 +18,61 @@ def config():
 
 
 def test_default_config_is_valid(config):
-    validate_config(config)
+    validate_config(config, base_dir=REPO)
+
+
+def test_the_defaults_are_the_schemas_and_give_the_reports_design(config):
+    """Every default is the schema's (config.yaml sets none of them); the default spec is
+    the KLAPjob report's design (method.md §1-2)."""
+    from regeval.pipeline.schema import load_schema, spec_defaults
+    from regeval.pipeline.spec import Spec
+
+    assert not {"spec_defaults", "disclosure", "report"} & set(config)
+    assert "control_rule" not in config["population"]
+    full = load_config(config, base_dir=REPO)
+    assert full["disclosure"] == {"min_persons": 5} and full["report"] == {"language": "en"}
+    assert full["spec_defaults"] == spec_defaults()
+    spec = Spec.from_config(full, "default")
+    assert len(spec.characteristics) == 17 and spec.control_rule == "censor_at_start"
+    assert (spec.matching.k, spec.matching.replace, spec.matching.exact, spec.matching.caliper) == (10, True, ("cohort",), None)
+    assert spec.effects.rel_years == (-5, 7) and len(spec.effects.outcomes) == 18 and spec.effects.vcov == "CR1"
+    assert (spec.budget.price_year, spec.budget.discount_rate, spec.budget.horizon) == (2022, 0.035, 5)
+    # the defaults themselves pass the schema, and a spec's plain data round-trips
+    assert Spec.from_mapping(spec.to_dict()) == spec
+    import jsonschema
+
+    jsonschema.Draft7Validator(load_schema()).validate(full)
+
+
+def test_a_default_is_overridden_by_spec_defaults_and_then_by_the_spec(config):
+    from regeval.pipeline.spec import Spec
+
+    cfg = deep_merge(config, {"spec_defaults": {"matching": {"k": 5}},
+                              "specs": {"k20": {"matching": {"k": 20}}, "caliper": {"matching": {"caliper": 1}}}})
+    full = load_config(cfg, base_dir=REPO)
+    assert Spec.from_config(full, "default").matching.k == 5
+    assert Spec.from_config(full, "k20").matching.k == 20
+    assert Spec.from_config(full, "caliper").matching == Spec.from_config(full, "default").matching.__class__(
+        k=5, replace=True, exact=("cohort",), caliper=1, distance="logit"
+    )
+
+
+def test_the_keys_of_the_default_spec_do_not_change(config):
+    """The keys name the folders of shared work: a change would orphan every earlier result."""
+    from regeval.pipeline.spec import Spec
+
+    keys = Spec.from_config(load_config(config, base_dir=REPO), "default").keys()
+    assert keys == {"ps": "ps-8495d5e502", "match": "m-91baf698c8", "effects": "e-2000ddf5d9"}
 
 
 def test_typo_in_a_key_is_named_with_its_path(config):
-    bad = copy.deepcopy(config)
-    bad["spec_defaults"]["matching"]["replacment"] = False
+    bad = deep_merge(config, {"spec_defaults": {"matching": {"replacment": False}}})
     with pytest.raises(ConfigError, match=r"spec_defaults\.matching.*replacment"):
         validate_config(bad)
 
 
 def test_wrong_value_is_named(config):
-    bad = copy.deepcopy(config)
-    bad["spec_defaults"]["matching"]["distance"] = "mahalanobis"
+    bad = deep_merge(config, {"spec_defaults": {"matching": {"distance": "mahalanobis"}}})
     with pytest.raises(ConfigError, match=r"spec_defaults\.matching\.distance"):
         validate_config(bad)
 
@@ -81,7 +123,7 @@ def test_the_control_rule_is_the_populations_unless_a_spec_sets_its_own(config):
     cfg["specs"]["not_yet"] = {"control_rule": "not_yet_participated"}
     validate_config(cfg)
     base, never, not_yet = (resolve_spec(cfg, s) for s in ("default", "never", "not_yet"))
-    assert base["control_rule"] == cfg["population"]["control_rule"] == "censor_at_start"
+    assert base["control_rule"] == load_config(cfg)["population"]["control_rule"] == "censor_at_start"
     # censor_at_start and not_yet_participated use the same pool: one fit, one matching
     assert propensity_key(base) == propensity_key(not_yet) and match_key(base) == match_key(not_yet)
     assert effects_key(base) != effects_key(not_yet)  # but the censoring differs
@@ -142,3 +184,24 @@ def test_every_shipped_spec_file_passes_the_config_checks(config, specfile):
     validate_config(cfg)
     expanded, _ = expand_sweep(cfg)
     validate_config(expanded)
+
+
+def test_the_documented_spec_defaults_are_the_schemas():
+    """config/README.md restates the simple defaults of a spec; they are the schema's."""
+    import re
+
+    from regeval.pipeline.schema import spec_defaults
+
+    defaults = spec_defaults()
+    text = (REPO / "config" / "README.md").read_text()
+    checked = 0
+    for key, cell in re.findall(r"^\| `([a-z_.]+)` \| ([^|]+) \|", text, re.M):
+        node = defaults
+        for part in key.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        cell = cell.strip().strip("`")
+        if isinstance(node, (bool, int, float, str)) or node is None:
+            written = {"true": True, "false": False, "null": None}.get(cell, cell)
+            assert str(written) == str(node), (key, cell, node)
+            checked += 1
+    assert checked >= 7

@@ -1,11 +1,13 @@
 """The pieces the workflow uses to declare what each job reads and writes: the files of
-a register table, the budget input files, the code digest of a step, the work-sharing
-keys and the params of the keyed jobs, and the folder written complete or not at all.
+a register table, the budget input files, each rule's script and the digest of the code
+it runs, the work-sharing keys and the params of the keyed jobs, and the folder written
+complete or not at all.
 (The whole workflow's reruns are checked in tests/test_dag_reruns.py.)"""
 
 from __future__ import annotations
 
 import inspect
+import re
 import shutil
 from pathlib import Path
 
@@ -14,7 +16,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from regeval.pipeline import steps
+from regeval.errors import RegevalError
+from regeval.pipeline import code, files
 from regeval.pipeline.config import (
     deep_merge,
     effects_choices,
@@ -26,7 +29,6 @@ from regeval.pipeline.config import (
     propensity_key,
     resolve_spec,
 )
-from regeval.errors import RegevalError
 from regeval.registers.read import TableSource, register_files, register_fingerprint, source_files
 
 from .conftest import REPO
@@ -70,63 +72,92 @@ def test_the_declared_budget_files_are_the_ones_the_budget_reads():
     defaults = {
         name: p.default for name, p in inspect.signature(load_budget_inputs).parameters.items() if name != "directory"
     }
-    assert steps.BUDGET_INPUT_FILES == defaults
-    files = steps.budget_input_files({"inputs": "config/budget"}, REPO)
-    assert all(Path(f).is_file() and Path(f).parent == REPO / "config" / "budget" for f in files.values())
-    assert steps.budget_input_files({"inputs": "/elsewhere"}, REPO)["prices"] == "/elsewhere/prices.csv"
+    assert files.BUDGET_INPUT_FILES == defaults
+    found = files.budget_input_files("config/budget", REPO)
+    assert all(Path(f).is_file() and Path(f).parent == REPO / "config" / "budget" for f in found.values())
+    assert files.budget_input_files("/elsewhere", REPO)["prices"] == "/elsewhere/prices.csv"
+
+
+SCRIPTS = REPO / "workflow" / "scripts"
+RULES = sorted(p.stem for p in SCRIPTS.glob("*.py"))
+
+
+def test_every_rule_runs_its_own_script_naming_its_function():
+    """Each rule's script names its function (a reader of the rule sees what runs, and
+    Snakemake's script trigger sees a file per rule)."""
+    smk = "\n".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
+    scripts = set(re.findall(r'"\.\./scripts/(\w+)\.py"', smk))
+    assert scripts == set(RULES)
+    for rule in RULES:
+        text = (SCRIPTS / f"{rule}.py").read_text()
+        assert f"from regeval.pipeline.rules.{rule} import {rule}\n" in text
+        assert f"run_rule({rule}, snakemake)" in text
+        assert f'code=code("{rule}")' in smk  # the rule's code param digests this script
+
+
+def test_rule_code_imports_by_module_path():
+    """The digest follows import statements: rule modules and scripts import what they
+    use from its module (not through a package's lazy names)."""
+    sources = [*SCRIPTS.glob("*.py"), *(code.PACKAGE_DIR / "pipeline" / "rules").glob("*.py")]
+    for path in sources:
+        text = path.read_text()
+        assert not re.search(r"^\s*(import regeval\s*$|from regeval import )", text, re.M), path
 
 
 @pytest.fixture
-def package_copy(tmp_path, monkeypatch):
-    """A copy of the regeval sources that code_digest reads instead of the real ones."""
+def package_copy(tmp_path):
+    """A copy of the regeval sources whose digests are computed instead of the real ones."""
     copy = tmp_path / "regeval"
-    shutil.copytree(steps.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(steps, "PACKAGE_DIR", copy)
+    shutil.copytree(code.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
     return copy
 
 
-def _digests() -> dict[str, str]:
-    return {s: steps.code_digest(s) for s in steps.STEPS}
+def _digests(package_dir: Path) -> dict[str, str]:
+    return {rule: code.code_digest(SCRIPTS / f"{rule}.py", package_dir) for rule in RULES}
 
 
-def _changed(before: dict[str, str]) -> set[str]:
-    after = _digests()
-    return {s for s in before if before[s] != after[s]}
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text() + "\n_EDITED = 1\n")
 
 
-RULE_STEPS = {"generate", "validate", "base_population", "population_means", "person_years", "propensity",
-              "control_group", "effects_stage", "export_group", "business_case", "sweep_summary"}
+def _changed_by(package_dir: Path, *relative: str) -> set[str]:
+    before = _digests(package_dir)
+    for rel in relative:
+        _edit(package_dir / rel)
+    after = _digests(package_dir)
+    return {r for r in RULES if before[r] != after[r]}
 
 
-def test_a_module_edit_changes_the_digest_of_the_steps_that_import_it(package_copy):
-    before = _digests()
-    assert _changed(before) == set()  # stable
-    som = package_copy / "budget" / "som.py"
-    som.write_text(som.read_text() + "\n_EDITED = 1\n")
-    assert _changed(before) & RULE_STEPS == {"export_group", "business_case"}
-    before = _digests()
-    matching = package_copy / "stats" / "matching.py"
-    matching.write_text(matching.read_text() + "\n_EDITED = 1\n")
-    # matching is imported by regeval.pipeline.evaluate, which the keyed steps use
-    assert _changed(before) & RULE_STEPS == {"propensity", "control_group", "effects_stage"}
-    before = _digests()
-    synthetic = package_copy / "synthetic" / "generator.py"
-    synthetic.write_text(synthetic.read_text() + "\n_EDITED = 1\n")
-    assert _changed(before) & RULE_STEPS == {"generate"}
+def test_the_code_digest_is_stable_and_follows_imports(package_copy):
+    assert _digests(package_copy) == _digests(package_copy)
+    assert _digests(package_copy) == _digests(code.PACKAGE_DIR)  # the same sources
+    modules = code.imported_modules(SCRIPTS / "propensity.py", package_copy)
+    assert {"regeval", "regeval.pipeline.rules.propensity", "regeval.stats.propensity", "regeval.errors"} <= set(modules)
+    assert not any(m.startswith("regeval.budget") for m in modules)
 
 
-def test_a_steps_function_edit_changes_only_the_steps_that_run_it(package_copy):
-    before = _digests()
-    source = package_copy / "pipeline" / "steps.py"
-    text = source.read_text()
-    marker = '    """SØM-style budget: effects × prices by actor, year and consequence."""\n'
-    assert marker in text
-    source.write_text(text.replace(marker, marker + "    _edited = 1  # noqa: F841\n"))
-    assert _changed(before) & RULE_STEPS == {"export_group"}
-    before = _digests()
-    text = source.read_text()
-    source.write_text(text.replace('EFFECT_COUNTS = ["n_treated", "n_control"]', 'EFFECT_COUNTS = ["n_treated", "n_control"]\n_X = 1'))
-    assert _changed(before) == set(steps.STEPS)  # module-level statements belong to every step
+def test_a_module_edit_changes_the_digest_of_the_rules_that_run_it(package_copy):
+    assert _changed_by(package_copy, "budget/som.py") == {"export", "business_case"}
+    # matching is imported by regeval.pipeline.evaluate, which the keyed rules use
+    assert _changed_by(package_copy, "stats/matching.py") == {"propensity", "control_group", "effects"}
+    assert _changed_by(package_copy, "synthetic/generator.py") == {"generate_synthetic"}
+    assert _changed_by(package_copy, "registers/validate.py") == {"validate_registers"}
+    assert _changed_by(package_copy, "reporting/html.py") == {"export"}
+
+
+def test_a_rule_module_edit_changes_only_its_rule(package_copy):
+    for rule in RULES:
+        assert _changed_by(package_copy, f"pipeline/rules/{rule}.py") == {rule}
+    assert _changed_by(package_copy, "pipeline/runner.py") == set(RULES)  # every rule runs through it
+    assert _changed_by(package_copy, "__init__.py") == set(RULES)  # imported with every module
+
+
+def test_imports_only_for_type_checking_are_not_followed(package_copy):
+    module = package_copy / "pipeline" / "rules" / "effects.py"
+    module.write_text(module.read_text() + "\nif TYPE_CHECKING:\n    from regeval.budget import som\n")
+    assert "regeval.budget.som" not in code.imported_modules(SCRIPTS / "effects.py", package_copy)
+    module.write_text(module.read_text() + "\ndef late():\n    from regeval.budget import som  # noqa: F401\n")
+    assert "regeval.budget.som" in code.imported_modules(SCRIPTS / "effects.py", package_copy)
 
 
 def test_specs_that_share_a_key_get_the_same_params_and_the_budget_is_in_none(tmp_path):
@@ -156,14 +187,14 @@ def test_a_folder_is_written_complete_or_not_at_all(tmp_path):
     final.mkdir()
     (final / "old.csv").write_text("old")
     with pytest.raises(RuntimeError):
-        with steps.atomic_folder(final) as tmp:
+        with files.atomic_folder(final) as tmp:
             (tmp / "new.csv").write_text("new")
             raise RuntimeError("failed half way")
     assert sorted(p.name for p in final.iterdir()) == ["old.csv"]
     assert not (tmp_path / ".export.partial").exists()
     (tmp_path / ".export.partial").mkdir()  # left by a killed run
     (tmp_path / ".export.partial" / "stale.csv").write_text("stale")
-    with steps.atomic_folder(final) as tmp:
+    with files.atomic_folder(final) as tmp:
         (tmp / "new.csv").write_text("new")
         assert not (final / "new.csv").exists()
     assert sorted(p.name for p in final.iterdir()) == ["new.csv"]
@@ -176,7 +207,7 @@ def test_an_undeclared_file_in_an_export_fails_the_step(tmp_path):
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "a.png").write_text("x")
     declared = {"effects": str(tmp_path / "tables" / "effects.csv"), "figures": str(tmp_path / "figures")}
-    steps._check_declared(tmp_path, declared, directories=[declared["figures"]])
+    files.check_declared(tmp_path, declared, directories=[declared["figures"]])
     (tmp_path / "tables" / "extra.csv").write_text("x")
     with pytest.raises(RegevalError, match="extra.csv"):
-        steps._check_declared(tmp_path, declared, directories=[declared["figures"]])
+        files.check_declared(tmp_path, declared, directories=[declared["figures"]])

@@ -151,11 +151,12 @@ def _jobs(work: Path) -> dict[str, object]:
     keys = spec_keys(cfg)
     d, o = keys["default"], keys["own_controls"]
     assert d["ps"] == o["ps"] and d["match"] != o["match"]  # one propensity fit, two control groups
+    assert d["effects"] != o["effects"]
     return {
         "propensity": f"propensity[pskey={d['ps']}]",
         "control_group": {s: f"control_group[mkey={keys[s]['match']}]" for s in keys},
         "effects": {s: f"effects[ekey={keys[s]['effects']}]" for s in keys},
-        "export": {s: f"export_{keys[s]['effects'].replace('-', '_')}" for s in keys},
+        "export": {s: f"export_{s}" for s in keys},  # each spec its own effect table: one export each
     }
 
 

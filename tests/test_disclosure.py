@@ -1,5 +1,5 @@
 """Disclosure control: small cells are suppressed (primary and secondary), person
-ids fail the run, and a deliberately tiny cohort goes through the real steps."""
+ids fail the run, and a deliberately tiny cohort goes through the real tables and export."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regeval.pipeline import steps
 from regeval.disclosure.aggregates import AggregateMeta, read_aggregate, write_aggregate
-from regeval.pipeline.config import load_yaml, resolve_spec
 from regeval.disclosure.check import check_table, export_tables
 from regeval.errors import DisclosureError
+from regeval.pipeline.config import load_yaml, resolve_spec
 
 from .conftest import REPO
 
@@ -107,7 +106,7 @@ def test_a_descriptive_table_without_counts_is_refused():
 
 @pytest.fixture(scope="module")
 def tiny_cohort(tmp_path_factory, small_registers):
-    """The real balance, effects and export steps on a cohort with only 4 treated."""
+    """The real balance and descriptive tables and their export on a cohort with only 4 treated."""
     from regeval.pipeline.evaluate import control_group
     from regeval.population.base import PopulationSpec, build_base_population
     from regeval.registers.read import resolve_sources
@@ -130,11 +129,16 @@ def tiny_cohort(tmp_path_factory, small_registers):
         popm,
         AggregateMeta(name="population_means", title="t", kind="descriptive", counts={"population": ["n_population"]}, count_columns=("n_population",)),
     )
-    steps.balance(
-        {"units": str(work / "units.parquet"), "matched": str(work / "matched.parquet"), "population_means": str(popm)},
-        {"balance": str(work / "balance.parquet"), "descriptives": str(work / "descriptives.parquet")},
-        {"spec": {**spec, "characteristics": ["age"]}, "population": cfg["population"]},
-    )
+    from regeval.pipeline.rules.control_group import DESCRIPTIVE_CHARACTERISTICS
+    from regeval.population.characteristics import expand
+    from regeval.stats.tables import balance_with_counts, descriptives_with_counts
+
+    weights = units["unit"].map(cg.matched.set_index("unit")["weight"]).fillna(0.0).to_numpy()
+    groups = list(pop.diagnosis_groups)
+    write_aggregate(balance_with_counts(units, weights, *expand(["age"], groups)), work / "balance.parquet")
+    population, _ = read_aggregate(popm)
+    desc = descriptives_with_counts(units, weights, *expand(DESCRIPTIVE_CHARACTERISTICS, groups), population)
+    write_aggregate(desc, work / "descriptives.parquet")
     log = export_tables(
         [work / "balance.parquet", work / "descriptives.parquet"], work / "export", 5,
         person_ids=units["pnr"].to_numpy(), spec="tiny",
@@ -171,8 +175,8 @@ def test_tiny_cohort_export_holds_no_person_id(tiny_cohort):
 
 def test_user_supplied_control_group_replaces_matching(small_registers):
     """control_ids: the listed potential controls, weighted to their cohort's treated."""
-    from regeval.pipeline.evaluate import user_controls
     from regeval.errors import MatchingError
+    from regeval.pipeline.evaluate import user_controls
     from regeval.population.base import PopulationSpec, build_base_population
     from regeval.registers.read import resolve_sources
 

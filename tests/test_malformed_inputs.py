@@ -8,8 +8,8 @@ Three layers of checks, each fed every class of bad input it is responsible for:
 3. the base population (the base_population and population_means steps, before the
    propensity model).
 
-Each case goes through the step's real entry point in-process (:func:`regeval.pipeline.steps.run`,
-as ``workflow/scripts/step.py`` calls it): the message names the table/column or key and
+Each case goes through the rule's real entry point in-process (:func:`regeval.pipeline.runner.run`
+with the rule's function, as its script ``workflow/scripts/<rule>.py`` calls it): the message names the table/column or key and
 the problem (and the number of rows), the exit code is 1, the step's output is not
 written and no traceback is printed. A representative dozen goes through the real
 Snakemake command line on a tiny register extract (``tests/register_factory.py``,
@@ -42,9 +42,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from register_factory import ARRIVED_2018, LEFT_AFTER_2017, valid_frames, write_registers  # noqa: E402
 
-from regeval.pipeline import steps  # noqa: E402
+from regeval.pipeline import runner  # noqa: E402
 from regeval.pipeline.config import CONFIG_CHECKS, deep_merge, load_yaml, validate_config  # noqa: E402
 from regeval.errors import ConfigError  # noqa: E402
+from regeval.pipeline.rules.base_population import base_population  # noqa: E402
+from regeval.pipeline.rules.population_means import population_means  # noqa: E402
+from regeval.pipeline.rules.validate_registers import validate_registers  # noqa: E402
 from regeval.registers.validate import PROBLEMS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,8 +131,11 @@ class StepRun:
     outputs_left: list[str]
 
 
+RULE_FUNCTIONS = {"validate": validate_registers, "base_population": base_population, "population_means": population_means}
+
+
 def run_step(step: str, config: Mapping[str, Any], work: Path, capsys) -> StepRun:
-    """Run a pipeline step through regeval.pipeline.steps.run with the rule's input/output/params."""
+    """Run a rule's function through regeval.pipeline.runner.run with the rule's input/output/params."""
     shared = work / "results" / "_shared"
     outputs = {
         "validate": {"report": shared / "inside" / "validation.json"},
@@ -140,14 +146,14 @@ def run_step(step: str, config: Mapping[str, Any], work: Path, capsys) -> StepRu
         "population_means": {"means": shared / "inside" / "aggregates" / "population_means.parquet"},
     }[step]
     pop = config["population"]
-    params: dict[str, Any] = {"step": step, "data": config["data"], "generated_dir": None}
+    params: dict[str, Any] = {"data": config["data"]}
     params["population"] = (
         {k: pop[k] for k in ("education_levels", "diagnosis_groups")} if step == "validate" else pop
     )
     logfile = shared / "logs" / f"{step}.log"
     capsys.readouterr()
     try:
-        steps.run(step, {}, {k: str(v) for k, v in outputs.items()}, params, str(logfile))
+        runner.run(RULE_FUNCTIONS[step], {}, {k: str(v) for k, v in outputs.items()}, params, str(logfile), name=step)
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)
@@ -706,17 +712,16 @@ def test_the_command_line_stops_with_a_named_message_and_no_partial_output(case,
     ],
     ids=["project error", "missing file", "bug"],
 )
-def test_the_step_runner_exits_1_and_prints_a_traceback_only_for_a_bug(raised, traceback_expected, tmp_path, capsys, monkeypatch):
+def test_the_step_runner_exits_1_and_prints_a_traceback_only_for_a_bug(raised, traceback_expected, tmp_path, capsys):
     out = tmp_path / "out.parquet"
 
     def step(input, output, params, threads=1):  # noqa: A002 - the runner's signature
         Path(output["x"]).write_text("partial")
         raised()
 
-    monkeypatch.setitem(steps.STEPS, "failing", step)
     capsys.readouterr()
     with pytest.raises(SystemExit) as info:
-        steps.run("failing", {}, {"x": str(out)}, {}, str(tmp_path / "failing.log"))
+        runner.run(step, {}, {"x": str(out)}, {}, str(tmp_path / "failing.log"), name="failing")
     err = capsys.readouterr().err
     log = (tmp_path / "failing.log").read_text()
     assert info.value.code == 1

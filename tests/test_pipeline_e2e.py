@@ -96,9 +96,12 @@ def test_a_budget_variant_gets_its_own_complete_export_from_the_shared_job(two_r
     nb = pd.read_csv(b / "tables" / "budget_net.csv")
     assert not na["value_pv"].equals(nb["value_pv"])  # rule 'all' counts the insignificant effects too
     assert (a / "figures" / "love_plot.png").read_bytes() == (b / "figures" / "love_plot.png").read_bytes()
-    logs = [p.read_text() for p in (results / "_shared" / "logs").glob("export_e-*.log")]
-    shared = [t for t in logs if "exported spec all_effects" in t]
-    assert len(shared) == 1 and "exported spec default" in shared[0]  # one job wrote both
+    # one job (rule export_default, named after the first spec) wrote both; each spec has its log
+    for spec in ("default", "all_effects"):
+        log = (results / spec / "logs" / "export.log").read_text()
+        assert "rule export_default started" in log
+        assert "exported spec default" in log and "exported spec all_effects" in log
+    assert "rule export_never started" in (results / "never" / "logs" / "export.log").read_text()
 
 
 def test_a_spec_can_use_another_control_rule_side_by_side(two_runs):

@@ -4,29 +4,26 @@
 # that agrees; its params are exactly those options (the effect figures carry the
 # report's language and are drawn by the export).
 
-EFFECTS_DIR = f"{SHARED}/effects/{{ekey}}"
-
 
 rule effects:
     input:
         units=rules.base_population.output.units,
         person_years=rules.person_years.output.person_years,
-        matched=lambda w: f"{SHARED}/matching/{keys_of(SPEC_OF_KEY[w.ekey])['match']}/matched_units.parquet",
-        scores=lambda w: f"{SHARED}/propensity/{keys_of(SPEC_OF_KEY[w.ekey])['ps']}/scores.parquet",
+        matched=lambda w: f"{SHARED}/matching/{PLAN.upstream_key(w.ekey, 'match')}/matched_units.parquet",
+        scores=lambda w: f"{SHARED}/propensity/{PLAN.upstream_key(w.ekey, 'ps')}/scores.parquet",
     output:
-        panel=f"{EFFECTS_DIR}/outcome_panel.parquet",
-        counts=f"{EFFECTS_DIR}/aggregates/panel_counts.parquet",
-        effects=f"{EFFECTS_DIR}/aggregates/effects.parquet",
-        means=f"{EFFECTS_DIR}/aggregates/group_means.parquet",
-        windows=f"{EFFECTS_DIR}/aggregates/effect_windows.parquet",
+        panel=f"{SHARED}/effects/{{ekey}}/outcome_panel.parquet",
+        counts=f"{SHARED}/effects/{{ekey}}/aggregates/panel_counts.parquet",
+        effects=f"{SHARED}/effects/{{ekey}}/aggregates/effects.parquet",
+        means=f"{SHARED}/effects/{{ekey}}/aggregates/group_means.parquet",
+        windows=f"{SHARED}/effects/{{ekey}}/aggregates/effect_windows.parquet",
     params:
-        step="effects_stage",
-        code=code_digest("effects_stage"),
-        spec=lambda w: effects_choices(spec_of_key(w.ekey)),
+        spec=lambda w: PLAN.spec_of(w.ekey).effects_choices(),
         data={"years": list(config["data"]["years"])},
+        code=code("effects"),
     log:
         "results/_shared/logs/effects_{ekey}.log",
     benchmark:
         "results/_shared/benchmarks/effects_{ekey}.tsv"
     script:
-        f"../../{STEP}"
+        "../scripts/effects.py"

@@ -1,29 +1,28 @@
 # Sensitivity sweep: one cross-spec summary of key effects and the net result per
-# actor for every spec of the sweep (base spec marked), drawn from the specs'
-# checked export tables.
+# actor for every spec of the sweep (base spec marked), drawn from the specs' checked
+# export tables.
 
-if SWEEP:
+if PLAN.sweep:
 
-    ALL_TARGETS.extend(f"results/{SWEEP}/export/{f}" for f in ("summary.csv", "summary.parquet", "summary_forest.png", "summary.html"))
+    ALL_TARGETS.extend(f"results/{PLAN.sweep}/export/{f}" for f in ("summary.csv", "summary.parquet", "summary_forest.png", "summary.html"))
 
     rule sweep_summary:
         input:
-            effects=expand("results/{spec}/export/tables/effects.parquet", spec=SWEEP_SPECS),
-            windows=expand("results/{spec}/export/tables/effect_windows.parquet", spec=SWEEP_SPECS),
-            net=expand("results/{spec}/export/tables/budget_net.parquet", spec=SWEEP_SPECS),
+            effects=expand("results/{spec}/export/tables/effects.parquet", spec=PLAN.sweep_specs),
+            windows=expand("results/{spec}/export/tables/effect_windows.parquet", spec=PLAN.sweep_specs),
+            net=expand("results/{spec}/export/tables/budget_net.parquet", spec=PLAN.sweep_specs),
         output:
-            csv=f"results/{SWEEP}/export/summary.csv",
-            parquet=f"results/{SWEEP}/export/summary.parquet",
-            figure=report(f"results/{SWEEP}/export/summary_forest.png", category="Sweep", caption="../report/sweep.rst"),
-            html=f"results/{SWEEP}/export/summary.html",
+            csv=f"results/{PLAN.sweep}/export/summary.csv",
+            parquet=f"results/{PLAN.sweep}/export/summary.parquet",
+            figure=report(f"results/{PLAN.sweep}/export/summary_forest.png", category="Sweep", caption="../report/sweep.rst"),
+            html=f"results/{PLAN.sweep}/export/summary.html",
         params:
-            step="sweep_summary",
-            code=code_digest("sweep_summary"),
-            specs=SWEEP_SPECS,
-            base=SWEEP_SPECS[0],
-            labels={s: resolve_spec(config, s).get("label", s) for s in SWEEP_SPECS},
-            min_persons=config["disclosure"]["min_persons"],
+            specs=list(PLAN.sweep_specs),
+            base=PLAN.sweep_specs[0],
+            labels={s: PLAN.specs[s].label or s for s in PLAN.sweep_specs},
+            min_persons=MIN_PERSONS,
+            code=code("sweep_summary"),
         log:
-            f"results/{SWEEP}/logs/sweep_summary.log",
+            f"results/{PLAN.sweep}/logs/sweep_summary.log",
         script:
-            f"../../{STEP}"
+            "../scripts/sweep_summary.py"

@@ -1,1 +1,44 @@
-"""regeval.disclosure.check."""
+"""Statistical disclosure control of every exported table (method.md §5).
+
+:mod:`regeval.disclosure.meta` declares what an aggregate's cells rest on (plain data,
+no dependencies: every layer that computes an exportable statistic imports it);
+:mod:`regeval.disclosure.aggregates` stores an aggregate with its metadata;
+:mod:`regeval.disclosure.check` checks and suppresses before anything is exported.
+Names are imported from their module when first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from regeval._lazy import lazy_exports
+
+_EXPORTS = {
+    "KINDS": "regeval.disclosure.meta",
+    "Aggregate": "regeval.disclosure.meta",
+    "AggregateMeta": "regeval.disclosure.meta",
+    "value_columns": "regeval.disclosure.meta",
+    "write_aggregate": "regeval.disclosure.aggregates",
+    "read_aggregate": "regeval.disclosure.aggregates",
+    "load_aggregate": "regeval.disclosure.aggregates",
+    "check_table": "regeval.disclosure.check",
+    "export_tables": "regeval.disclosure.check",
+    "DisclosureResult": "regeval.disclosure.check",
+    "FORBIDDEN": "regeval.disclosure.check",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__ = list(_EXPORTS)
+
+if TYPE_CHECKING:
+    from regeval.disclosure.aggregates import load_aggregate as load_aggregate
+    from regeval.disclosure.aggregates import read_aggregate as read_aggregate
+    from regeval.disclosure.aggregates import write_aggregate as write_aggregate
+    from regeval.disclosure.check import FORBIDDEN as FORBIDDEN
+    from regeval.disclosure.check import DisclosureResult as DisclosureResult
+    from regeval.disclosure.check import check_table as check_table
+    from regeval.disclosure.check import export_tables as export_tables
+    from regeval.disclosure.meta import KINDS as KINDS
+    from regeval.disclosure.meta import Aggregate as Aggregate
+    from regeval.disclosure.meta import AggregateMeta as AggregateMeta
+    from regeval.disclosure.meta import value_columns as value_columns

@@ -1,21 +1,18 @@
 """Configuration: validation against the JSON schema and resolution of specs.
 
 The configuration is ``config/config.yaml`` deep-merged with any ``--configfile``
-(Snakemake does the merge). :func:`validate_config` checks it against
-``regeval/pipeline/config.schema.yaml`` (package data) (``additionalProperties: false``
-everywhere, so a typo fails and names its key path) and then for consistency across
-keys and with the files it names (:data:`CONFIG_CHECKS`): the Snakefile calls it before
-any job runs, so a bad configuration never starts the expensive work. A *spec* (control-group
-specification) is ``spec_defaults`` deep-merged with ``specs.<name>``;
-:func:`resolve_spec` returns it as plain data, and the keys of shared artifacts
-(:func:`propensity_key`) encode only the choices that matter for them, so specs
-that agree share them.
+(Snakemake does the merge). :func:`load_config` fills in the defaults (the schema's,
+:mod:`regeval.pipeline.schema`) and checks it against ``config.schema.yaml`` (package
+data; ``additionalProperties: false`` everywhere, so a typo fails and names its key
+path) and then for consistency across keys and with the files it names
+(:data:`CONFIG_CHECKS`): the workflow calls it before any job runs, so a bad
+configuration never starts the expensive work. Specs and the keys of the work they
+share are :mod:`regeval.pipeline.spec`.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import itertools
 import json
 import re
@@ -27,9 +24,19 @@ import jsonschema
 import yaml
 
 from regeval.errors import ConfigError
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-SCHEMA_PATH = PACKAGE_ROOT / "pipeline" / "config.schema.yaml"
+from regeval.pipeline.schema import fill_defaults, load_schema
+from regeval.pipeline.spec import (
+    canonical,
+    deep_merge,
+    effects_choices,
+    effects_key,
+    match_choices,
+    match_key,
+    propensity_choices,
+    propensity_key,
+    resolve_spec,
+    spec_keys,
+)
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -38,17 +45,6 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping")
     return data
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Recursively merge ``override`` into a copy of ``base`` (lists are replaced)."""
-    out = copy.deepcopy(dict(base))
-    for key, value in (override or {}).items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -122,14 +118,27 @@ class _Problems:
             )
 
 
+def load_config(
+    config: Mapping[str, Any],
+    base_dir: str | Path | None = None,
+    *,
+    check_files: bool = True,
+) -> dict[str, Any]:
+    """The configuration ``config`` with its defaults filled in (from the schema,
+    :func:`regeval.pipeline.schema.fill_defaults`), after :func:`validate_config`."""
+    filled = fill_defaults(config)
+    _validate(filled, base_dir, check_files)
+    return filled
+
+
 def validate_config(
     config: Mapping[str, Any],
-    schema_path: str | Path | None = None,
     base_dir: str | Path | None = None,
     *,
     check_files: bool = True,
 ) -> None:
-    """Validate ``config`` before any job runs; the error names every offending key.
+    """Validate ``config`` (its defaults filled in) before any job runs; the error names
+    every offending key.
 
     First the schema (every key, type and value; ``additionalProperties: false``), then
     what a schema cannot check (the rules of ``CONFIG_CHECKS``, listed with example
@@ -140,12 +149,15 @@ def validate_config(
     config names (register folder, control ids, budget inputs, business case) exist and
     are readable. Every problem is listed in one :class:`ConfigError`.
 
-    ``base_dir`` is the folder relative paths of repository files (budget inputs,
-    business case, control ids) are resolved against, as the pipeline does (default:
-    the repository holding this package).
+    ``base_dir`` is the folder relative paths of the files a spec or the business case
+    names are resolved against (the workflow passes its own folder; default: the
+    working directory); a control-id file is looked for in the working directory first.
     """
-    schema = load_yaml(schema_path or SCHEMA_PATH)
-    validator = jsonschema.Draft7Validator(schema)
+    load_config(config, base_dir, check_files=check_files)
+
+
+def _validate(config: Mapping[str, Any], base_dir: str | Path | None, check_files: bool) -> None:
+    validator = jsonschema.Draft7Validator(load_schema())
     errors = sorted(validator.iter_errors(dict(config)), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = []
@@ -156,14 +168,14 @@ def validate_config(
                 inner = [e for e in err.context if not (e.validator == "type" and e.validator_value == "null")]
                 err = jsonschema.exceptions.best_match(inner or err.context)
             path = _key_path(err)
-            if sweep and path.startswith(f"specs.{sweep.get('name', 'sweep')}-"):
+            if sweep and path.startswith(f"specs.{sweep.get('name')}-"):
                 path += " (a spec made by sweep.grid: check its values)"
             if err.validator == "additionalProperties":
                 lines.append(f"{path}: {err.message} (not a known key: check the spelling)")
             else:
                 lines.append(f"{path}: {err.message}{_schema_hint(_key_path(err), str(err.validator))}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
-    base = Path(base_dir) if base_dir is not None else PACKAGE_ROOT.parents[1]
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
     problems = _Problems()
     _check_data(config, problems, check_files)
     _check_population(config, problems)
@@ -190,7 +202,9 @@ def _check_data(config: Mapping[str, Any], problems: _Problems, check_files: boo
     data = config["data"]
     years = data["years"]
     if years[0] > years[1]:
-        problems.add("years order", "data.years", f"first year {years[0]} is after last year {years[1]}; give [first, last]")
+        problems.add(
+            "years order", "data.years", f"first year {years[0]} is after last year {years[1]}; give [first, last]"
+        )
     registers = data.get("registers") or {}
     directory = registers.get("directory")
     if data["source"] == "registers":
@@ -275,13 +289,16 @@ def _check_spec(config: Mapping[str, Any], name: str, problems: _Problems) -> No
     outcomes = list(eff["outcomes"])
     bad = [o for o in outcomes if o not in YEARLY_OUTCOMES]
     if bad:
-        problems.add("outcome unknown", f"{key}.effects.outcomes", f"unknown outcome(s) {bad}; valid: {list(YEARLY_OUTCOMES)}")
+        problems.add(
+            "outcome unknown", f"{key}.effects.outcomes", f"unknown outcome(s) {bad}; valid: {list(YEARLY_OUTCOMES)}"
+        )
     lo, hi = eff["rel_years"]
     if lo > -1 or hi < 0:
         problems.add(
             "relative years",
             f"{key}.effects.rel_years",
-            f"{[lo, hi]} must include -1 and 0 (the year before and the start year): [first, last] with first <= -1 <= 0 <= last",
+            f"{[lo, hi]} must include -1 and 0 (the year before and the start year): [first, last] with "
+            "first <= -1 <= 0 <= last",
         )
     for i, window in enumerate(eff.get("windows") or []):
         where = f"{key}.effects.windows.{i}"
@@ -381,7 +398,7 @@ def _check_files(config: Mapping[str, Any], run_specs: Sequence[str], base: Path
             cache_key = (str(inputs_dir), json.dumps(budget, sort_keys=True, default=str))
             if cache_key in budget_seen:  # the same inputs and options: reported once
                 continue
-            budget_seen[cache_key] = found = _budget_problem(inputs_dir, budget, float(spec["effects"].get("alpha", 0.05)))
+            budget_seen[cache_key] = found = _budget_problem(inputs_dir, budget, float(spec["effects"]["alpha"]))
             if found:
                 problems.add("budget inputs", f"{key}.budget" + (f".{found[0]}" if found[0] else ""), found[1])
     bc = config.get("business_case")
@@ -406,7 +423,8 @@ def _control_ids_problem(value: str, base: Path, cohorts: set[int]) -> str | Non
     candidates = _resolve_file(value, base)
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
-        return f"file {value!r} does not exist (looked for {', '.join(repr(str(p)) for p in dict.fromkeys(candidates))})"
+        looked = ", ".join(repr(str(p)) for p in dict.fromkeys(candidates))
+        return f"file {value!r} does not exist (looked for {looked})"
     try:
         ids = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
@@ -415,7 +433,8 @@ def _control_ids_problem(value: str, base: Path, cohorts: set[int]) -> str | Non
     if missing:
         return f"{str(path)!r} lacks column(s) {missing} (it has {list(ids.columns)}); it needs pnr and cohort"
     if ids[["pnr", "cohort"]].isna().any().any():
-        return f"{str(path)!r} has {int(ids[['pnr', 'cohort']].isna().any(axis=1).sum())} row(s) with a missing pnr or cohort"
+        n = int(ids[["pnr", "cohort"]].isna().any(axis=1).sum())
+        return f"{str(path)!r} has {n} row(s) with a missing pnr or cohort"
     if not pd.api.types.is_integer_dtype(ids["cohort"]):
         return f"{str(path)!r}: column cohort must hold whole years, found {ids['cohort'].dtype} values"
     other = sorted(set(int(c) for c in ids["cohort"]) - cohorts)
@@ -452,91 +471,6 @@ def _budget_problem(inputs_dir: Path, budget: Mapping[str, Any], alpha: float) -
     return None
 
 
-def resolve_spec(config: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """The spec ``name``: ``spec_defaults`` deep-merged with ``specs.<name>``."""
-    specs = config.get("specs", {}) or {}
-    if name not in specs:
-        raise ConfigError(f"unknown spec {name!r}; defined: {sorted(specs)}")
-    spec = deep_merge(config["spec_defaults"], specs[name] or {})
-    spec["name"] = name
-    spec.setdefault("control_rule", (config.get("population") or {}).get("control_rule", "censor_at_start"))
-    return spec
-
-
-def _pool(spec: Mapping[str, Any]) -> str:
-    """Which potential controls a spec uses (the rules censor_at_start and
-    not_yet_participated share one pool, hence one propensity fit and one matching)."""
-    return "never" if spec.get("control_rule") == "never_participated" else "not_yet"
-
-
-def _digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-def canonical(obj: Any) -> Any:
-    """``obj`` as plain JSON data with every mapping's keys sorted, so that its ``repr``
-    (what Snakemake compares to decide whether a job's params changed) does not depend
-    on the order of keys in the config files."""
-    return json.loads(json.dumps(obj, sort_keys=True, default=str))
-
-
-# The choices each shared artifact depends on. The key of an artifact is a digest of
-# its choices and the job that makes it gets exactly these choices as params, so that
-# specs sharing a key always share identical params (the job does not depend on which
-# of them Snakemake looks at) and a change outside them (e.g. the budget) reruns nothing
-# upstream. Lists keep their order: the order of the characteristics is the order of
-# the model's terms and of the balance table's rows.
-
-
-def propensity_choices(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """What the propensity fit depends on: the characteristic list and the control pool."""
-    return canonical({"characteristics": list(spec["characteristics"]), "pool": _pool(spec)})
-
-
-def match_choices(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """What the control group (matching, balance) depends on: characteristics,
-    matching options, user-supplied controls and the control pool."""
-    return canonical(
-        {
-            "characteristics": list(spec["characteristics"]),
-            "matching": spec["matching"],
-            "control_ids": spec.get("control_ids"),
-            "pool": _pool(spec),
-        }
-    )
-
-
-def effects_choices(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """What the outcome panel and effects depend on besides the control group: the
-    effects section and the control rule (it decides the censoring)."""
-    return canonical({"effects": spec["effects"], "control_rule": spec.get("control_rule")})
-
-
-def propensity_key(spec: Mapping[str, Any]) -> str:
-    """Key of the propensity fit: digest of :func:`propensity_choices`."""
-    return "ps-" + _digest(propensity_choices(spec))
-
-
-def match_key(spec: Mapping[str, Any]) -> str:
-    """Key of the control group: digest of :func:`match_choices`."""
-    return "m-" + _digest(match_choices(spec))
-
-
-def effects_key(spec: Mapping[str, Any]) -> str:
-    """Key of the outcome panel and effects: the control group's key and
-    :func:`effects_choices`."""
-    return "e-" + _digest({"match": match_key(spec), **effects_choices(spec)})
-
-
-def spec_keys(config: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """Shared-artifact keys of every defined spec: {spec: {ps, match, effects}}."""
-    out = {}
-    for name in config.get("specs", {}) or {}:
-        spec = resolve_spec(config, name)
-        out[name] = {"ps": propensity_key(spec), "match": match_key(spec), "effects": effects_key(spec)}
-    return out
-
-
 def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     node = target
@@ -564,12 +498,11 @@ def expand_sweep(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     The sweep's specs, with the base spec first, are added to ``run_specs``.
     Returns the new config and the sweep's spec names (empty without a sweep).
     """
-    sweep = config.get("sweep")
+    sweep = fill_defaults(config).get("sweep")
     if not sweep:
         return dict(config), []
     cfg = copy.deepcopy(dict(config))
-    name = sweep.get("name", "sweep")
-    base = sweep.get("base", "default")
+    name, base = sweep["name"], sweep["base"]
     if base not in cfg.get("specs", {}):
         raise ConfigError(f"sweep.base: spec {base!r} is not defined under specs")
     grid = sweep.get("grid") or {}
@@ -578,12 +511,49 @@ def expand_sweep(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     for combo in itertools.product(*(grid[k] for k in keys)):
         override = copy.deepcopy(cfg["specs"][base] or {})
         parts = []
-        for key, value in zip(keys, combo):
+        for key, value in zip(keys, combo, strict=True):
             _set_path(override, key, value)
             parts.append(f"{key.split('.')[-1]}{_label(value)}")
         spec_name = "-".join([name, *parts])
-        override["label"] = ", ".join(f"{k} = {v}" for k, v in zip(keys, combo))
+        override["label"] = ", ".join(f"{k} = {v}" for k, v in zip(keys, combo, strict=True))
         cfg["specs"][spec_name] = override
         names.append(spec_name)
     cfg["run_specs"] = list(dict.fromkeys([*cfg["run_specs"], *names]))
     return cfg, names
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m regeval.pipeline.config``: print the configuration a run uses, its
+    defaults filled in (or one resolved spec), as YAML."""
+    import argparse
+    import sys
+
+    from regeval.pipeline.spec import Spec
+
+    ap = argparse.ArgumentParser(prog="python -m regeval.pipeline.config", description=main.__doc__)
+    ap.add_argument("--configfile", nargs="+", default=[], help="config files merged onto the base, as for snakemake")
+    ap.add_argument("--base", default="config/config.yaml", help="the base configuration (default: %(default)s)")
+    ap.add_argument("--spec", help="print this spec, resolved, instead of the whole configuration")
+    args = ap.parse_args(argv)
+    config = load_yaml(args.base)
+    for path in args.configfile:
+        config = deep_merge(config, load_yaml(path))
+    try:
+        config = load_config(config, check_files=False)
+        out = Spec.from_config(config, args.spec).to_dict() if args.spec else config
+    except ConfigError as exc:
+        sys.stderr.write(f"regeval: {exc}\n")
+        raise SystemExit(1) from None
+    sys.stdout.write(yaml.safe_dump(out, sort_keys=False, allow_unicode=True))
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = [
+    "BEFORE_START", "CONFIG_CHECKS", "ConfigError", "canonical", "deep_merge", "effects_choices", "effects_key",
+    "expand_sweep", "load_config", "load_yaml", "main", "match_choices", "match_key", "propensity_choices",
+    "propensity_key",
+    "resolve_spec", "spec_keys", "unit_columns", "validate_config",
+]

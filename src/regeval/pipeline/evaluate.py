@@ -2,18 +2,19 @@
 
 The Snakemake rules run these stages one file at a time; this module runs them
 in one process on the same functions, for simulation studies, notebooks and
-tests. Every function takes DataFrames and plain spec dictionaries (as resolved
-by :func:`regeval.pipeline.config.resolve_spec`).
+tests. Every function takes DataFrames and a :class:`regeval.pipeline.spec.Spec` (or
+its parts), or their plain data (as :func:`regeval.pipeline.spec.resolve_spec` gives it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
+from regeval.pipeline.spec import EffectsSpec, MatchingSpec, Spec, as_spec
 from regeval.population import characteristics as chars_mod
 from regeval.stats.matching import MatchResult, match_nearest
 from regeval.stats.propensity import PropensityFit, fit_propensity
@@ -68,33 +69,37 @@ def user_controls(units: pd.DataFrame, control_ids: pd.DataFrame) -> pd.DataFram
         )
     controls = units.loc[units["unit"].isin(found["unit"]), ["unit", "pnr", "cohort", "treated"]].copy()
     n_c = controls.groupby("cohort")["unit"].transform("size")
-    treated = units.loc[(units["treated"] == 1) & units["cohort"].isin(controls["cohort"]), ["unit", "pnr", "cohort", "treated"]].copy()
+    kept = (units["treated"] == 1) & units["cohort"].isin(controls["cohort"])
+    treated = units.loc[kept, ["unit", "pnr", "cohort", "treated"]].copy()
     n_t = treated.groupby("cohort")["unit"].size()
     controls["weight"] = controls["cohort"].map(n_t).fillna(0).to_numpy() / n_c.to_numpy()
     controls["weight"] *= len(controls) / controls["weight"].sum()
     treated["weight"] = 1.0
     out = pd.concat([treated, controls], ignore_index=True)
-    return out.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable")
+    return out.reset_index(drop=True)
 
 
-def match_units(units: pd.DataFrame, scores: pd.DataFrame, matching: Mapping[str, Any]) -> tuple[MatchResult, pd.DataFrame]:
+def match_units(
+    units: pd.DataFrame, scores: pd.DataFrame, matching: MatchingSpec | Mapping[str, Any]
+) -> tuple[MatchResult, pd.DataFrame]:
     """Match treated units to controls on the score (or its logit).
 
     ``scores`` has columns unit, score, logit. Returns the match and the matched
     units with their ATT weights, sorted by cohort, treated first, person id.
     """
+    m = matching if isinstance(matching, MatchingSpec) else MatchingSpec.from_mapping(matching)
     base_cols = [c for c in ("unit", "pnr", "cohort", "treated", "sex", "municipality", "support") if c in units]
     data = units[base_cols].merge(scores, on="unit", how="left")
     data.index = data["unit"].to_numpy()
-    exact = list(matching.get("exact") or [])
     res = match_nearest(
         data,
         "treated",
-        "logit" if matching.get("distance", "logit") == "logit" else "score",
-        k=int(matching.get("k", 10)),
-        replace=bool(matching.get("replace", True)),
-        exact=exact or None,
-        caliper=matching.get("caliper"),
+        "logit" if m.distance == "logit" else "score",
+        k=int(m.k),
+        replace=bool(m.replace),
+        exact=list(m.exact) or None,
+        caliper=m.caliper,
     )
     w = res.weights
     matched = data.loc[w.index[w.to_numpy() > 0], ["unit", "pnr", "cohort", "treated"]].copy()
@@ -103,21 +108,27 @@ def match_units(units: pd.DataFrame, scores: pd.DataFrame, matching: Mapping[str
     return res, matched.reset_index(drop=True)
 
 
-def control_group(units: pd.DataFrame, spec: Mapping[str, Any], diagnosis_groups: list[str]) -> ControlGroup:
+def control_group(units: pd.DataFrame, spec: Spec | Mapping[str, Any], diagnosis_groups: list[str]) -> ControlGroup:
     """Propensity fit and matching for one spec, on the units its ``control_rule`` allows
     (:func:`regeval.population.base.control_pool`)."""
     from regeval.population.base import control_pool
 
-    units = control_pool(units, str(spec.get("control_rule", "censor_at_start")))
-    fit = fit_scores(units, list(spec["characteristics"]), diagnosis_groups)
+    spec = as_spec(spec)
+    units = control_pool(units, spec.control_rule)
+    fit = fit_scores(units, list(spec.characteristics), diagnosis_groups)
     scores = pd.DataFrame({"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit})
-    res, matched = match_units(units, scores, spec["matching"])
+    res, matched = match_units(units, scores, spec.matching)
     return ControlGroup(fit, scores, res, matched)
 
 
-def effect_options(panel: pd.DataFrame, effects: Mapping[str, Any]) -> dict[str, Any]:
+def _effects(effects: EffectsSpec | Mapping[str, Any]) -> EffectsSpec:
+    return effects if isinstance(effects, EffectsSpec) else EffectsSpec.from_mapping(effects)
+
+
+def effect_options(panel: pd.DataFrame, effects: EffectsSpec | Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments of the effect functions for a spec's ``effects`` section."""
-    covs = list(effects["covariates"])
+    e = _effects(effects)
+    covs = list(e.covariates)
     cat = [c for c in covs if not pd.api.types.is_numeric_dtype(panel[c])]
     return dict(
         treatment="treated",
@@ -125,53 +136,56 @@ def effect_options(panel: pd.DataFrame, effects: Mapping[str, Any]) -> dict[str,
         weights="weight",
         cluster="person_id",
         covariates=covs,
-        baseline_suffix="_pre" if effects.get("adjust_for_baseline", True) else None,
-        alpha=float(effects.get("alpha", 0.05)),
+        baseline_suffix="_pre" if e.adjust_for_baseline else None,
+        alpha=float(e.alpha),
         categorical=cat,
     )
 
 
-def panel_inputs(units: pd.DataFrame, matched: pd.DataFrame, effects: Mapping[str, Any]) -> pd.DataFrame:
+def panel_inputs(units: pd.DataFrame, matched: pd.DataFrame, effects: EffectsSpec | Mapping[str, Any]) -> pd.DataFrame:
     """Matched units with their baseline outcomes (values in t − 1) and covariates."""
-    covs = list(effects["covariates"])
-    keep = ["unit", *effects["outcomes"], *[c for c in covs if c not in effects["outcomes"]]]
+    e = _effects(effects)
+    keep = ["unit", *e.outcomes, *[c for c in e.covariates if c not in e.outcomes]]
     return matched.merge(units[keep], on="unit", how="left")
 
 
 def evaluate(
     sources: Mapping[str, Any],
     units: pd.DataFrame,
-    spec: Mapping[str, Any],
+    spec: Spec | Mapping[str, Any],
     diagnosis_groups: list[str],
     last_data_year: int,
-    control_rule: str = "censor_at_start",
+    control_rule: str | None = None,
 ) -> dict[str, Any]:
     """Control group, outcome panel and effect table of one spec, in memory.
 
-    ``control_rule`` chooses the potential controls (:func:`regeval.population.base.control_pool`); with ``censor_at_start``
-    the panel's later participants are censored at their start and the remaining
-    controls reweighted (:func:`apply_control_rule`).
+    ``control_rule`` (default: the spec's) chooses the potential controls
+    (:func:`regeval.population.base.control_pool`); with ``censor_at_start`` the panel's
+    later participants are censored at their start and the remaining controls
+    reweighted (:func:`apply_control_rule`).
     """
-    from regeval.stats.effects import estimate_effects
     from regeval.population.outcomes import build_outcome_panel, person_year_outcomes
+    from regeval.stats.effects import estimate_effects
 
-    spec = {**spec, "control_rule": control_rule}
+    spec = as_spec(spec)
+    if control_rule is not None:
+        spec = replace(spec, control_rule=control_rule)
     cg = control_group(units, spec, diagnosis_groups)
-    eff = spec["effects"]
-    lo, hi = eff["rel_years"]
+    eff = spec.effects
+    lo, hi = eff.rel_years
     cohorts = cg.matched["cohort"]
     years = range(int(cohorts.min()) + lo, min(int(cohorts.max()) + hi, last_data_year) + 1)
-    person_years = person_year_outcomes(sources, cg.matched["pnr"].unique(), years, eff["outcomes"])
+    person_years = person_year_outcomes(sources, cg.matched["pnr"].unique(), years, list(eff.outcomes))
     panel = build_outcome_panel(
         person_years,
         panel_inputs(units, cg.matched, eff),
-        eff["outcomes"],
-        tuple(eff["rel_years"]),
+        list(eff.outcomes),
+        eff.rel_years,
         last_data_year,
-        unit_columns=list(eff["covariates"]),
+        unit_columns=list(eff.covariates),
     )
-    panel, censoring = apply_control_rule(panel, units, cg.scores, control_rule)
-    table = estimate_effects(panel, list(eff["outcomes"]), vcov=eff.get("vcov", "CR1"), **effect_options(panel, eff))
+    panel, censoring = apply_control_rule(panel, units, cg.scores, spec.control_rule)
+    table = estimate_effects(panel, list(eff.outcomes), vcov=eff.vcov, **effect_options(panel, eff))
     return {"control_group": cg, "panel": panel, "effects": table, "censoring": censoring}
 
 

@@ -1,0 +1,78 @@
+"""Rule control_group: matching (or a user-supplied control group), balance and the
+descriptive table, for one matching choice shared by every spec that agrees on it
+(key ``m-…``)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from regeval.disclosure.aggregates import load_aggregate, read_aggregate, write_aggregate
+from regeval.errors import RegevalError
+from regeval.pipeline.evaluate import match_units, user_controls
+from regeval.pipeline.runner import Files, Params
+from regeval.pipeline.spec import MatchingSpec, pool_rule
+from regeval.population import characteristics
+from regeval.population.base import control_pool
+from regeval.population.tables import matched_flow_table
+from regeval.stats.tables import (
+    balance_with_counts,
+    descriptives_with_counts,
+    matching_summary_table,
+    supplied_controls_summary_table,
+)
+
+log = logging.getLogger("regeval")
+
+DESCRIPTIVE_CHARACTERISTICS = [n for n in characteristics.CHARACTERISTICS if n != "age"] + ["age"]
+"""The rows of the descriptive table: every characteristic, age last."""
+
+
+def control_group(input: Files, output: Files, params: Params, threads: int = 1) -> None:
+    """Params ``spec``: the matching choices (``characteristics``, ``matching``,
+    ``control_ids``, ``pool``); ``population.diagnosis_groups``. Writes the pairs and
+    matched units (person-level), and the matching summary, population flow, balance
+    and descriptive tables."""
+    spec = params["spec"]
+    units = control_pool(pd.read_parquet(input["units"]), pool_rule(spec["pool"]))
+    Path(output["pairs"]).parent.mkdir(parents=True, exist_ok=True)
+    if spec.get("control_ids"):
+        pairs, matched, summary = _supplied(units, spec["control_ids"], input["control_ids"])
+    else:
+        m = MatchingSpec.from_mapping(spec["matching"])
+        res, matched = match_units(units, pd.read_parquet(input["scores"]), m)
+        pairs = res.pairs
+        summary = matching_summary_table(res, k=m.k, replace=m.replace, exact=list(m.exact), caliper=m.caliper)
+        log.info(
+            "matched %d of %d treated with %d unique controls (ESS %.0f)",
+            res.n_treated_matched, res.n_treated, res.n_controls_unique, res.ess_control,
+        )
+    pairs.to_parquet(output["pairs"], index=False)
+    matched.to_parquet(output["matched"], index=False)
+    write_aggregate(matched_flow_table(load_aggregate(input["flow"]), matched, units), output["flow"])
+    write_aggregate(summary, output["summary"])
+
+    diagnosis_groups = list(params["population"]["diagnosis_groups"])
+    weights = units["unit"].map(matched.set_index("unit")["weight"]).fillna(0.0).to_numpy()
+    columns, categorical = characteristics.expand(spec["characteristics"], diagnosis_groups)
+    write_aggregate(balance_with_counts(units, weights, columns, categorical), output["balance"])
+    columns, categorical = characteristics.expand(DESCRIPTIVE_CHARACTERISTICS, diagnosis_groups)
+    population, _ = read_aggregate(input["population_means"])
+    write_aggregate(descriptives_with_counts(units, weights, columns, categorical, population), output["descriptives"])
+
+
+def _supplied(units: pd.DataFrame, name: str, path: str) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Pairs (none), matched units and summary of a user-supplied control group."""
+    where = f"control_ids {name!r}"
+    if not Path(path).exists():
+        raise RegevalError(f"{where}: file {str(path)!r} does not exist")
+    try:
+        ids = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise RegevalError(f"{where}: {str(path)!r} cannot be read as CSV ({exc})") from None
+    matched = user_controls(units, ids)
+    summary = supplied_controls_summary_table(int((units["treated"] == 1).sum()), matched, Path(path).name)
+    return pd.DataFrame({"treated": [], "control": []}), matched, summary

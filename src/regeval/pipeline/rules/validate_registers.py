@@ -1,0 +1,32 @@
+"""Rule validate_registers: every register table against the data contract (the
+first job of the DAG)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from regeval.pipeline.runner import Files, Params
+from regeval.pipeline.sources import register_sources
+from regeval.registers.validate import validate_registers as validate
+
+log = logging.getLogger("regeval")
+
+
+def validate_registers(input: Files, output: Files, params: Params, threads: int = 1) -> None:
+    """Validate the registers (params ``data``, and the ``population`` settings the
+    checks use); writes the validation report ``output.report``. A violation raises
+    :class:`regeval.errors.DataContractError` naming table, column and rows."""
+    sources = register_sources(params["data"], input.get("generated"))
+    population = params.get("population") or {}
+    first, last = (int(y) for y in params["data"]["years"])
+    report = validate(
+        sources,
+        (first, last),
+        education_levels=population.get("education_levels"),
+        diagnosis_groups=population.get("diagnosis_groups"),
+    )
+    Path(output["report"]).parent.mkdir(parents=True, exist_ok=True)
+    Path(output["report"]).write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str) + "\n")
+    log.info("all %d tables conform to the data contract", len(sources))

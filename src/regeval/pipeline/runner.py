@@ -1,0 +1,126 @@
+"""Running one rule's function: logging, error handling, no partial output.
+
+Every rule of the workflow has a script ``workflow/scripts/<rule>.py`` of two lines
+that hands its function (from :mod:`regeval.pipeline.rules`) to :func:`run_rule`. The
+function gets the job's named ``input``, ``output`` and ``params`` as mappings (and
+``threads``); :func:`run` calls it with the log going to the rule's log file(s) and
+stderr, and turns a failure into a readable message, exit status 1 and no outputs
+left behind. Tests call :func:`run` (or the function itself) without Snakemake.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from regeval.errors import RegevalError
+
+log = logging.getLogger("regeval")
+
+Files = Mapping[str, Any]
+"""A job's named input or output files (a path, or a list of paths, per name)."""
+Params = Mapping[str, Any]
+"""A job's named params (plain data)."""
+RuleFunction = Callable[[Files, Files, Params, int], None]
+"""``function(input, output, params, threads)``: the job's named files and params."""
+
+
+def configure_logging(logfiles: str | Iterable[str] | None) -> None:
+    """Log to the rule's log file(s) and to stderr (so errors show without opening them)."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    for logfile in [logfiles] if isinstance(logfiles, str) else list(logfiles or []):
+        Path(logfile).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(logfile, mode="w"))
+    for h in handlers:
+        h.setFormatter(fmt)
+        root.addHandler(h)
+    root.setLevel(logging.INFO)
+    warnings.showwarning = _log_warning  # warnings (RegevalWarning …) go to the rule's log too
+
+
+def _log_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int,
+    file: Any = None, line: str | None = None,
+) -> None:
+    logging.getLogger("regeval").warning("%s: %s", category.__name__, message)
+
+
+def run(
+    function: RuleFunction,
+    input: Files,
+    output: Files,
+    params: Params,
+    logfiles: str | Iterable[str] | None = None,
+    threads: int = 1,
+    name: str | None = None,
+) -> None:
+    """Run one rule's ``function``; on a failure, log a readable message, remove the
+    outputs written so far and exit with status 1 (a traceback only for a bug)."""
+    name = name or function.__name__
+    configure_logging(logfiles)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    started = time.perf_counter()
+    log.info("rule %s started", name)
+    try:
+        function(input, output, params, threads)
+    except RegevalError as exc:  # bad input or configuration: the message names it, no traceback
+        _fail(f"{name} failed: {exc}", output)
+    except (OSError, MemoryError) as exc:  # the machine (disk, memory, a file removed meanwhile)
+        _fail(f"{name} failed: {type(exc).__name__}: {exc}", output)
+    except Exception:  # a bug: the traceback goes to the log (and stderr) once
+        log.exception("%s failed with an unexpected error; please report it with this log", name)
+        _remove_outputs(output)
+        raise SystemExit(1) from None
+    log.info("rule %s finished in %.1f s", name, time.perf_counter() - started)
+
+
+def _fail(message: str, output: Mapping[str, Any]) -> None:
+    log.error("%s", message)
+    _remove_outputs(output)
+    raise SystemExit(1) from None
+
+
+def _remove_outputs(output: Mapping[str, Any]) -> None:
+    """Remove what a failed rule wrote (Snakemake removes them too; a direct call relies on this)."""
+    for p in output.values():
+        try:
+            Path(p).unlink()
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            pass
+
+
+class SnakemakeJob(Protocol):
+    """What :func:`run_rule` uses of the ``snakemake`` object of a script."""
+
+    input: Any
+    output: Any
+    params: Any
+    log: Any
+    threads: int
+    rule: str
+
+
+def run_rule(function: RuleFunction, snakemake: SnakemakeJob) -> None:
+    """Run ``function`` as the job of a Snakemake ``script:`` directive."""
+    run(
+        function,
+        dict(snakemake.input.items()),
+        dict(snakemake.output.items()),
+        dict(snakemake.params.items()),
+        [str(f) for f in snakemake.log],
+        snakemake.threads,
+        name=snakemake.rule,
+    )
+
+
+__all__ = ["Files", "Params", "RuleFunction", "configure_logging", "run", "run_rule"]

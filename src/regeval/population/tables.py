@@ -1,0 +1,117 @@
+"""The exportable tables of the population stages, each with its disclosure metadata:
+the population flow (participants to matched treated), the whole population's means
+and the outcome panel's attrition counts. Each function returns an
+:class:`regeval.disclosure.meta.Aggregate` (table + which columns count persons).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from regeval.disclosure.meta import Aggregate, AggregateMeta
+from regeval.population import characteristics
+from regeval.population.base import PopulationSpec, population_means
+from regeval.population.outcomes import CENSOR_COUNTS, panel_counts
+from regeval.registers.read import TableSource
+
+FLOW_META = AggregateMeta(
+    name="population_flow",
+    title="From participants to the treatment group, per cohort",
+    kind="flow",
+    differences=(
+        ("participants", "with_person_id", "resident_year_before", "in_base_population"),
+        ("base_population", "potential_controls"),
+    ),
+    count_columns=(
+        "participants",
+        "with_person_id",
+        "resident_year_before",
+        "in_base_population",
+        "base_population",
+        "potential_controls",
+    ),
+)
+"""The flow of :func:`regeval.population.base.build_base_population`: each count a
+subset of the previous one (so a small difference is a small cell)."""
+
+
+def flow_table(flow: pd.DataFrame) -> Aggregate:
+    """The base population's flow per cohort (``BasePopulation.flow``)."""
+    return Aggregate(flow, FLOW_META)
+
+
+def matched_flow_table(flow: Aggregate, matched: pd.DataFrame, pool: pd.DataFrame | None = None) -> Aggregate:
+    """The population flow of a control group: the shared ``flow`` plus treated matched
+    and matched controls per cohort; ``pool`` (the spec's units) gives its potential
+    controls per cohort (the control rule may shrink them)."""
+    table = flow.frame.copy()
+    analysed = table["analysed"].astype(bool) if "analysed" in table else pd.Series(True, index=table.index)
+
+    def per_cohort(counts: pd.Series) -> pd.Series:
+        # missing (not 0) in the rows of start years that are not analysed
+        values = table["cohort"].map(counts).fillna(0)
+        return values.astype(int) if analysed.all() else values.where(analysed)
+
+    if pool is not None:
+        table["potential_controls"] = per_cohort(pool[pool["treated"] == 0].groupby("cohort").size())
+    table["matched"] = per_cohort(matched[matched["treated"] == 1].groupby("cohort").size())
+    table["matched_controls"] = per_cohort(matched[matched["treated"] == 0].groupby("cohort").size())
+    return Aggregate(
+        table,
+        AggregateMeta(
+            name=flow.meta.name,
+            title="From participants to matched treated, per cohort (and the matched controls)",
+            kind="flow",
+            differences=(
+                ("participants", "with_person_id", "resident_year_before", "in_base_population", "matched"),
+                ("base_population", "potential_controls", "matched_controls"),
+            ),
+            count_columns=(*flow.meta.count_columns, "matched", "matched_controls"),
+        ),
+    )
+
+
+def population_means_table(sources: Mapping[str, TableSource], spec: PopulationSpec) -> Aggregate:
+    """Means of every characteristic over the whole population aged
+    ``age_min``–``age_max`` in the years before start (person-years), with the
+    person-years behind each mean and share."""
+    names = [n for n in characteristics.CHARACTERISTICS if n not in ("age_group",)] + ["age_group"]
+    columns, categorical = characteristics.expand(names, list(spec.diagnosis_groups))
+    return Aggregate(
+        population_means(sources, spec, columns, categorical),
+        AggregateMeta(
+            name="population_means",
+            title="Whole population aged 18–64 in the years before start (person-years)",
+            kind="descriptive",
+            counts={"population": ["n_population", "k_population", "nk_population"]},
+            count_columns=("n_population", "k_population", "nk_population"),
+            cell_sets=(("population", "k_population", "nk_population"),),
+            secondary=({"by": ["variable"], "cells": ["population"]},),
+        ),
+    )
+
+
+def panel_counts_table(panel: pd.DataFrame, censoring: pd.DataFrame | None = None) -> Aggregate:
+    """Persons with data in each year relative to start (:func:`panel_counts`), and with
+    ``censoring`` (control rule ``censor_at_start``) the censored control persons."""
+    title = "Persons with data in each year relative to start (attrition by death, emigration and data end)"
+    if censoring is not None:
+        title += (
+            "; n_control_censored: control persons whose rows end at their own later start (control rule "
+            "censor_at_start, remaining controls reweighted), n_censored_unmodelled: of them, started "
+            "outside the modelled years (not reweighted)"
+        )
+    return Aggregate(
+        panel_counts(panel, censoring),
+        AggregateMeta(
+            name="panel_counts",
+            title=title,
+            kind="flow",
+            count_columns=("n_treated", "n_control", *(CENSOR_COUNTS if censoring is not None else ())),
+        ),
+    )
+
+
+__all__ = ["FLOW_META", "flow_table", "matched_flow_table", "panel_counts_table", "population_means_table"]

@@ -1,0 +1,383 @@
+"""The exportable tables of the statistical stages, each with its disclosure metadata.
+
+Every function returns an :class:`regeval.disclosure.meta.Aggregate`: the table and,
+declared beside the code that computes it, which columns count the persons behind
+each statistic (so the disclosure check can suppress what rests on too few). A column
+added to a table here must be declared here too; :class:`Aggregate` refuses metadata
+naming a column the table lacks.
+
+The functions take the pipeline's layouts: units with ``treated`` (1/0); the outcome
+panel of :func:`regeval.population.outcomes.build_outcome_panel` with ``person_id``,
+``rel_year``, ``treated`` and ``weight``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from regeval.disclosure.meta import Aggregate, AggregateMeta, value_columns
+from regeval.stats.balance import balance_table, descriptive_table
+from regeval.stats.design import expand_covariates
+from regeval.stats.effects import VcovType, estimate_effects, group_means, window_summary
+
+if TYPE_CHECKING:
+    from regeval.stats.matching import MatchResult
+    from regeval.stats.propensity import PropensityFit
+
+OVERLAP_BINS = 40
+"""Equal-width bins of the propensity score on [0, 1] in the overlap table."""
+
+EFFECT_COUNTS = ("n_treated", "n_control")
+
+
+# ----------------------------------------------------------------------------- propensity
+def propensity_model_table(fit: PropensityFit) -> Aggregate:
+    """Coefficients and standard errors of the propensity model, with the numbers of
+    treated and controls it was fitted on and its AUC."""
+    coef = fit.coefficients.copy()
+    coef.insert(0, "n_treated", fit.n_treated)
+    coef.insert(1, "n_control", fit.n_control)
+    coef["auc"] = fit.auc
+    return Aggregate(
+        coef,
+        AggregateMeta(
+            name="propensity_model",
+            title="Propensity model (logit): coefficients, standard errors, AUC",
+            kind="model",
+            count_columns=("n_treated", "n_control"),
+        ),
+    )
+
+
+def overlap_table(score: np.ndarray, treated: np.ndarray, bins: int = OVERLAP_BINS) -> Aggregate:
+    """Binned counts of the propensity score by group (no per-person value leaves)."""
+    edges = np.linspace(0, 1, bins + 1)
+    score = np.asarray(score)
+    treated = np.asarray(treated)
+    rows = []
+    for g, name in ((1, "treated"), (0, "control")):
+        counts, _ = np.histogram(score[treated == g], bins=edges)
+        for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True):
+            rows.append({"group": name, "bin_low": lo, "bin_high": hi, "n": int(c)})
+    return Aggregate(
+        pd.DataFrame(rows),
+        AggregateMeta(
+            name="propensity_overlap",
+            title="Distribution of the propensity score by group (counts per bin)",
+            kind="distribution",
+            count_columns=("n",),
+            secondary=({"by": ["group"], "cells": ["n"]},),
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- matching
+def matching_summary_table(
+    result: MatchResult, *, k: int, replace: bool, exact: Sequence[str], caliper: float | None
+) -> Aggregate:
+    """Treated matched and unmatched (by reason), unique controls, their effective
+    sample size and largest reuse; the title states the matching options."""
+    unmatched = result.unmatched
+    reasons = unmatched["reason"].value_counts() if len(unmatched) else pd.Series(dtype=int)
+    fewer = [(r, c) for r, c in reasons.items() if str(r).startswith("fewer than k")]  # matched, fewer controls
+    lost = [(r, c) for r, c in reasons.items() if not str(r).startswith("fewer than k")]
+    n_c = result.n_controls_unique
+    summary = pd.DataFrame(
+        [
+            {"item": "treated", "value": float(result.n_treated), "n": result.n_treated, "part_of": ""},
+            {"item": "treated matched", "value": float(result.n_treated_matched), "n": result.n_treated_matched,
+             "part_of": "treated"},
+            *[{"item": f"treated unmatched: {r}", "value": float(c), "n": int(c), "part_of": "treated"}
+              for r, c in lost],
+            {"item": "unique controls", "value": float(n_c), "n": n_c, "part_of": ""},
+            {"item": "effective sample size of controls", "value": float(result.ess_control), "n": n_c, "part_of": ""},
+            {"item": "largest number of times a control is used", "value": float(result.max_control_reuse), "n": n_c,
+             "part_of": ""},
+            *[{"item": f"treated matched with fewer than k controls: {r}", "value": float(c), "n": int(c),
+               "part_of": ""} for r, c in fewer],
+        ]
+    )
+    return Aggregate(
+        summary,
+        AggregateMeta(
+            name="matching_summary",
+            title=f"Matching: k = {k}, {'with' if replace else 'without'} replacement, "
+            f"exact on {', '.join(exact) or 'nothing'}, caliper {caliper}",
+            kind="descriptive",
+            counts={"value": ["n"]},
+            count_columns=("n",),
+            cell_sets=(("value", "n"),),
+            secondary=({"by": ["part_of"], "cells": ["value"]},),
+        ),
+    )
+
+
+def supplied_controls_summary_table(n_treated: int, matched: pd.DataFrame, source: str) -> Aggregate:
+    """The summary of a user-supplied control group: treated, treated kept (those of
+    cohorts with a listed control), controls and their effective sample size.
+    ``matched``: units with ``treated`` and ``weight``; ``source``: the file's name."""
+    n_t = int((matched["treated"] == 1).sum())
+    n_c = int((matched["treated"] == 0).sum())
+    w = matched.loc[matched["treated"] == 0, "weight"]
+    ess = float(w.sum() ** 2 / (w**2).sum()) if len(w) else 0.0
+    summary = pd.DataFrame(
+        [
+            {"item": "treated", "value": float(n_treated), "n": int(n_treated)},
+            {"item": "treated matched", "value": float(n_t), "n": n_t},
+            {"item": "unique controls", "value": float(n_c), "n": n_c},
+            {"item": "effective sample size of controls", "value": ess, "n": n_c},
+        ]
+    )
+    return Aggregate(
+        summary,
+        AggregateMeta(
+            name="matching_summary",
+            title=f"User-supplied control group from {source}",
+            kind="descriptive",
+            counts={"value": ["n"]},
+            count_columns=("n",),
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- balance
+def cell_counts(
+    table: pd.DataFrame, groups: Mapping[str, pd.DataFrame], variables: Sequence[str], categorical: Sequence[str]
+) -> pd.DataFrame:
+    """``table`` (rows ``term``, optionally ``variable``) with the persons behind every
+    cell per group: ``n_<g>`` (non-missing), ``k_<g>`` (with the level / value 1) and
+    ``nk_<g>`` (n − k); k is missing for continuous variables (their mean rests on n).
+    A level nobody in a group has gets k = 0 and n − k = everyone with a value; the row
+    ``term == "n"`` gets the group's size."""
+    out = table.copy()
+    for g, frame in groups.items():
+        n_col, k_col, nk_col = {}, {}, {}
+        for term, _var, _level, values in expand_covariates(frame, list(variables), categorical=list(categorical)):
+            ok = ~np.isnan(values)
+            n = int(ok.sum())
+            binary = bool(np.isin(values[ok], (0.0, 1.0)).all())
+            n_col[term] = n
+            k_col[term] = float(values[ok].sum()) if binary else np.nan
+            nk_col[term] = n - k_col[term] if binary else np.nan
+        out[f"n_{g}"] = out["term"].map(n_col)
+        out[f"k_{g}"] = out["term"].map(k_col)
+        out[f"nk_{g}"] = out["term"].map(nk_col)
+        if "variable" in out.columns:
+            absent = out[f"n_{g}"].isna() & out["variable"].isin(categorical)
+            n_var = out.loc[absent, "variable"].map(lambda v, f=frame: int(f[v].notna().sum()))
+            out.loc[absent, f"n_{g}"] = n_var
+            out.loc[absent, f"k_{g}"] = 0.0
+            out.loc[absent, f"nk_{g}"] = n_var
+        first = out["term"] == "n"
+        out.loc[first, f"n_{g}"] = len(frame)
+    return out
+
+
+def balance_with_counts(
+    units: pd.DataFrame, weights: np.ndarray, variables: Sequence[str], categorical: Sequence[str]
+) -> Aggregate:
+    """Balance of ``variables`` before and after matching (:func:`balance_table`), with
+    the numbers of treated and controls before and after and the persons behind every
+    cell. ``weights``: the matching weight of every row of ``units`` (0 = not matched)."""
+    units = units.assign(_w=np.asarray(weights, dtype=float))
+    treated, control, matched = units["treated"] == 1, units["treated"] == 0, units["_w"] > 0
+    bal = balance_table(units, "treated", list(variables), weights="_w", categorical=list(categorical))
+    bal.insert(0, "n_treated_before", int(treated.sum()))
+    bal.insert(1, "n_control_before", int(control.sum()))
+    bal.insert(2, "n_treated_after", int((treated & matched).sum()))
+    bal.insert(3, "n_control_after", int((control & matched).sum()))
+    cells = cell_counts(
+        pd.DataFrame({"term": bal["term"], "variable": bal["variable"]}),
+        {"treated": units[treated], "control_before": units[control], "control_after": units[control & matched]},
+        variables,
+        categorical,
+    )
+    cells = cells.drop(columns=["variable", *[c for c in cells.columns if c.startswith("n_")]])
+    bal = bal.merge(cells, on="term", how="left")
+    k_t = ["k_treated", "nk_treated"]
+    both_before = ["n_treated_before", "n_control_before", *k_t, "k_control_before", "nk_control_before"]
+    both_after = ["n_treated_after", "n_control_after", *k_t, "k_control_after", "nk_control_after"]
+    counts = {
+        "mean_treated_before": ["n_treated_before", *k_t],
+        "mean_treated_after": ["n_treated_after", *k_t],
+        "mean_control_before": ["n_control_before", "k_control_before", "nk_control_before"],
+        "mean_control_after": ["n_control_after", "k_control_after", "nk_control_after"],
+    }
+    for c in bal.columns:
+        if c not in counts and pd.api.types.is_numeric_dtype(bal[c]) and not c.startswith(("n_", "k_", "nk_")):
+            counts[c] = both_before if c.endswith("_before") else both_after
+    return Aggregate(
+        bal,
+        AggregateMeta(
+            name="balance",
+            title="Balance of the matching characteristics before and after matching",
+            kind="descriptive",
+            counts=counts,
+            count_columns=(
+                "n_treated_before", "n_control_before", "n_treated_after", "n_control_after",
+                "k_treated", "nk_treated", "k_control_before", "nk_control_before",
+                "k_control_after", "nk_control_after",
+            ),
+        ),
+    )
+
+
+DESCRIPTIVE_GROUPS = ("participants", "matched_controls", "population")
+
+
+def descriptives_with_counts(
+    units: pd.DataFrame,
+    weights: np.ndarray,
+    variables: Sequence[str],
+    categorical: Sequence[str],
+    population: pd.DataFrame,
+) -> Aggregate:
+    """The report's three-column table: participants, matched controls (weighted) and
+    the whole population (``population``: rows ``variable``, ``level`` with columns
+    ``population``, ``n_population``, ``k_population``, ``nk_population``), with the
+    persons behind every cell."""
+    units = units.assign(_w=np.asarray(weights, dtype=float))
+    treated = units[units["treated"] == 1]
+    controls = units[(units["treated"] == 0) & (units["_w"] > 0)]
+    groups = {"participants": treated, "matched_controls": controls}
+    desc = descriptive_table(
+        groups, list(variables), weights={"participants": None, "matched_controls": controls["_w"]},
+        categorical=list(categorical),
+    )
+    desc = cell_counts(desc, groups, variables, categorical)
+    desc = _with_population(desc, population)
+    names = DESCRIPTIVE_GROUPS
+    return Aggregate(
+        desc,
+        AggregateMeta(
+            name="descriptives",
+            title="Participants, matched controls and the whole population aged 18–64",
+            kind="descriptive",
+            counts={g: [f"n_{g}", f"k_{g}", f"nk_{g}"] for g in names},
+            count_columns=tuple(f"{p}_{g}" for g in names for p in ("n", "k", "nk")),
+            cell_sets=tuple((g, f"k_{g}", f"nk_{g}") for g in names),
+            secondary=({"by": ["variable"], "cells": list(names)},),
+        ),
+    )
+
+
+def _with_population(desc: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    key_cols = [c for c in ("variable", "level") if c in desc.columns]
+    pm = population.copy()
+    pm["level"] = pm["level"].fillna("").astype(str)
+    if "level" in desc.columns:
+        desc = desc.assign(level=desc["level"].fillna("").astype(str))
+    cols = ["variable", "level", "population", "n_population", "k_population", "nk_population"]
+    return desc.merge(pm[[c for c in cols if c in pm.columns]], on=key_cols, how="left")
+
+
+# ----------------------------------------------------------------------------- effects
+def outcome_cell_counts(panel: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
+    """Persons with a non-zero value (``k``) and, for 0/1 outcomes, with zero (``nk``),
+    per outcome, relative year and group: the cells behind every mean and share."""
+    rows = []
+    for o in outcomes:
+        d = panel.loc[panel[o].notna(), ["person_id", "rel_year", "treated", o]]
+        binary = bool(d[o].isin([0.0, 1.0]).all())
+        nonzero = d[d[o] != 0].groupby(["rel_year", "treated"])["person_id"].nunique()
+        zero = d[d[o] == 0].groupby(["rel_year", "treated"])["person_id"].nunique()
+        for r, t in d.groupby(["rel_year", "treated"]).size().index:
+            rows.append(
+                {
+                    "outcome": o,
+                    "rel_year": int(r),
+                    "group": "treated" if t == 1 else "control",
+                    "k": int(nonzero.get((r, t), 0)),
+                    "nk": int(zero.get((r, t), 0)) if binary else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def effects_table(
+    panel: pd.DataFrame, outcomes: Sequence[str], *, vcov: VcovType, cells: pd.DataFrame | None = None, **options: Any
+) -> Aggregate:
+    """Effects per outcome and relative year (:func:`estimate_effects` with ``vcov`` and
+    ``options``), with the persons behind the group means. ``cells``: the panel's
+    :func:`outcome_cell_counts`, if already computed."""
+    table = estimate_effects(panel, list(outcomes), vcov=vcov, **options)
+    cells = outcome_cell_counts(panel, outcomes) if cells is None else cells
+    wide = cells.pivot(index=["outcome", "rel_year"], columns="group", values=["k", "nk"])
+    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
+    table = table.merge(wide.reset_index(), on=["outcome", "rel_year"], how="left")
+    counts: dict[str, list[str]] = {
+        c: list(EFFECT_COUNTS)
+        for c in value_columns(table, exclude=("rel_year", *EFFECT_COUNTS), prefixes=("k_", "nk_", "n_"))
+    }
+    counts["mean_treated"] = ["n_treated", "k_treated", "nk_treated"]
+    counts["mean_control"] = ["n_control", "k_control", "nk_control"]
+    return Aggregate(
+        table,
+        AggregateMeta(
+            name="effects",
+            title="Effects per outcome and year relative to start (weighted OLS, 95 % CI)",
+            kind="regression",
+            counts=counts,
+            count_columns=(
+                "n_treated", "n_control", "n_missing_outcome", "k_treated", "nk_treated", "k_control", "nk_control",
+            ),
+            cell_sets=(("mean_treated", "k_treated", "nk_treated"), ("mean_control", "k_control", "nk_control")),
+        ),
+    )
+
+
+def group_means_table(
+    panel: pd.DataFrame, outcomes: Sequence[str], *, alpha: float, cells: pd.DataFrame | None = None
+) -> Aggregate:
+    """Weighted means of each outcome for participants and matched controls per
+    relative year (:func:`group_means`, clustered on person), with their cells."""
+    means = group_means(
+        panel, list(outcomes), treatment="treated", rel_year="rel_year", weights="weight",
+        cluster="person_id", alpha=float(alpha),
+    )
+    cells = outcome_cell_counts(panel, outcomes) if cells is None else cells
+    means = means.merge(cells, on=["outcome", "rel_year", "group"], how="left")
+    return Aggregate(
+        means,
+        AggregateMeta(
+            name="group_means",
+            title="Levels of each outcome for participants and matched controls (weighted means, 95 % CI)",
+            kind="descriptive",
+            counts={c: ["n", "k", "nk"] for c in value_columns(means, exclude=("rel_year", "n", "k", "nk", "n_obs"))},
+            count_columns=("n", "k", "nk"),
+            cell_sets=(("mean", "se", "ci_low", "ci_high", "k", "nk"),),
+        ),
+    )
+
+
+def windows_table(
+    panel: pd.DataFrame, windows: Sequence[tuple[str, int, int]], **options: Any
+) -> Aggregate:
+    """Average effects over windows ``(outcome, first, last relative year)``
+    (:func:`window_summary` with ``options``)."""
+    rows = [window_summary(panel, outcome, years=range(int(lo), int(hi) + 1), **options) for outcome, lo, hi in windows]
+    win = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        {"outcome": [], "estimate": [], "n_treated": [], "n_control": []}
+    )
+    values = value_columns(win, exclude=(*EFFECT_COUNTS, "year_from", "year_to", "n_years"))
+    return Aggregate(
+        win,
+        AggregateMeta(
+            name="effect_windows",
+            title="Average effects over windows of years relative to start",
+            kind="regression",
+            counts={c: list(EFFECT_COUNTS) for c in values},
+            count_columns=EFFECT_COUNTS,
+        ),
+    )
+
+
+__all__ = [
+    "DESCRIPTIVE_GROUPS", "OVERLAP_BINS", "balance_with_counts", "cell_counts", "descriptives_with_counts",
+    "effects_table", "group_means_table", "matching_summary_table", "outcome_cell_counts", "overlap_table",
+    "propensity_model_table", "supplied_controls_summary_table", "windows_table",
+]

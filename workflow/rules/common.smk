@@ -1,0 +1,109 @@
+# The plan of the run (regeval.pipeline.plan): the validated configuration, the specs,
+# the keys of the work they share, the export jobs; and the paths the rules declare.
+# Every file a job reads is a declared input (README, "Reruns and interrupted runs").
+
+import os
+import re
+import sys
+
+from regeval.errors import RegevalError
+from regeval.pipeline.code import code_digest
+from regeval.budget.tables import BUDGET_TABLES, BUSINESS_CASE_TABLES
+from regeval.pipeline.plan import EXPORT_TABLES, SHARED, Plan
+from regeval.registers.read import register_files, register_fingerprint, resolve_sources
+
+try:
+    PLAN = Plan.from_config(config, base_dir=workflow.basedir)
+except RegevalError as exc:
+    sys.stderr.write(f"regeval: {exc}\n")
+    sys.exit(1)
+config.update(PLAN.config)
+
+LANG = config["report"]["language"]
+MIN_PERSONS = config["disclosure"]["min_persons"]
+SCRIPTS = os.path.join(workflow.basedir, "workflow", "scripts")
+GENERATED = f"{SHARED}/registers" if config["data"]["source"] == "synthetic" else None
+
+
+def code(rule):
+    """The param ``code`` of a rule: digest of its script and the regeval code it runs,
+    so that edited library code reruns the rule's jobs (regeval.pipeline.code)."""
+    return code_digest(os.path.join(SCRIPTS, f"{rule}.py"))
+
+
+# Registers: every file of every table of the mapping (a dataset folder's files, not the
+# folder: Snakemake compares a folder's own modification time, which does not change when
+# a file in it is overwritten), and for real extracts a stamp of their sizes and
+# modification times, so that a file replaced by an older copy is noticed too. Rules that
+# read generated registers also read the generator's marker (the folder they are in).
+try:
+    if GENERATED:
+        REGISTER_FILES = [str(s.path) for _, s in sorted(resolve_sources(GENERATED).items())]
+        REGISTER_STAMP = None
+        REGISTERS = {"registers": REGISTER_FILES, "generated": f"{GENERATED}/generator.json"}
+    else:
+        _reg = config["data"]["registers"]
+        _sources = resolve_sources(_reg["directory"], _reg.get("tables") or {})
+        REGISTER_FILES = register_files(_sources)
+        REGISTER_STAMP = register_fingerprint(_sources)
+        REGISTERS = {"registers": REGISTER_FILES}
+except RegevalError as exc:
+    sys.stderr.write(f"regeval: {exc}\n")
+    sys.exit(1)
+
+# the population settings the propensity and control-group rules use (names in order)
+DIAGNOSIS_GROUPS = {"diagnosis_groups": list(config["population"]["diagnosis_groups"])}
+
+
+def keyed(kind, key):
+    """The folder of the shared artifact of kind propensity, matching or effects."""
+    return f"{SHARED}/{kind}/{key}"
+
+
+def control_ids(wildcards):
+    """The control-id file of the control group ``mkey``, if its specs bring their own."""
+    path = PLAN.control_ids(PLAN.spec_of_key[wildcards.mkey])
+    return {"control_ids": path} if path else {}
+
+
+# every file of every export is a target, so that a deleted one is made again (Snakemake
+# checks only the outputs some job or target asks for); the lists are filled by the rules
+ALL_TARGETS = []
+
+
+wildcard_constraints:
+    pskey="ps-[0-9a-f]{10}",
+    mkey="m-[0-9a-f]{10}",
+    ekey="e-[0-9a-f]{10}",
+
+
+def export_inputs(specs):
+    """Inputs of the export of ``specs`` (sharing an effect table): the person ids, the
+    shared aggregates, and per spec ``s<i>_budget_input_<name>`` its budget inputs."""
+    files = {"units": f"{SHARED}/base_population.parquet", **PLAN.aggregates(specs[0])}
+    for i, s in enumerate(specs):
+        files.update({f"s{i}_budget_input_{name}": path for name, path in PLAN.budget_files(s).items()})
+    return files
+
+
+def export_outputs(specs):
+    """Outputs of the export of ``specs``: per spec ``s<i>_<name>`` its budget tables
+    (inside), its checked tables, disclosure log, figures, report and workbook."""
+    out = {}
+    for i, s in enumerate(specs):
+        for t in BUDGET_TABLES:
+            out[f"s{i}_{t}"] = f"results/{s}/inside/aggregates/{t}.parquet"
+        for t in EXPORT_TABLES:
+            for ext in ("csv", "parquet"):
+                out[f"s{i}_table_{t}_{ext}"] = f"results/{s}/export/tables/{t}.{ext}"
+        out[f"s{i}_log"] = f"results/{s}/export/tables/disclosure_log.json"
+        out[f"s{i}_figures"] = report(
+            directory(f"results/{s}/export/figures"),
+            patterns=["{name}.png"],
+            category="Figures",
+            subcategory=s,
+            labels={"spec": s, "figure": "{name}"},
+        )
+        out[f"s{i}_html"] = report(f"results/{s}/export/report.html", category="Evaluation report", labels={"spec": s, "file": "report.html"})
+        out[f"s{i}_xlsx"] = report(f"results/{s}/export/tables.xlsx", category="Evaluation report", labels={"spec": s, "file": "tables.xlsx"})
+    return out
