@@ -23,7 +23,7 @@ SHARES = AggregateMeta(
     counts={"share": ["n", "k", "nk"]},
     count_columns=("n", "k", "nk"),
     cell_sets=(("share", "k", "nk"),),
-    secondary=({"by": ["variable"], "cells": ["share"]},),
+    secondary=({"by": ["variable"], "cells": ["k"]},),
 )
 
 
@@ -202,5 +202,10 @@ def test_a_maximum_is_refused_unless_it_rests_on_persons_sharing_the_value():
     with pytest.raises(DisclosureError, match="income_max"):
         check_table(t, meta, 5)
     t["n_sharing_max"] = [2]
-    shared = AggregateMeta(name="x", title="t", kind="descriptive", counts={"income_max": ["n_sharing_max"]}, count_columns=("n",))
+    # declared against any count it is still refused: only the persons sharing the value count
+    with pytest.raises(DisclosureError, match="income_max"):
+        check_table(t, AggregateMeta(name="x", title="t", kind="descriptive", counts={"income_max": ["n"]},
+                                     count_columns=("n",)), 5)
+    shared = AggregateMeta(name="x", title="t", kind="descriptive", order_stats={"income_max": "n_sharing_max"},
+                           count_columns=("n",))
     assert pd.isna(check_table(t, shared, 5).table["income_max"].iloc[0])  # 2 persons share it: suppressed

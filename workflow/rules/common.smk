@@ -21,6 +21,8 @@ config.update(PLAN.config)
 
 LANG = config["report"]["language"]
 MIN_PERSONS = config["disclosure"]["min_persons"]
+# the output-checking rules (regeval.disclosure.rules.Rules)
+DISCLOSURE = dict(config["disclosure"])
 SCRIPTS = os.path.join(workflow.basedir, "workflow", "scripts")
 GENERATED = f"{SHARED}/registers" if config["data"]["source"] == "synthetic" else None
 
@@ -97,6 +99,7 @@ def export_outputs(specs):
             for ext in ("csv", "parquet"):
                 out[f"s{i}_table_{t}_{ext}"] = f"results/{s}/export/tables/{t}.{ext}"
         out[f"s{i}_log"] = f"results/{s}/export/tables/disclosure_log.json"
+        out[f"s{i}_cells"] = f"results/{s}/export/tables/disclosure_cells.csv"
         out[f"s{i}_figures"] = report(
             directory(f"results/{s}/export/figures"),
             patterns=["{name}.png"],

@@ -21,6 +21,7 @@ if PLAN.sweep:
             base=PLAN.sweep_specs[0],
             labels={s: PLAN.specs[s].label or s for s in PLAN.sweep_specs},
             min_persons=MIN_PERSONS,
+            disclosure=DISCLOSURE,
             code=code("sweep_summary"),
         log:
             f"results/{PLAN.sweep}/logs/sweep_summary.log",
