@@ -246,11 +246,12 @@ def write_checked(
     were dropped by the check)."""
     export_dir = Path(export_dir)
     export_dir.mkdir(parents=True, exist_ok=True)
-    log: dict[str, object] = {"min_persons": int(rules.min_persons), "rules": rules.to_dict(), "tables": []}
+    tables: list[dict[str, object]] = []
+    log: dict[str, object] = {"min_persons": int(rules.min_persons), "rules": rules.to_dict(), "tables": tables}
     for meta, res in checked.values():
         res.table.to_parquet(export_dir / f"{meta.name}.parquet", index=False)
         res.table.to_csv(export_dir / f"{meta.name}.csv", index=False, float_format="%.10g")
-        log["tables"].append({**res.log, "title": meta.title, "kind": meta.kind})  # type: ignore[union-attr]
+        tables.append({**res.log, "title": meta.title, "kind": meta.kind})
     if model is not None:
         rows = audit(model, model.states, rules.min_persons)
         log["audit"] = {"sensitive": len(rows), "protected": sum(bool(r["protected"]) for r in rows)}

@@ -69,6 +69,8 @@ class Model:
     relations: list[Relation] = field(default_factory=list)
     sensitive: list[Sensitive] = field(default_factory=list)
     states: list[TableState] = field(default_factory=list)
+    by_key: dict[tuple, int] = field(default_factory=dict)
+    """Link key (key, key values..., value) -> variable, for totals published elsewhere."""
 
     def var(self, cell: Cell, value: float) -> int:
         if cell not in self.cells:
@@ -101,6 +103,13 @@ def build_model(states: Sequence[TableState], min_persons: int) -> Model:
                     # not published, and every cell of it is suppressed anyway
                     if len(rows) < 2 or sum(_num(st, i, c) for i in rows) < min_persons:
                         continue
+                    total_key = group.get("total")
+                    total_var = None
+                    if total_key is not None:
+                        # the total is known only where a linked cell publishes it
+                        total_var = model.by_key.get((total_key, sum(_num(st, i, c) for i in rows)))
+                        if total_var is None:
+                            continue
                     # the plain sum, and sums weighted with published columns (citizens × unit cost)
                     for w in [None, *group.get("weights", [])]:
                         coefs: dict[int, float] = defaultdict(float)
@@ -110,6 +119,9 @@ def build_model(states: Sequence[TableState], min_persons: int) -> Model:
                             coefs[model.var((ti, i, c), _num(st, i, c))] += weight
                             total += weight * _num(st, i, c)
                         what = f"{meta.name}: {c} of {key} add up" + (f" (weighted by {w})" if w else "")
+                        if total_var is not None:
+                            coefs[total_var] -= 1.0
+                            total = 0.0
                         model.relations.append(Relation(dict(coefs), total, True, what))
         for target, parts in getattr(meta, "row_sums", ()):
             for i in frame.index:
@@ -133,9 +145,9 @@ def build_model(states: Sequence[TableState], min_persons: int) -> Model:
             for c in chain["cells"]:
                 for idx in groups:
                     rows = frame.loc[list(idx)].sort_values(chain["order"]).index
-                    seq = [((ti, i, c), _num(st, i, c)) for i in rows]
-                    seq = [(cell, v) for cell, v in seq if np.isfinite(v)]
-                    _chain(model, seq, min_persons, f"{meta.name} {c} along {chain['order']}", signed=True)
+                    cells_along = [((ti, i, c), _num(st, i, c)) for i in rows]
+                    along = [(cell, v) for cell, v in cells_along if np.isfinite(v)]
+                    _chain(model, along, min_persons, f"{meta.name} {c} along {chain['order']}", signed=True)
         for c in meta.count_columns:
             v = st.count(c)
             for i in frame.index[(v > 0) & (v < min_persons) & st.mask[c]]:
@@ -212,10 +224,11 @@ def _links(model: Model, states: Sequence[TableState]) -> None:
     for cell in values:
         groups[find(cell)].append(cell)
     for cells in groups.values():
-        if len(cells) < 2:
-            continue
         cells = sorted(cells)
         var = model.var(cells[0], values[cells[0]])
+        for key, members in classes.items():
+            if cells[0] in members:
+                model.by_key[key] = var
         for cell in cells[1:]:
             if cell not in model.cells:
                 model.cells[cell] = var
@@ -258,29 +271,29 @@ def interval(model: Model, free: np.ndarray, coefs: dict[int, float]) -> tuple[f
         rel = model.relations[r]
         row = np.zeros(len(cols))
         rhs = rel.rhs
-        for v, c in rel.coefs.items():
+        for v, k in rel.coefs.items():
             if free[v]:
-                row[pos[v]] += c
+                row[pos[v]] += k
             else:
-                rhs -= c * model.value[v]
+                rhs -= k * model.value[v]
         if rel.equality:
             a_eq.append(row)
             b_eq.append(rhs)
         else:  # row · x ≥ rhs  <=>  −row · x ≤ −rhs
             a_ub.append(-row)
             b_ub.append(-rhs)
-    c = np.zeros(len(cols))
+    objective = np.zeros(len(cols))
     for v, k in coefs.items():
         if free[v]:
-            c[pos[v]] += k
+            objective[pos[v]] += k
     bounds = [(0, None)] * len(cols)
     kw = {
         "A_eq": np.array(a_eq) if a_eq else None, "b_eq": np.array(b_eq) if b_eq else None,
         "A_ub": np.array(a_ub) if a_ub else None, "b_ub": np.array(b_ub) if b_ub else None,
         "bounds": bounds, "method": "highs",
     }
-    lo = linprog(c, **kw)
-    hi = linprog(-c, **kw)
+    lo = linprog(objective, **kw)
+    hi = linprog(-objective, **kw)
     if lo.status == 2 or hi.status == 2:
         raise DisclosureError("disclosure audit: the published cells contradict the declared relations (infeasible)")
     low = const + (lo.fun if lo.status == 0 else -np.inf)

@@ -45,7 +45,10 @@ class AggregateMeta:
     secondary
         Groups of rows whose counts add up to a total a reader may know: ``{"by":
         [columns identifying the group], "cells": [count columns]}`` (rows with an empty
-        key belong to no group). Secondary suppression
+        key belong to no group); optional ``"weights": [published columns]`` (the cells
+        also add up weighted, e.g. citizens × unit cost) and ``"total": link key`` (the
+        total is known only where a linked cell publishes it; without, it is assumed
+        known). Secondary suppression
         (:mod:`regeval.disclosure.linear`) makes sure no suppressed count can be
         derived from the total and the published rest.
     differences

@@ -68,7 +68,7 @@ class Rules:
             )
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | int | None) -> Rules:
+    def from_mapping(cls, values: Rules | Mapping[str, Any] | int | None) -> Rules:
         """From the configuration's ``disclosure`` section (or a bare threshold)."""
         if values is None:
             return cls()

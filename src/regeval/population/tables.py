@@ -35,8 +35,8 @@ FLOW_META = AggregateMeta(
         ("base_population", "potential_controls"),
     ),
     count_columns=FLOW_COUNTS,
-    # each column's cohorts add up to its total (published or not)
-    secondary=({"by": [], "cells": list(FLOW_COUNTS)},),
+    # the treated of all cohorts are published (matching summary, balance, descriptives)
+    secondary=({"by": [], "cells": ["in_base_population"], "total": "treated units"},),
     links=FLOW_LINKS,
 )
 """The flow of :func:`regeval.population.base.build_base_population`: each count a
@@ -75,7 +75,12 @@ def matched_flow_table(flow: Aggregate, matched: pd.DataFrame, pool: pd.DataFram
                 ("base_population", "potential_controls", "matched_controls"),
             ),
             count_columns=(*flow.meta.count_columns, "matched", "matched_controls"),
-            secondary=({"by": [], "cells": [*FLOW_COUNTS, "matched", "matched_controls"]},),
+            # the cohorts add up to totals published in the matching summary and the balance
+            secondary=(
+                {"by": [], "cells": ["in_base_population"], "total": "treated units"},
+                {"by": [], "cells": ["matched"], "total": "matched treated"},
+                {"by": [], "cells": ["matched_controls"], "total": "matched control units"},
+            ),
             links=(
                 *FLOW_LINKS,
                 {"column": "matched_controls", "key": "matched control units", "by": {"cohort": "cohort"}},
