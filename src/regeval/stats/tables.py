@@ -373,7 +373,8 @@ def outcome_cell_counts(panel: pd.DataFrame, outcomes: Sequence[str]) -> pd.Data
             weighted = cell[o] * (cell["weight"] if "weight" in cell else 1.0)
             contrib = weighted.groupby(cell["person_id"]).sum()
             top = top_contributions(contrib.to_numpy()) if not binary else (np.nan, np.nan, np.nan)
-            row.update({f"{HIDDEN_PREFIX}top1": top[0], f"{HIDDEN_PREFIX}top2": top[1], f"{HIDDEN_PREFIX}total": top[2]})
+            names = (f"{HIDDEN_PREFIX}top1", f"{HIDDEN_PREFIX}top2", f"{HIDDEN_PREFIX}total")
+            row.update(dict(zip(names, top, strict=True)))
             rows.append(row)
     return pd.DataFrame(rows)
 
