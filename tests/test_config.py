@@ -30,7 +30,10 @@ def test_the_defaults_are_the_schemas_and_give_the_reports_design(config):
     assert not {"spec_defaults", "disclosure", "report"} & set(config)
     assert "control_rule" not in config["population"]
     full = load_config(config, base_dir=REPO)
-    assert full["disclosure"] == {"min_persons": 5} and full["report"] == {"language": "en"}
+    assert full["disclosure"] == {
+        "min_persons": 5, "p_percent": 10, "nk_n": 2, "nk_k": 0.85, "min_dof": 10,
+        "zeros_are_disclosive": False, "all_or_nothing": True,
+    } and full["report"] == {"language": "en"}
     assert full["spec_defaults"] == spec_defaults()
     spec = Spec.from_config(full, "default")
     assert len(spec.characteristics) == 17 and spec.control_rule == "censor_at_start"
