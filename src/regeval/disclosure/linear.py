@@ -72,6 +72,18 @@ class Model:
     by_key: dict[tuple, int] = field(default_factory=dict)
     """Link key (key, key values..., value) -> variable, for totals published elsewhere."""
 
+    def relations_of(self) -> dict[int, list[int]]:
+        """Variable -> the relations it appears in (computed once the model is built)."""
+        cache = self.__dict__.get("_relations_of")
+        if cache is None or cache[0] != len(self.relations):
+            by_var: dict[int, list[int]] = defaultdict(list)
+            for r, rel in enumerate(self.relations):
+                for v in rel.coefs:
+                    by_var[v].append(r)
+            cache = (len(self.relations), by_var)
+            self.__dict__["_relations_of"] = cache
+        return cache[1]
+
     def var(self, cell: Cell, value: float) -> int:
         if cell not in self.cells:
             self.cells[cell] = len(self.members)
@@ -202,11 +214,12 @@ def _links(model: Model, states: Sequence[TableState]) -> None:
             for col, val in dict(link.get("where", {})).items():
                 rows &= st.frame[col].astype(str) == str(val)
             by = dict(link.get("by", {}))
+            parts = [(f"{name}=" + st.frame[col].astype(str)).tolist() for name, col in sorted(by.items())]
             for i in st.frame.index[rows]:
                 v = _num(st, i, c)
                 if not np.isfinite(v):
                     continue
-                key = (link["key"], *(f"{name}={st.frame.at[i, col]}" for name, col in sorted(by.items())), v)
+                key = (link["key"], *(part[i] for part in parts), v)
                 classes[key].append((ti, i, c))
                 values[(ti, i, c)] = v
     parent: dict[Cell, Cell] = {}
@@ -223,16 +236,17 @@ def _links(model: Model, states: Sequence[TableState]) -> None:
     groups: dict[Cell, list[Cell]] = defaultdict(list)
     for cell in values:
         groups[find(cell)].append(cell)
-    for cells in groups.values():
+    root_var: dict[Cell, int] = {}
+    for root, cells in groups.items():
         cells = sorted(cells)
         var = model.var(cells[0], values[cells[0]])
-        for key, members in classes.items():
-            if cells[0] in members:
-                model.by_key[key] = var
+        root_var[root] = var
         for cell in cells[1:]:
             if cell not in model.cells:
                 model.cells[cell] = var
                 model.members[var].append(cell)
+    # a link key (with its key values and value) -> its variable, for totals published elsewhere
+    model.by_key.update({key: root_var[find(members[0])] for key, members in classes.items()})
 
 
 def _suppressed(model: Model, states: Sequence[TableState]) -> np.ndarray:
@@ -248,11 +262,7 @@ def interval(model: Model, free: np.ndarray, coefs: dict[int, float]) -> tuple[f
     if not target:
         return const, const
     # the free variables connected to the target through relations
-    by_var: dict[int, list[int]] = defaultdict(list)
-    for r, rel in enumerate(model.relations):
-        for v in rel.coefs:
-            if free[v]:
-                by_var[v].append(r)
+    by_var = model.relations_of()
     seen, stack, rels = set(target), list(target), set()
     while stack:
         v = stack.pop()
@@ -304,10 +314,7 @@ def interval(model: Model, free: np.ndarray, coefs: dict[int, float]) -> tuple[f
 def _candidates(model: Model, free: np.ndarray, coefs: dict[int, float], shared: set[int]) -> list[int]:
     """Published non-zero variables in relations reachable from ``coefs``' variables,
     nearest first, then spec-specific before shared, then smallest."""
-    by_var: dict[int, list[int]] = defaultdict(list)
-    for r, rel in enumerate(model.relations):
-        for v in rel.coefs:
-            by_var[v].append(r)
+    by_var = model.relations_of()
     dist = {v: 0 for v in coefs}
     frontier = list(coefs)
     found: dict[int, int] = {v: 0 for v in coefs if not free[v] and model.value[v] > 0}
