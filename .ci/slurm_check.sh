@@ -10,7 +10,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/.venv/bin/activate"
 SCRATCH=$(mktemp -d /tmp/regeval-slurm-check.XXXXXX)
-LIMIT=${SLURM_CHECK_LIMIT:-420}          # seconds per snakemake run
+LIMIT=${SLURM_CHECK_LIMIT:-600}          # seconds per snakemake run
 started=$SECONDS
 
 cleanup() {
@@ -51,6 +51,16 @@ done < <(cd "$SCRATCH/local" && find results -path '*/export/*' -type f | sort)
 slurm_n=$(cd "$SCRATCH/slurm" && find results -path '*/export/*' -type f | wc -l)
 [ "$n" -gt 50 ] && [ "$n" = "$slurm_n" ] || { echo "slurm-check: $n exported files locally, $slurm_n through SLURM"; exit 1; }
 step "$n exported files byte-identical"
+
+step "fail early: a missing budget input is named before any job is submitted"
+mkdir -p "$SCRATCH/early"
+echo "specs: {default: {budget: {inputs: $SCRATCH/no-such-folder}}}" >"$SCRATCH/early/config.yaml"
+rc=0; ( cd "$SCRATCH/early" && run_slurm --configfile "$REPO/.ci/slurm/tiny.yaml" "$SCRATCH/early/config.yaml" \
+          >"$SCRATCH/early.log" 2>&1 ) || rc=$?
+if [ "$rc" = 0 ] || grep -q "submitted with SLURM jobid" "$SCRATCH/early.log" \
+   || ! grep -q "specs.default.budget.inputs: budget input file not found" "$SCRATCH/early.log"; then
+  tail -n 30 "$SCRATCH/early.log"; echo "slurm-check: a bad budget path was not reported before submission (exit $rc)"; exit 1
+fi
 
 step "a failing job: registers whose population table has a duplicated person-year"
 mkdir -p "$SCRATCH/bad/registers"

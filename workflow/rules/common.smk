@@ -2,12 +2,12 @@
 # the keys of the work they share, the export jobs; and the paths the rules declare.
 # Every file a job reads is a declared input (README, "Reruns and interrupted runs").
 
-import math
 import os
 import re
 import sys
 
 from regeval.errors import RegevalError
+from regeval.pipeline import resources as job_resources
 from regeval.pipeline.code import code_digest
 from regeval.budget.tables import BUDGET_TABLES, BUSINESS_CASE_TABLES
 from regeval.pipeline.plan import EXPORT_TABLES, SHARED, Plan
@@ -53,54 +53,19 @@ except RegevalError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)
 
-# Resources of every job (README, "Running on a SLURM cluster"; the figures behind the
-# factors are in BENCHMARKS.md, "Resources per rule"). Memory is a base plus a factor
-# times the size of the job's input files on disk (Parquet expands several-fold in
-# memory), times HEADROOM, and grows by half for each retry (--retries); runtime in
-# minutes likewise. Inputs that do not exist yet count 0: a job is submitted when its
-# inputs exist, and in a group job (profiles/slurm) the files its first jobs write are
-# small beside the registers and tables the group reads. Local runs ignore mem_mb and
-# runtime unless --resources caps them.
-HEADROOM = 1.5
-
-
-def _input_mb(input):
-    return sum(os.path.getsize(f) for f in input if os.path.isfile(f)) / 2**20
-
-
-def mem_mb(base, per_input_mb):
-    """``mem_mb`` of a job: ``(base + per_input_mb × input MB) × HEADROOM``, in 100 MB steps."""
-
-    def need(wildcards, input, attempt):
-        mb = (base + per_input_mb * _input_mb(input)) * HEADROOM * (1 + 0.5 * (attempt - 1))
-        return int(math.ceil(mb / 100.0) * 100)
-
-    return need
-
-
-def runtime(base, per_input_gb):
-    """``runtime`` (minutes) of a job: ``base + per_input_gb × input GB``, doubled per retry."""
-
-    def need(wildcards, input, attempt):
-        return int(math.ceil((base + per_input_gb * _input_mb(input) / 1024) * attempt))
-
-    return need
-
-
+# Resources of every job (regeval.pipeline.resources; README, "Running on a SLURM
+# cluster"): threads per rule, memory and time growing with the size of what a job reads.
 def generator_mem_mb(wildcards, attempt):
-    """The generator holds one chunk per worker process at a time (the files are
-    written chunk by chunk): measured about 1 GB per worker at 125,000 persons a chunk,
-    plus the parent's 0.5 GB."""
     syn = SyntheticConfig(**config["synthetic"])
-    per_worker = 1000 * syn.chunk_size / 125_000
-    mb = (500 + syn.workers * per_worker) * HEADROOM * (1 + 0.5 * (attempt - 1))
-    return int(math.ceil(mb / 100.0) * 100)
+    return job_resources.generator_mem_mb(syn.workers, syn.chunk_size, attempt)
 
 
 def generator_runtime(wildcards, attempt):
-    """About 100 s of CPU per 600,000 persons (BENCHMARKS.md), generously."""
-    n_persons = SyntheticConfig(**config["synthetic"]).n_persons
-    return int(math.ceil((10 + 10 * n_persons / 600_000) * attempt))
+    return job_resources.generator_runtime(SyntheticConfig(**config["synthetic"]).n_persons, attempt)
+
+
+mem_mb = job_resources.mem_mb
+runtime = job_resources.runtime
 
 
 # the population settings the propensity and control-group rules use (names in order)

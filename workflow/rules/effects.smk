@@ -23,7 +23,7 @@ rule effects:
         code=code("effects"),
     threads: 1
     resources:
-        mem_mb=mem_mb(400, 4),
+        mem_mb=mem_mb(400, 10),
         runtime=runtime(10, 60),
     log:
         "results/_shared/logs/effects_{ekey}.log",

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from threadpoolctl import threadpool_limits
 
 from regeval.errors import RegevalError
-from regeval.stats.parallel import using_threads
+from regeval.parallel import using_threads
 
 log = logging.getLogger("regeval")
 
@@ -71,7 +71,7 @@ def run(
     outputs written so far and exit with status 1 (a traceback only for a bug).
 
     The job uses the ``threads`` it was given, not the machine's cores: the library's
-    thread pools get that budget (:func:`regeval.stats.parallel.using_threads`) and
+    thread pools get that budget (:func:`regeval.parallel.using_threads`) and
     numerical libraries' own pools (BLAS, OpenMP) are limited to it
     (``threadpoolctl``), so jobs on a shared node or in a cluster allocation do not
     oversubscribe it."""

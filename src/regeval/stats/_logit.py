@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import linalg, special
 
-from regeval.stats.parallel import thread_budget
+from regeval.parallel import thread_budget
 
 #: Rows per block when accumulating ``X' W X`` (bounded temporary memory).
 _BLOCK_ROWS = 65_536
@@ -27,7 +27,7 @@ _WARM_MIN_ROWS = 50_000
 _WARM_CONTROLS_PER_TREATED = 20
 #: At most this many threads over row blocks for the cross-products (each on a single
 #: BLAS thread; on a shared machine multi-threaded BLAS on small blocks slows down
-#: badly), and never more than the caller's budget (:mod:`regeval.stats.parallel`).
+#: badly), and never more than the caller's budget (:mod:`regeval.parallel`).
 _MAX_WORKERS = 4
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from regeval.stats.parallel import thread_budget
+from regeval.parallel import thread_budget
 from regeval.stats._ties import _matchit_ties_with_replacement
 
 #: With at least this many potential controls, matching with replacement first leaves

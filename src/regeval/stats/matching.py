@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from regeval.errors import MatchingError, RegevalWarning
-from regeval.stats.parallel import using_threads
+from regeval.parallel import using_threads
 from regeval.stats._nearest import (
     _fewer_by_caliper,
     _nearest_with_replacement,
