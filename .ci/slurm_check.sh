@@ -10,7 +10,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/.venv/bin/activate"
 SCRATCH=$(mktemp -d /tmp/regeval-slurm-check.XXXXXX)
-LIMIT=${SLURM_CHECK_LIMIT:-600}          # seconds per snakemake run
+LIMIT=${SLURM_CHECK_LIMIT:-900}          # seconds per snakemake run
 started=$SECONDS
 
 cleanup() {
