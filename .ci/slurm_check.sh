@@ -87,7 +87,9 @@ rc=0; ( cd "$SCRATCH/bad" && run_slurm --configfile "$REPO/.ci/slurm/tiny.yaml" 
 if [ "$rc" = 0 ] || [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
   tail -n 40 "$SCRATCH/bad.log"; echo "slurm-check: the failing run exited $rc, expected a failure (1)"; exit 1
 fi
-grep -q "FAILED" "$SCRATCH/bad.log" || { tail -n 40 "$SCRATCH/bad.log"; echo "slurm-check: SLURM's FAILED status not reported"; exit 1; }
+# SLURM's own view: the job ended FAILED (squeue keeps ended jobs for MinJobAge = 300 s)
+squeue -h -t all -o "%T" | grep -qx FAILED || { squeue -t all; echo "slurm-check: no SLURM job ended FAILED"; exit 1; }
+grep -q "Error in group registers" "$SCRATCH/bad.log" || { tail -n 40 "$SCRATCH/bad.log"; echo "slurm-check: the failed job is not reported"; exit 1; }
 grep -q "validate_registers failed: " "$SCRATCH/bad.log" || { tail -n 40 "$SCRATCH/bad.log"; echo "slurm-check: the rule's message is not shown"; exit 1; }
-step "the failing job surfaced: exit $rc, SLURM FAILED, the rule's message shown"
+step "the failing job surfaced: exit $rc, SLURM state FAILED, the rule's message shown"
 step "passed"
