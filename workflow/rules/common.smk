@@ -7,10 +7,12 @@ import re
 import sys
 
 from regeval.errors import RegevalError
+from regeval.pipeline import resources as job_resources
 from regeval.pipeline.code import code_digest
 from regeval.budget.tables import BUDGET_TABLES, BUSINESS_CASE_TABLES
 from regeval.pipeline.plan import EXPORT_TABLES, SHARED, Plan
 from regeval.registers.read import register_files, register_fingerprint, resolve_sources
+from regeval.synthetic.config import SyntheticConfig
 
 try:
     PLAN = Plan.from_config(config, base_dir=workflow.basedir)
@@ -50,6 +52,21 @@ try:
 except RegevalError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)
+
+# Resources of every job (regeval.pipeline.resources; README, "Running on a SLURM
+# cluster"): threads per rule, memory and time growing with the size of what a job reads.
+def generator_mem_mb(wildcards, attempt):
+    syn = SyntheticConfig(**config["synthetic"])
+    return job_resources.generator_mem_mb(syn.workers, syn.chunk_size, attempt)
+
+
+def generator_runtime(wildcards, attempt):
+    return job_resources.generator_runtime(SyntheticConfig(**config["synthetic"]).n_persons, attempt)
+
+
+mem_mb = job_resources.mem_mb
+runtime = job_resources.runtime
+
 
 # the population settings the propensity and control-group rules use (names in order)
 DIAGNOSIS_GROUPS = {"diagnosis_groups": list(config["population"]["diagnosis_groups"])}

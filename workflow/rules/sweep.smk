@@ -22,6 +22,10 @@ if PLAN.sweep:
             labels={s: PLAN.specs[s].label or s for s in PLAN.sweep_specs},
             min_persons=MIN_PERSONS,
             code=code("sweep_summary"),
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
         log:
             f"results/{PLAN.sweep}/logs/sweep_summary.log",
         script:

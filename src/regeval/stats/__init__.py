@@ -16,6 +16,7 @@ from regeval.stats.effects import (
     window_summary,
 )
 from regeval.stats.matching import UNMATCHED_REASONS, MatchResult, match_nearest
+from regeval.parallel import thread_budget, using_threads
 from regeval.stats.propensity import PropensityFit, fit_propensity
 from regeval.stats.results import EffectEstimate, WLSFit, stars_for
 from regeval.stats.wls import fit_wls
@@ -41,6 +42,8 @@ __all__ = [
     "group_means",
     "match_nearest",
     "stars_for",
+    "thread_budget",
     "treatment_indicator",
+    "using_threads",
     "window_summary",
 ]
