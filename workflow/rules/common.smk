@@ -81,6 +81,9 @@ def export_inputs(specs):
     """Inputs of the export of ``specs`` (sharing an effect table): the person ids, the
     shared aggregates, and per spec ``s<i>_budget_input_<name>`` its budget inputs."""
     files = {"units": f"{SHARED}/base_population.parquet", **PLAN.aggregates(specs[0])}
+    if GENERATED:
+        # the synthetic registers' true effects, stated beside the estimates in the report
+        files["truth"] = f"{GENERATED}/truth_att.csv"
     for i, s in enumerate(specs):
         files.update({f"s{i}_budget_input_{name}": path for name, path in PLAN.budget_files(s).items()})
     return files

@@ -1,6 +1,23 @@
-"""Human-readable labels (English and Danish) for outcomes, actors and headings."""
+"""Human-readable labels (English and Danish) for outcomes, characteristics, codes,
+headings and every other text of the report, the figures, the workbook and the sweep
+summary.
+
+The texts live in one translation catalogue, ``catalogue.yaml`` beside this module
+(sections ``text``, ``column``, ``unit``, ``variable``, ``level``, ``figure``); the
+outcome labels below and the headings are part of it. :func:`t` looks a text up,
+:func:`term_label` labels a characteristic (and level) as the balance and descriptive
+tables name them, :func:`code_label` labels any other code.
+"""
 
 from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any
+
+import yaml
+
+LANGUAGES = ("en", "da")
 
 OUTCOME_LABELS: dict[str, tuple[str, str, str]] = {
     # name: (English, Danish, unit)
@@ -47,6 +64,72 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "rel_year": ("Year relative to start", "År i forhold til start"),
     "effect": ("Effect (participants − controls)", "Effekt (deltagere − kontroller)"),
 }
+
+
+@functools.cache
+def catalogue() -> dict[str, dict[str, dict[str, str]]]:
+    """The translation catalogue: section -> key -> {"en": ..., "da": ...}; the outcome
+    labels (section ``outcome``) and headings (section ``heading``) included."""
+    text = resources.files("regeval.reporting").joinpath("catalogue.yaml").read_text(encoding="utf-8")
+    cat: dict[str, dict[str, dict[str, str]]] = yaml.safe_load(text)
+    cat["outcome"] = {k: {"en": en, "da": da} for k, (en, da, _unit) in OUTCOME_LABELS.items()}
+    cat["heading"] = {k: {"en": en, "da": da} for k, (en, da) in HEADINGS.items()}
+    return cat
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise ValueError(f"report language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+
+
+def t(key: str, language: str = "en", section: str = "text", **fields: Any) -> str:
+    """The catalogue's text ``section.key`` in ``language``, formatted with ``fields``.
+
+    An unknown key is an error (a missing translation shows up in the tests, not in a
+    ministry's copy of the report)."""
+    _check_language(language)
+    try:
+        entry = catalogue()[section][key]
+    except KeyError:
+        raise KeyError(f"no text {section}.{key} in the translation catalogue (reporting/catalogue.yaml)") from None
+    text = entry[language]
+    return text.format(**fields) if fields else text
+
+
+def has(key: str, section: str = "text") -> bool:
+    return key in catalogue().get(section, {})
+
+
+def code_label(code: Any, language: str = "en") -> str:
+    """Label of a code that may appear in a table cell (actor, consequence group,
+    outcome, variable); the code itself if the catalogue has none."""
+    from regeval.budget.schema import LABELS
+    from regeval.budget.schema import label as budget_label
+
+    c = str(code)
+    for section in ("outcome", "variable", "code"):
+        if has(c, section):
+            return t(c, language, section)
+    if c in LABELS:
+        return budget_label(c, language)
+    return c
+
+
+def term_label(variable: Any, level: Any = None, language: str = "en") -> str:
+    """Label of a characteristic and its level as the balance and descriptive tables
+    name them (``education`` + ``kort_videregaaende`` -> "Highest education: short
+    tertiary"); a cohort year, a count or an unknown level is shown as it is."""
+    var = str(variable)
+    name = t(var, language, "variable") if has(var, "variable") else code_label(var, language)
+    if level is None or (isinstance(level, float) and level != level) or str(level) in ("", "<NA>", "nan", "None"):
+        return name
+    key = f"{var}:{level}"
+    lev = t(key, language, "level") if has(key, "level") else str(level)
+    return f"{name}: {lev}"
+
+
+def unit_label(unit: str, language: str = "en") -> str:
+    return t(unit, language, "unit") if has(unit, "unit") else unit
 
 
 def outcome_label(name: str, language: str = "en") -> tuple[str, str]:

@@ -101,7 +101,7 @@ def export_spec(
     draw_spec_figures(tables_dir, figures_dir, spec, language, shared_from=shared_figures)
     write_report(
         tables_dir, figures_dir, spec, output["html"], output["xlsx"], language=language,
-        control_rule=typed.control_rule,
+        control_rule=typed.control_rule, truth=input.get("truth"),
     )
 
 
