@@ -120,7 +120,7 @@ def term_label(variable: Any, level: Any = None, language: str = "en") -> str:
     name them (``education`` + ``kort_videregaaende`` -> "Highest education: short
     tertiary"); a cohort year, a count or an unknown level is shown as it is."""
     var = str(variable)
-    name = t(var, language, "variable") if has(var, "variable") else code_label(var, language)
+    name = t(var, language, "variable") if has(var, "variable") else var
     if level is None or (isinstance(level, float) and level != level) or str(level) in ("", "<NA>", "nan", "None"):
         return name
     key = f"{var}:{level}"

@@ -21,6 +21,7 @@ import pandas as pd
 
 from regeval.reporting import numbers as nf
 from regeval.reporting import tableview as tv
+from regeval.reporting.figures import without_variation
 from regeval.reporting.labels import code_label, has, outcome_label, t, term_label
 
 MAIN_OUTCOMES = ("employed", "hours_per_week", "sel103_104", "botilbud", "sel85")
@@ -69,13 +70,7 @@ class ReportData:
         means = self.table("group_means")
         if means is None:
             return []
-        out = []
-        for outcome in self.outcomes:
-            m = means.loc[means["outcome"] == outcome, "mean"].to_numpy(dtype=float)
-            m = m[np.isfinite(m)]
-            if len(m) and float(m.max() - m.min()) == 0.0:
-                out.append(outcome)
-        return out
+        return [o for o in self.outcomes if without_variation(means, o)]
 
     def estimated(self) -> list[str]:
         eff = self.table("effects")
