@@ -115,6 +115,14 @@ def code_label(code: Any, language: str = "en") -> str:
     return c
 
 
+def budget_label(code: Any, language: str = "en") -> str:
+    """Label of an actor, consequence group or consequence of the budget tables (the
+    budget's own labels first: ``botilbud`` there is a cost group, not an outcome)."""
+    from regeval.budget.schema import LABELS, label
+
+    return label(str(code), language) if str(code) in LABELS else code_label(code, language)
+
+
 def term_label(variable: Any, level: Any = None, language: str = "en") -> str:
     """Label of a characteristic and its level as the balance and descriptive tables
     name them (``education`` + ``kort_videregaaende`` -> "Highest education: short

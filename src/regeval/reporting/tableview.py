@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from regeval.reporting import numbers as nf
-from regeval.reporting.labels import code_label, outcome_label, t, term_label
+from regeval.reporting.labels import budget_label, code_label, outcome_label, t, term_label
 
 
 @dataclass
@@ -188,22 +188,19 @@ def matching_table(summary: pd.DataFrame, language: str) -> Table:
 
 
 def propensity_table(model: pd.DataFrame, language: str) -> Table:
-    from regeval.reporting.labels import has
-
-    def term(x: str) -> str:
-        return t(x, language, "variable") if has(x, "variable") else _term_from_name(x, language)
-
-    rows = [[term(r["term"]), nf.number(r["estimate"], 3, language), nf.number(r["std_error"], 3, language),
+    rows = [[model_term_label(r["term"], language), nf.number(r["estimate"], 3, language), nf.number(r["std_error"], 3, language),
              nf.p_value(r["p_value"], language)] for r in model.to_dict("records")]
     return Table(title=t("table_propensity", language),
                  columns=[col("term", language), col("coef", language), col("se", language), col("p", language)],
                  rows=rows, numeric=[False, True, True, True])
 
 
-def _term_from_name(term: str, language: str) -> str:
+def model_term_label(term: str, language: str) -> str:
     """Label of a model term named as R names it (column + level, e.g. ``educationlang``)."""
-    from regeval.reporting.labels import catalogue
+    from regeval.reporting.labels import catalogue, has
 
+    if has(term, "variable"):
+        return t(term, language, "variable")
     variables = sorted(catalogue()["variable"], key=len, reverse=True)
     for var in variables:
         if term.startswith(var):
@@ -237,7 +234,7 @@ def levels_table(means: pd.DataFrame, outcomes: Sequence[str], language: str) ->
 
 
 def budget_net_table(net: pd.DataFrame, language: str) -> Table:
-    rows = [[code_label(r["actor"], language), nf.kr(r["value_undiscounted"], language),
+    rows = [[budget_label(r["actor"], language), nf.kr(r["value_undiscounted"], language),
              nf.kr(r["value_pv"], language)] for r in net.to_dict("records")]
     return Table(title=t("table_budget_net", language),
                  columns=[col("actor", language), col("value_undiscounted", language), col("value_pv", language)],
@@ -245,7 +242,7 @@ def budget_net_table(net: pd.DataFrame, language: str) -> Table:
 
 
 def budget_group_table(by_group: pd.DataFrame, language: str) -> Table:
-    rows = [[code_label(r["consequence_group"], language), nf.kr(r["value_undiscounted"], language),
+    rows = [[budget_label(r["consequence_group"], language), nf.kr(r["value_undiscounted"], language),
              nf.kr(r["value_pv"], language)] for r in by_group.to_dict("records")]
     return Table(title=t("table_budget_group", language),
                  columns=[col("consequence", language), col("value_undiscounted", language),
