@@ -110,3 +110,15 @@ def export_outputs(specs):
         out[f"s{i}_html"] = report(f"results/{s}/export/report.html", category="Evaluation report", labels={"spec": s, "file": "report.html"})
         out[f"s{i}_xlsx"] = report(f"results/{s}/export/tables.xlsx", category="Evaluation report", labels={"spec": s, "file": "tables.xlsx"})
     return out
+
+
+def sweep_settings(spec):
+    """The values of the sweep grid's settings (dotted keys) in ``spec``."""
+    data = PLAN.spec_data(spec)
+    out = {}
+    for key in (PLAN.config.get("sweep") or {}).get("grid") or {}:
+        value = data
+        for part in key.split("."):
+            value = value[part]
+        out[key] = value
+    return out
