@@ -7,7 +7,6 @@ do not overlap (tests/test_report_figures.py checks each figure's text extents).
 
 from __future__ import annotations
 
-import math
 import textwrap
 
 from matplotlib.axes import Axes
@@ -40,11 +39,12 @@ class NumberFormatter(Formatter):
         self._ticks = [float(x) for x in locs]
 
     def _decimals(self) -> int:
-        locs = [x * self.scale for x in self._ticks]
-        if len(locs) < 2:
-            return 0
-        step = min(abs(b - a) for a, b in zip(locs, locs[1:]) if b != a) if len(set(locs)) > 1 else 1.0
-        return max(0, min(4, -math.floor(math.log10(step) + 1e-9)))
+        """The fewest decimals (at most 4) that write every tick exactly."""
+        ticks = [x * self.scale for x in self._ticks]
+        for d in range(5):
+            if all(abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x)) for x in ticks):
+                return d
+        return 4
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         return nf.number(x * self.scale, self._decimals(), self.language) + self.suffix
