@@ -21,7 +21,6 @@ from regeval.reporting.labels import catalogue, t, term_label
 
 from .report_tables import SPEC, write_tables
 
-
 # --- number formats --------------------------------------------------------------------
 
 @pytest.mark.parametrize(("value", "decimals", "en", "da"), [

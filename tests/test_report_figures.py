@@ -127,7 +127,7 @@ def test_the_overlap_axis_ends_where_the_mass_ends():
     edges = np.arange(0, 1, 0.025)
     counts = {"treated": [30, 40, 30, 20, 10, 5] + [0] * 34, "control": [900, 500, 200, 60, 9, 0] + [0] * 33 + [1]}
     df = pd.DataFrame([{"group": g, "bin_low": lo, "bin_high": lo + 0.025, "n": float(n)}
-                       for g, c in counts.items() for lo, n in zip(edges, c)])
+                       for g, c in counts.items() for lo, n in zip(edges, c, strict=False)])
     ax = overlap_figure(df).axes[0]
     assert ax.get_xlim()[1] == pytest.approx(0.15 * 1.05)  # 99.5 % of both groups lie below 0.15
     assert fit_problems(ax.figure, "overlap") == []

@@ -116,7 +116,8 @@ def plot_by_year(result: BudgetResult, spec: str | None = None, value: str = "va
     total = wide.sum(axis=1).to_numpy()
     ax.plot(x, total, "D", color=ACTOR_COLOURS["total"], label=_t("total_year", language))
     for xi, ti in zip(x, total, strict=True):
-        ax.annotate(_kr(ti, language=language), (xi, ti), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
+        ax.annotate(_kr(ti, language=language), (xi, ti), xytext=(0, 6), textcoords="offset points", ha="center",
+                    fontsize=8)
     ax.plot(x, pv.to_numpy(), "-o", color="grey", lw=1, ms=3, label=_t("cum_pv", language))
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, [_t("year", language, t=t) for t in x])
@@ -135,7 +136,8 @@ def plot_by_group(result: BudgetResult, spec: str | None = None, language: str =
     by_group, spec = _one_spec(result.by_group, spec)
     rows: list[tuple[str, float, str]] = []
     social = by_group[by_group["group"] == "social_services"]
-    rows.append((label("social_services", language) + _t("total_suffix", language), float(social["value_pv"].sum()), "#1f6f8b"))
+    rows.append((label("social_services", language) + _t("total_suffix", language), float(social["value_pv"].sum()),
+                 "#1f6f8b"))
     for r in social.itertuples():
         rows.append(("– " + label(r.consequence_group, language), float(r.value_pv), "#7fb3c8"))
     for r in by_group[by_group["group"] != "social_services"].itertuples():

@@ -99,7 +99,7 @@ def effect_figure(
         fmt="o", color="C0", ecolor="C0", capsize=3, linewidth=1.2, label=_ft("estimate", language),
     )
     if "stars" in sub.columns:
-        for xi, hv, s in zip(x[ok], hi[ok], sub["stars"].to_numpy()[ok]):
+        for xi, hv, s in zip(x[ok], hi[ok], sub["stars"].to_numpy()[ok], strict=True):
             if isinstance(s, str) and s and np.isfinite(hv):
                 ax.annotate(str(s), (xi, hv), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=7)
     ax.margins(y=0.12)
@@ -147,7 +147,7 @@ def levels_figure(
     fig = _new_figure(figsize)
     ax = fig.add_subplot()
     for (group, glabel), color, offset in zip(
-        (("treated", group_labels[0]), ("control", group_labels[1])), ("C0", "C1"), (-0.06, 0.06)
+        (("treated", group_labels[0]), ("control", group_labels[1])), ("C0", "C1"), (-0.06, 0.06), strict=True
     ):
         g = sub[sub["group"] == group]
         x = g["rel_year"].to_numpy(dtype=float)
@@ -198,7 +198,7 @@ def love_plot(
     if "term" not in balance.columns or "smd_before" not in balance.columns:
         raise MatchingError("balance must be a balance_table() result with 'term' and 'smd_before'")
     if "variable" in balance.columns and "level" in balance.columns:
-        terms = [term_label(v, lv, language) for v, lv in zip(balance["variable"], balance["level"])]
+        terms = [term_label(v, lv, language) for v, lv in zip(balance["variable"], balance["level"], strict=True)]
     else:
         terms = balance["term"].astype(str).tolist()
     n = len(terms)
@@ -211,7 +211,7 @@ def love_plot(
     if "smd_after" in balance.columns:
         after = np.abs(balance["smd_after"].to_numpy(dtype=float))
         ax.scatter(after, y, color="#1f77b4", label=_ft("after", language), zorder=4, s=22)
-        for yi, b, a in zip(y, before, after):
+        for yi, b, a in zip(y, before, after, strict=True):
             if np.isfinite(a) and np.isfinite(b):
                 ax.plot([b, a], [yi, yi], color="#bbbbbb", linewidth=0.8, zorder=2)
     ax.axvline(threshold, color="#d62728", linestyle="--", linewidth=1,

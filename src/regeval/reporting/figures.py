@@ -11,8 +11,9 @@ figure test checks every one of them); the ``draw_*`` functions save them.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -21,17 +21,33 @@ LANGUAGES = ("en", "da")
 
 OUTCOME_LABELS: dict[str, tuple[str, str, str]] = {
     # name: (English, Danish, unit)
-    "employed": ("Share in supported or unsupported employment", "Andel i støttet eller ustøttet beskæftigelse", "share"),
+    "employed": (
+        "Share in supported or unsupported employment",
+        "Andel i støttet eller ustøttet beskæftigelse",
+        "share",
+    ),
     "fulltime_days": ("Full-time days in employment", "Fuldtidsdage i beskæftigelse", "days/year"),
     "hours_per_week": ("Hours per week in employment", "Timer pr. uge i beskæftigelse", "hours/week"),
-    "sel103_104": ("Share using sheltered employment (§103) or activity services (§104)", "Andel i beskyttet beskæftigelse (§103) eller aktivitets- og samværstilbud (§104)", "share"),
+    "sel103_104": (
+        "Share using sheltered employment (§103) or activity services (§104)",
+        "Andel i beskyttet beskæftigelse (§103) eller aktivitets- og samværstilbud (§104)",
+        "share",
+    ),
     "botilbud": ("Share living in a residential facility (§107/§108)", "Andel i botilbud (§107/§108)", "share"),
-    "sel85": ("Share with socio-pedagogical support in own home (§85)", "Andel med socialpædagogisk støtte i eget hjem (§85)", "share"),
+    "sel85": (
+        "Share with socio-pedagogical support in own home (§85)",
+        "Andel med socialpædagogisk støtte i eget hjem (§85)",
+        "share",
+    ),
     "sel_other": ("Share using other social services", "Andel med andre sociale ydelser", "share"),
     "gp_contacts": ("GP contacts", "Kontakter til egen læge", "contacts/year"),
     "specialist_contacts": ("Other specialist contacts", "Kontakter til andre speciallæger", "contacts/year"),
     "somatic_hospital": ("Share with a somatic hospital contact", "Andel med somatisk hospitalskontakt", "share"),
-    "psychiatric_hospital": ("Share with a psychiatric hospital contact", "Andel med psykiatrisk hospitalskontakt", "share"),
+    "psychiatric_hospital": (
+        "Share with a psychiatric hospital contact",
+        "Andel med psykiatrisk hospitalskontakt",
+        "share",
+    ),
     "taxable_income": ("Taxable income", "Skattepligtig indkomst", "kr/year"),
     "support_foep": ("Share on early-retirement pension (FØP)", "Andel på førtidspension", "share"),
     "support_fleksjob": ("Share in flex job", "Andel i fleksjob", "share"),
@@ -51,7 +67,8 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "propensity": ("Propensity model and overlap", "Propensity-model og overlap"),
     "matching": ("Matching", "Matchning"),
     "balance": ("Balance", "Balance"),
-    "descriptives": ("Participants, controls and the whole population", "Deltagere, kontrolgruppe og hele befolkningen"),
+    "descriptives": ("Participants, controls and the whole population",
+                    "Deltagere, kontrolgruppe og hele befolkningen"),
     "effects": ("Effects", "Effekter"),
     "levels": ("Levels before and after start", "Niveauer før og efter start"),
     "windows": ("Average effects over windows", "Gennemsnitlige effekter over perioder"),

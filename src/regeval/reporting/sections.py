@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from regeval.reporting import numbers as nf
@@ -107,7 +106,8 @@ def summary(d: ReportData) -> dict[str, Any]:
             items.append(t("headline_window", lang, outcome=label, estimate=nf.effect(r["estimate"], unit, lang),
                            low=nf.effect(r["ci_low"], unit, lang, sign=False),
                            high=nf.effect(r["ci_high"], unit, lang, sign=False),
-                           verdict=_verdict(r["p"], alpha, lang), **{"from": int(r["year_from"]), "to": int(r["year_to"])})
+                           verdict=_verdict(r["p"], alpha, lang),
+                           first=int(r["year_from"]), last=int(r["year_to"]))
                          + _truth_note(tv.window_truth(d.truth, r["outcome"], int(r["year_from"]), int(r["year_to"])),
                                        unit, lang))
     eff = d.table("effects")
@@ -168,7 +168,8 @@ def control_group(d: ReportData) -> dict[str, Any]:
     auc = nf.number(model["auc"].iloc[0], 2, lang) if model is not None and len(model) else nf.MISSING
     out["subsections"].append({
         "id": "overlap", "heading": t("overlap", lang), "text": t("overlap_intro", lang, auc=auc),
-        "tables": [], "figures": [f for f in [d.figure("propensity_overlap.png", t("figure_overlap_caption", lang))] if f],
+        "tables": [],
+        "figures": [f for f in [d.figure("propensity_overlap.png", t("figure_overlap_caption", lang))] if f],
     })
     m = d.spec["matching"]
     exact = m.get("exact") or []
@@ -238,8 +239,10 @@ def budget(d: ReportData) -> dict[str, Any] | None:
     groups = d.table("budget_by_group")
     return {
         "intro": t("budget_intro", lang, price_year=b["price_year"], horizon=b["horizon"],
-                   rate=nf.percent(b["discount_rate"], lang), rule=t(f"rule_{rule}", lang) if has(f"rule_{rule}") else rule),
-        "tables": [tv.budget_net_table(net, lang)] + ([tv.budget_group_table(groups, lang)] if groups is not None else []),
+                   rate=nf.percent(b["discount_rate"], lang),
+                   rule=t(f"rule_{rule}", lang) if has(f"rule_{rule}") else rule),
+        "tables": [tv.budget_net_table(net, lang)]
+        + ([tv.budget_group_table(groups, lang)] if groups is not None else []),
         "figures": [f for f in (d.figure("budget_net_by_actor.png", t("figure_net_caption", lang)),
                                 d.figure("budget_by_group.png", t("figure_group_caption", lang)),
                                 d.figure("budget_by_year.png", t("figure_year_caption", lang))) if f],

@@ -131,7 +131,7 @@ def forest_figure(summary: pd.DataFrame, base: str, labels: Mapping[str, str] | 
                         color=colour, capsize=2)
         ax.axvline(0, color="grey", lw=0.8)
         label, unit = outcome_label(str(d["outcome"].iloc[0]), language)
-        span = t("years_span", language, **{"from": int(d["year_from"].iloc[0]), "to": int(d["year_to"].iloc[0])})
+        span = t("years_span", language, first=int(d["year_from"].iloc[0]), last=int(d["year_to"].iloc[0]))
         ax.set_title(wrap(f"{label}, {span}", 40), fontsize=9)
         ax.set_xlabel(_ft("sweep_effect", language), fontsize=8)
         ax.set_yticks(y, [wrap(s, 45) for s in d["row_label"]], fontsize=7)
@@ -166,7 +166,7 @@ def summary_table(summary: pd.DataFrame, base: str, labels: Mapping[str, str], r
     for item in items:
         first = eff[eff["item"] == item].iloc[0]
         label, _unit = outcome_label(str(first["outcome"]), language)
-        span = t("years_span", language, **{"from": int(first["year_from"]), "to": int(first["year_to"])})
+        span = t("years_span", language, first=int(first["year_from"]), last=int(first["year_to"]))
         columns += [f"{label}, {span}", t("ci", language, "column")]
     columns += [f"{code_label(a, language)}" for a in actors]
     rows = []

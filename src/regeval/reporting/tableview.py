@@ -106,7 +106,7 @@ def windows_table(windows: pd.DataFrame, language: str, truth: pd.DataFrame | No
     rows = []
     for r in windows.to_dict("records"):
         label, unit = outcome_label(r["outcome"], language)
-        row = [label, t("years_span", language, **{"from": int(r["year_from"]), "to": int(r["year_to"])}),
+        row = [label, t("years_span", language, first=int(r["year_from"]), last=int(r["year_to"])),
                nf.effect(r["estimate"], unit, language), ci_text(r["ci_low"], r["ci_high"], unit, language),
                nf.p_value(r["p"], language), str(r.get("stars") or "")]
         if truth is not None:
@@ -140,7 +140,8 @@ def population_table(desc: pd.DataFrame, language: str) -> Table:
     return Table(title=t("table_population", language),
                  columns=[col("characteristic", language), col("treated", language), col("control", language),
                           col("population", language)],
-                 rows=rows, numeric=[False, True, True, True], note=t("population_intro", language), id="population-table")
+                 rows=rows, numeric=[False, True, True, True], note=t("population_intro", language),
+                 id="population-table")
 
 
 SHARE_MEANS = ("diag_", "botilbud", "sel85", "sel103_104", "sel_other", "somatic_hospital", "psychiatric_hospital",
@@ -188,8 +189,9 @@ def matching_table(summary: pd.DataFrame, language: str) -> Table:
 
 
 def propensity_table(model: pd.DataFrame, language: str) -> Table:
-    rows = [[model_term_label(r["term"], language), nf.number(r["estimate"], 3, language), nf.number(r["std_error"], 3, language),
-             nf.p_value(r["p_value"], language)] for r in model.to_dict("records")]
+    rows = [[model_term_label(r["term"], language), nf.number(r["estimate"], 3, language),
+             nf.number(r["std_error"], 3, language), nf.p_value(r["p_value"], language)]
+            for r in model.to_dict("records")]
     return Table(title=t("table_propensity", language),
                  columns=[col("term", language), col("coef", language), col("se", language), col("p", language)],
                  rows=rows, numeric=[False, True, True, True])

@@ -200,7 +200,7 @@ def _summary_rows(data: ReportData) -> list[tuple[str, Any, str, str]]:
     if wins is not None:
         for r in wins.to_dict("records"):
             label, unit = outcome_label(r["outcome"], lang)
-            span = t("years_span", lang, **{"from": int(r["year_from"]), "to": int(r["year_to"])})
+            span = t("years_span", lang, first=int(r["year_from"]), last=int(r["year_to"]))
             fmt = SHARE if unit == "share" else DECIMAL
             rows.append((t("wb_effect_window", lang, outcome=label, span=span), r["estimate"],
                          t(unit, lang, "unit") if has(unit, "unit") else unit, fmt))
