@@ -99,6 +99,12 @@ def test_every_figure_of_the_report_fits(tables, language):
     assert len(figs) >= 14
     problems = [p for name, fig in figs.items() for p in fit_problems(fig, name)]
     assert problems == [], "\n".join(problems)
+    if language == "da":
+        from .test_report import english_left
+
+        words = " ".join(t.get_text() for fig in figs.values() for t in _texts(fig))
+        assert english_left(words) == []
+        assert "kr." in words and "pct." not in words.replace("pct.-point", "")
 
 
 def test_outcomes_without_variation_are_not_plotted(tables):

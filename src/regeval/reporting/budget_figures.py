@@ -84,7 +84,7 @@ def plot_net_by_actor(result: BudgetResult, spec: str | None = None, language: s
     ax.axvline(0, color="black", lw=0.8)
     _kr_axis(ax.xaxis, language)
     ax.set_xlabel(_t("kr_pv", language, py=result.price_year))
-    _bar_labels(ax, bars, net["value_pv"].to_numpy(), horizontal=True)
+    _bar_labels(ax, bars, net["value_pv"].to_numpy(), horizontal=True, language=language)
     ax.margins(x=0.2)
     fig.suptitle(_t("net_title", language), fontweight="bold")
     ax.set_title(_subtitle(result, spec, language), fontsize=8)

@@ -109,7 +109,7 @@ def summary(d: ReportData) -> dict[str, Any]:
                            verdict=_verdict(r["p"], alpha, lang),
                            first=int(r["year_from"]), last=int(r["year_to"]))
                          + _truth_note(tv.window_truth(d.truth, r["outcome"], int(r["year_from"]), int(r["year_to"])),
-                                       unit, lang))
+                                       unit, lang) + ".")
     eff = d.table("effects")
     truth = {(o, y): v for o, y, v in d.truth[["outcome", "rel_year", "true_att"]].itertuples(index=False)} \
         if d.truth is not None else {}
