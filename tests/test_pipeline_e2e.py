@@ -55,7 +55,7 @@ def test_run_writes_effect_table_budget_table_and_report(two_runs):
     assert {"kommune", "region", "stat", "programme", "total"} <= set(net["actor"])
     html = (export / "report.html").read_text()
     assert "Effects" in html and "Budget economics" in html and "data:image/png;base64" in html
-    assert "Control rule: <code>censor_at_start</code>" in html
+    assert "Control rule (censor_at_start):" in html
     counts = pd.read_csv(export / "tables" / "panel_counts.csv")
     assert counts["n_control_censored"].sum() > 0  # later participants were controls until their start
     assert (counts.loc[counts["rel_year"] <= 0, "n_control_censored"] == 0).all()
@@ -92,7 +92,7 @@ def test_a_spec_can_use_another_control_rule_side_by_side(two_runs):
     assert (flow_n.loc[both, "potential_controls"] <= flow_d.loc[both, "potential_controls"]).all()
     assert (flow_n.loc[both, "potential_controls"] < flow_d.loc[both, "potential_controls"]).any()
     html = (results / "never" / "export" / "report.html").read_text()
-    assert "Control rule: <code>never_participated</code>" in html
+    assert "Control rule (never_participated):" in html
     counts = pd.read_csv(results / "never" / "export" / "tables" / "panel_counts.csv")
     assert "n_control_censored" not in counts  # nothing to censor
 
