@@ -8,38 +8,16 @@ section, see :mod:`regeval.reporting.sections`), in English or Danish (config
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
 
 from regeval.reporting.labels import t
 from regeval.reporting.sections import SECTIONS, ReportData
+from regeval.reporting.templating import environment, render
 from regeval.reporting.workbook import write_workbook
-
-
-@functools.cache
-def environment() -> jinja2.Environment:
-    """The templates of the report and the sweep summary (package data)."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("regeval.reporting", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-def render(template: str, language: str, **context: Any) -> str:
-    """Render ``template`` with ``t()`` bound to ``language``."""
-    def tr(key: str, section: str = "text", **fields: Any) -> str:
-        return t(key, language, section, **fields)
-
-    return environment().get_template(template).render(language=language, t=tr, **context)
 
 
 def _children(name: str, context: Mapping[str, Any], language: str) -> list[dict[str, str]]:

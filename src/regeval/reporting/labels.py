@@ -118,26 +118,14 @@ def has(key: str, section: str = "text") -> bool:
 
 
 def code_label(code: Any, language: str = "en") -> str:
-    """Label of a code that may appear in a table cell (actor, consequence group,
-    outcome, variable); the code itself if the catalogue has none."""
-    from regeval.budget.schema import LABELS
-    from regeval.budget.schema import label as budget_label
-
+    """Label of a code that may appear in a table cell (actor, outcome, variable, step
+    ...); the code itself if the catalogue has none. The budget's consequence groups:
+    :func:`regeval.reporting.budget_view.budget_label`."""
     c = str(code)
     for section in ("outcome", "variable", "code"):
         if has(c, section):
             return t(c, language, section)
-    if c in LABELS:
-        return budget_label(c, language)
     return c
-
-
-def budget_label(code: Any, language: str = "en") -> str:
-    """Label of an actor, consequence group or consequence of the budget tables (the
-    budget's own labels first: ``botilbud`` there is a cost group, not an outcome)."""
-    from regeval.budget.schema import LABELS, label
-
-    return label(str(code), language) if str(code) in LABELS else code_label(code, language)
 
 
 def term_label(variable: Any, level: Any = None, language: str = "en") -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from regeval.reporting import budget_view as bv
 from regeval.reporting import numbers as nf
 from regeval.reporting import tableview as tv
 from regeval.reporting.figures import without_variation
@@ -241,8 +242,8 @@ def budget(d: ReportData) -> dict[str, Any] | None:
         "intro": t("budget_intro", lang, price_year=b["price_year"], horizon=b["horizon"],
                    rate=nf.percent(b["discount_rate"], lang),
                    rule=t(f"rule_{rule}", lang) if has(f"rule_{rule}") else rule),
-        "tables": [tv.budget_net_table(net, lang)]
-        + ([tv.budget_group_table(groups, lang)] if groups is not None else []),
+        "tables": [bv.budget_net_table(net, lang)]
+        + ([bv.budget_group_table(groups, lang)] if groups is not None else []),
         "figures": [f for f in (d.figure("budget_net_by_actor.png", t("figure_net_caption", lang)),
                                 d.figure("budget_by_group.png", t("figure_group_caption", lang)),
                                 d.figure("budget_by_year.png", t("figure_year_caption", lang))) if f],

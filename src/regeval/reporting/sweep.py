@@ -26,6 +26,7 @@ from regeval.reporting import numbers as nf
 from regeval.reporting.labels import code_label, has, outcome_label, t
 from regeval.reporting.plotting import format_axis, new_figure, wrap
 from regeval.reporting.tableview import Table
+from regeval.reporting.templating import render
 
 SUMMARY_META = AggregateMeta(
     name="sweep_summary",
@@ -210,8 +211,6 @@ def write_summary(
 
     ``settings``: per spec the values of the sweep's grid keys (for its label);
     ``reports``: per spec the link to its report (relative to the page)."""
-    from regeval.reporting.html import render
-
     settings = settings or {}
     shown = spec_labels(settings, base, language) if settings else dict(labels)
     summary = summarise(spec_dirs, base, labels)

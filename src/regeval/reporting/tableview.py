@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from regeval.reporting import numbers as nf
-from regeval.reporting.labels import budget_label, code_label, outcome_label, t, term_label
+from regeval.reporting.labels import code_label, outcome_label, t, term_label
 
 
 @dataclass
@@ -235,23 +235,6 @@ def levels_table(means: pd.DataFrame, outcomes: Sequence[str], language: str) ->
                  rows=rows, numeric=[False, True, True, True])
 
 
-def budget_net_table(net: pd.DataFrame, language: str) -> Table:
-    rows = [[budget_label(r["actor"], language), nf.kr(r["value_undiscounted"], language),
-             nf.kr(r["value_pv"], language)] for r in net.to_dict("records")]
-    return Table(title=t("table_budget_net", language),
-                 columns=[col("actor", language), col("value_undiscounted", language), col("value_pv", language)],
-                 rows=rows, numeric=[False, True, True], note=t("budget_sign", language))
-
-
-def budget_group_table(by_group: pd.DataFrame, language: str) -> Table:
-    rows = [[budget_label(r["consequence_group"], language), nf.kr(r["value_undiscounted"], language),
-             nf.kr(r["value_pv"], language)] for r in by_group.to_dict("records")]
-    return Table(title=t("table_budget_group", language),
-                 columns=[col("consequence", language), col("value_undiscounted", language),
-                          col("value_pv", language)],
-                 rows=rows, numeric=[False, True, True])
-
-
 def sensitivity_table(sens: pd.DataFrame, language: str) -> Table:
     total = sens[sens["actor"] == "total"]
     wide = total.pivot(index="cost_factor", columns="discount_rate", values="net_pv").sort_index()
@@ -270,6 +253,6 @@ def disclosure_table(log: dict[str, Any], titles: dict[str, str], language: str)
                  rows=rows, numeric=[False, True, True])
 
 
-__all__ = ["Table", "balance_table", "budget_group_table", "budget_net_table", "build", "ci_text",
+__all__ = ["Table", "balance_table", "build", "ci_text",
            "disclosure_table", "effects_table", "flow_table", "levels_table", "matching_table", "panel_table",
            "population_table", "propensity_table", "sensitivity_table", "window_truth", "windows_table"]

@@ -26,7 +26,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from regeval.reporting import numbers as nf
-from regeval.reporting.labels import budget_label, code_label, has, outcome_label, t, term_label
+from regeval.reporting.budget_view import budget_label
+from regeval.reporting.labels import code_label, has, outcome_label, t, term_label
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
