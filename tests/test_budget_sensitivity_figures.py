@@ -107,7 +107,7 @@ def test_the_figures_can_be_labelled_in_danish(setup, grid):
     figs = budget_figures(compute_budget(eff, inputs, a), grid, language="da")
     for name, fig in figs.items():
         ax = fig.axes[0]
-        assert "kr pr. deltager" in ax.get_xlabel() + ax.get_ylabel(), name
+        assert "kr. pr. deltager" in ax.get_xlabel() + ax.get_ylabel(), name
         assert "participant" not in ax.get_xlabel() + ax.get_ylabel() + ax.get_title(), name
     ticks = [t.get_text() for t in figs["net_by_actor"].axes[0].get_yticklabels()]
     assert "Kommuner" in ticks and "Staten" in ticks

@@ -98,6 +98,9 @@ def export_inputs(specs):
     """Inputs of the export of ``specs`` (sharing an effect table): the person ids, the
     shared aggregates, and per spec ``s<i>_budget_input_<name>`` its budget inputs."""
     files = {"units": f"{SHARED}/base_population.parquet", **PLAN.aggregates(specs[0])}
+    if GENERATED:
+        # the synthetic registers' true effects, stated beside the estimates in the report
+        files["truth"] = f"{GENERATED}/truth_att.csv"
     for i, s in enumerate(specs):
         files.update({f"s{i}_budget_input_{name}": path for name, path in PLAN.budget_files(s).items()})
     return files
@@ -123,4 +126,16 @@ def export_outputs(specs):
         )
         out[f"s{i}_html"] = report(f"results/{s}/export/report.html", category="Evaluation report", labels={"spec": s, "file": "report.html"})
         out[f"s{i}_xlsx"] = report(f"results/{s}/export/tables.xlsx", category="Evaluation report", labels={"spec": s, "file": "tables.xlsx"})
+    return out
+
+
+def sweep_settings(spec):
+    """The values of the sweep grid's settings (dotted keys) in ``spec``."""
+    data = PLAN.spec_data(spec)
+    out = {}
+    for key in (PLAN.config.get("sweep") or {}).get("grid") or {}:
+        value = data
+        for part in key.split("."):
+            value = value[part]
+        out[key] = value
     return out
