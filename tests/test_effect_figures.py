@@ -68,7 +68,6 @@ def test_effect_figure_draws_estimates_with_cis_and_reference_lines(panel):
 def test_levels_figure_shows_both_groups(panel):
     means = group_means(panel, ["y"])
     fig = levels_figure(means, "y", label="Outcome")
-    ax = fig.axes[0]
     labels = [t.get_text() for t in fig.legends[0].get_texts()]  # below the axes, off the data
     assert labels == ["Participants", "Controls"]
     fig.canvas.draw()

@@ -5,6 +5,7 @@ registers or the pipeline. See ``docs/architecture.md`` for the modules and what
 may import.
 """
 
+from regeval.parallel import thread_budget, using_threads
 from regeval.stats.balance import balance_table, descriptive_table
 from regeval.stats.design import DesignColumn, build_design, design_matrix, expand_covariates, treatment_indicator
 from regeval.stats.effects import (
@@ -16,7 +17,6 @@ from regeval.stats.effects import (
     window_summary,
 )
 from regeval.stats.matching import UNMATCHED_REASONS, MatchResult, match_nearest
-from regeval.parallel import thread_budget, using_threads
 from regeval.stats.propensity import PropensityFit, fit_propensity
 from regeval.stats.results import EffectEstimate, WLSFit, stars_for
 from regeval.stats.wls import fit_wls

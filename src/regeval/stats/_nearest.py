@@ -383,7 +383,7 @@ def _nearest_with_replacement(
     )
     kept_index = np.full(len(d), -1, dtype=np.int64)
     kept_index[s.ctrl_rows] = np.arange(len(s.ctrl_rows))
-    for i, (sel_rows, sel_d) in zip(flagged.tolist(), exact_sel):
+    for i, (sel_rows, sel_d) in zip(flagged.tolist(), exact_sel, strict=False):
         j = kept_index[np.asarray(sel_rows, dtype=np.int64)]
         if (j < 0).any():  # cannot happen: such controls are never among the k nearest
             raise RuntimeError("internal error: a left-out control was selected at a tie")

@@ -351,11 +351,11 @@ def _unmatched(
     available = s.n_c_stratum[s.code_t] if replace else None
     reasons: list[str] = []
     short = np.flatnonzero(n_matched < k)
-    for i in short:
+    for i in short.tolist():
         m = int(n_matched[i])
         if s.n_c_stratum[s.code_t[i]] == 0:
             reasons.append(REASON_NO_CONTROLS)
-        elif cal_abs is not None and m == 0 and (not replace or available[i] > 0):
+        elif cal_abs is not None and m == 0 and (available is None or available[i] > 0):
             # nothing within the caliper (without replacement: possibly used up too)
             within = _nothing_within(i, s.d_t, s.lo, s.hi, s.ctrl_d, cal_abs)
             reasons.append(REASON_CALIPER if within else REASON_FEWER)

@@ -31,8 +31,8 @@ from scipy import linalg, special
 from threadpoolctl import threadpool_limits
 
 from regeval.errors import PropensityError, RegevalWarning
-from regeval.stats._logit import _aliased_columns, _auc, _gram, _irls, _linear_predictor, _warm_start
 from regeval.parallel import using_threads
+from regeval.stats._logit import _aliased_columns, _auc, _gram, _irls, _linear_predictor, _warm_start
 from regeval.stats._separation import check_fit, check_single_terms
 from regeval.stats.design import (
     DesignColumn,

@@ -97,7 +97,7 @@ def _write_by_year(writer: pq.ParquetWriter, table: pa.Table) -> None:
     bounds = np.flatnonzero(np.diff(years)) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [years.size]])
-    for a, b in zip(starts, ends):
+    for a, b in zip(starts, ends, strict=False):
         writer.write_table(table.slice(int(a), int(b - a)))
 
 
@@ -152,7 +152,7 @@ def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
     rel_years = np.arange(-5, MAX_REL_YEAR + 1)
     truth = []
     for k in OUTCOMES:
-        for r, s, c in zip(rel_years, sums[k], counts):
+        for r, s, c in zip(rel_years, sums[k], counts, strict=False):
             if c > 0:
                 truth.append((k, int(r), s / c, int(c)))
     truth_df = pd.DataFrame(truth, columns=["outcome", "rel_year", "true_att", "n_treated"])
