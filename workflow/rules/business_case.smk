@@ -24,6 +24,10 @@ if PLAN.business_case_files():
             min_persons=MIN_PERSONS,
             disclosure=DISCLOSURE,
             code=code("business_case"),
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
         log:
             "results/business_case/logs/business_case.log",
         script:

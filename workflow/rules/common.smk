@@ -7,10 +7,12 @@ import re
 import sys
 
 from regeval.errors import RegevalError
+from regeval.pipeline import resources as job_resources
 from regeval.pipeline.code import code_digest
 from regeval.budget.tables import BUDGET_TABLES, BUSINESS_CASE_TABLES
 from regeval.pipeline.plan import EXPORT_TABLES, SHARED, Plan
 from regeval.registers.read import register_files, register_fingerprint, resolve_sources
+from regeval.synthetic.config import SyntheticConfig
 
 try:
     PLAN = Plan.from_config(config, base_dir=workflow.basedir)
@@ -53,6 +55,21 @@ except RegevalError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)
 
+# Resources of every job (regeval.pipeline.resources; README, "Running on a SLURM
+# cluster"): threads per rule, memory and time growing with the size of what a job reads.
+def generator_mem_mb(wildcards, attempt):
+    syn = SyntheticConfig(**config["synthetic"])
+    return job_resources.generator_mem_mb(syn.workers, syn.chunk_size, attempt)
+
+
+def generator_runtime(wildcards, attempt):
+    return job_resources.generator_runtime(SyntheticConfig(**config["synthetic"]).n_persons, attempt)
+
+
+mem_mb = job_resources.mem_mb
+runtime = job_resources.runtime
+
+
 # the population settings the propensity and control-group rules use (names in order)
 DIAGNOSIS_GROUPS = {"diagnosis_groups": list(config["population"]["diagnosis_groups"])}
 
@@ -83,6 +100,9 @@ def export_inputs(specs):
     """Inputs of the export of ``specs`` (sharing an effect table): the person ids, the
     shared aggregates, and per spec ``s<i>_budget_input_<name>`` its budget inputs."""
     files = {"units": f"{SHARED}/base_population.parquet", **PLAN.aggregates(specs[0])}
+    if GENERATED:
+        # the synthetic registers' true effects, stated beside the estimates in the report
+        files["truth"] = f"{GENERATED}/truth_att.csv"
     for i, s in enumerate(specs):
         files.update({f"s{i}_budget_input_{name}": path for name, path in PLAN.budget_files(s).items()})
     return files
@@ -134,4 +154,17 @@ def release_inputs():
     if PLAN.sweep:
         # the sweep summary repeats cells of the specs' checked tables: the release ends after it
         files["sweep_summary"] = f"results/{PLAN.sweep}/export/summary.parquet"
+        files["sweep_cells"] = f"results/{PLAN.sweep}/export/disclosure_cells.csv"
     return files
+
+
+def sweep_settings(spec):
+    """The values of the sweep grid's settings (dotted keys) in ``spec``."""
+    data = PLAN.spec_data(spec)
+    out = {}
+    for key in (PLAN.config.get("sweep") or {}).get("grid") or {}:
+        value = data
+        for part in key.split("."):
+            value = value[part]
+        out[key] = value
+    return out

@@ -28,6 +28,10 @@ for _group in PLAN.exports:
             disclosure=DISCLOSURE,
             language=LANG,
             code=code("export"),
+        threads: 1
+        resources:
+            mem_mb=mem_mb(600, 2),
+            runtime=runtime(15, 30),
         log:
             **{f"s{i}": f"results/{s}/logs/export.log" for i, s in enumerate(_group.specs)},
         benchmark:

@@ -22,6 +22,11 @@ rule release:
         specs=EXPORTED_SPECS,
         disclosure=DISCLOSURE,
         code=code("release"),
+    # not a local rule: the linear-programming audit of a sweep's release takes minutes
+    threads: 1
+    resources:
+        mem_mb=mem_mb(800, 4),
+        runtime=runtime(20, 60),
     log:
         "results/release/logs/release.log",
     script:
