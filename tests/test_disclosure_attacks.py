@@ -17,13 +17,10 @@ suppression switched off must succeed: the test can fail.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from regeval.budget.tables import BUSINESS_CASE_TABLES
 from regeval.disclosure.aggregates import read_aggregate
@@ -34,35 +31,16 @@ from regeval.pipeline.files import EXPORT_AGGREGATES
 from regeval.pipeline.plan import Plan
 
 from . import attacker
-from .conftest import REPO
+from .conftest import ATTACK, ATTACK_SPECS, REPO
 
 T = 5
-SPECS = ["default", "k1"]
-ATTACK = {
-    # about 100 treated in six cohorts: small cells in the flow, the histogram, the attrition
-    "synthetic": {"seed": 7, "n_persons": 10000, "n_participants": 150, "workers": 1},
-    "spec_defaults": {
-        "effects": {
-            "outcomes": ["employed", "botilbud", "taxable_income"],
-            "windows": [{"outcome": "employed", "from": 0, "to": 3}],
-        }
-    },
-    # the same persons in two specs (k = 5 with replacement, k = 1 without)
-    "specs": {"k1": {"matching": {"k": 1, "replace": False}}},
-    "run_specs": SPECS,
-}
+SPECS = ATTACK_SPECS
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    work = tmp_path_factory.mktemp("attack")
-    (work / "config.yaml").write_text(yaml.safe_dump(ATTACK))
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
-         "--configfile", str(work / "config.yaml"), "--cores", "2"],
-        capture_output=True, text=True, env={**__import__("os").environ, "MPLBACKEND": "Agg"}, timeout=900,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+def release(attack_release):
+    """The session's tiny release (tests/conftest.py) with its plan."""
+    work = attack_release
     plan = Plan.from_config(load_config(deep_merge(load_yaml(REPO / "config" / "config.yaml"), ATTACK), REPO), REPO)
     return work, plan
 
