@@ -89,6 +89,23 @@ def test_unknown_spec_in_run_specs(config):
         validate_config(bad)
 
 
+@pytest.mark.parametrize("name", ["release", "business_case", "_shared"])
+def test_a_spec_named_as_another_results_folder_is_a_config_error(config, name):
+    bad = copy.deepcopy(config)
+    bad["specs"][name] = {}
+    bad["run_specs"] = ["default", name]
+    with pytest.raises(ConfigError, match=rf"specs\.{name}: a spec named '{name}' would write into results/{name}/"):
+        validate_config(bad)
+
+
+def test_a_spec_named_as_the_sweep_is_a_config_error(config):
+    bad = copy.deepcopy(config)
+    bad["sweep"] = {"name": "sens", "base": "default", "grid": {"matching.k": [1, 5]}}
+    bad["specs"]["sens"] = {}
+    with pytest.raises(ConfigError, match="sweep's summary"):
+        validate_config(bad)
+
+
 def test_unknown_outcome_is_named(config):
     bad = copy.deepcopy(config)
     bad["specs"]["default"] = {"effects": {"outcomes": ["employed", "happiness"]}}
