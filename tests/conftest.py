@@ -62,3 +62,33 @@ def tiny_run(tmp_path_factory) -> Path:
     proc = snakemake(work, cfg, 1)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return work
+
+
+# A tiny release in which small cells occur (tests/test_disclosure_attacks.py): about 60
+# treated in six cohorts give small cells in the flow, the histogram and the attrition;
+# two outcomes (a share with a window, a magnitude for the dominance rule) keep the
+# exports cheap. Run once per session and shared by every test that attacks a release.
+ATTACK_SPECS = ["default", "k1"]
+ATTACK = {
+    "synthetic": {"seed": 7, "n_persons": 6000, "n_participants": 120, "workers": 1},
+    "spec_defaults": {
+        "effects": {
+            "outcomes": ["employed", "taxable_income"],
+            "windows": [{"outcome": "employed", "from": 0, "to": 3}],
+        }
+    },
+    # the same persons in two specs (k = 5 with replacement, k = 1 without)
+    "specs": {"k1": {"matching": {"k": 1, "replace": False}}},
+    "run_specs": ATTACK_SPECS,
+}
+
+
+@pytest.fixture(scope="session")
+def attack_release(tmp_path_factory) -> Path:
+    """Working directory of one run of the DAG on :data:`ATTACK` (``--cores 2``)."""
+    work = tmp_path_factory.mktemp("attack")
+    cfg = work / "config.yaml"
+    cfg.write_text(yaml.safe_dump(ATTACK))
+    proc = snakemake(work, cfg, 2)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return work

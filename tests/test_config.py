@@ -30,7 +30,10 @@ def test_the_defaults_are_the_schemas_and_give_the_reports_design(config):
     assert not {"spec_defaults", "disclosure", "report"} & set(config)
     assert "control_rule" not in config["population"]
     full = load_config(config, base_dir=REPO)
-    assert full["disclosure"] == {"min_persons": 5} and full["report"] == {"language": "en"}
+    assert full["disclosure"] == {
+        "min_persons": 5, "p_percent": 10, "nk_n": 2, "nk_k": 0.85, "min_dof": 10,
+        "zeros_are_disclosive": False, "all_or_nothing": True,
+    } and full["report"] == {"language": "en"}
     assert full["spec_defaults"] == spec_defaults()
     spec = Spec.from_config(full, "default")
     assert len(spec.characteristics) == 17 and spec.control_rule == "censor_at_start"
@@ -83,6 +86,23 @@ def test_unknown_spec_in_run_specs(config):
     bad = copy.deepcopy(config)
     bad["run_specs"] = ["default", "nope"]
     with pytest.raises(ConfigError, match="nope"):
+        validate_config(bad)
+
+
+@pytest.mark.parametrize("name", ["release", "business_case", "_shared"])
+def test_a_spec_named_as_another_results_folder_is_a_config_error(config, name):
+    bad = copy.deepcopy(config)
+    bad["specs"][name] = {}
+    bad["run_specs"] = ["default", name]
+    with pytest.raises(ConfigError, match=rf"specs\.{name}: a spec named '{name}' would write into results/{name}/"):
+        validate_config(bad)
+
+
+def test_a_spec_named_as_the_sweep_is_a_config_error(config):
+    bad = copy.deepcopy(config)
+    bad["sweep"] = {"name": "sens", "base": "default", "grid": {"matching.k": [1, 5]}}
+    bad["specs"]["sens"] = {}
+    with pytest.raises(ConfigError, match="sweep's summary"):
         validate_config(bad)
 
 

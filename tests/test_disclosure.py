@@ -23,7 +23,7 @@ SHARES = AggregateMeta(
     counts={"share": ["n", "k", "nk"]},
     count_columns=("n", "k", "nk"),
     cell_sets=(("share", "k", "nk"),),
-    secondary=({"by": ["variable"], "cells": ["share"]},),
+    secondary=({"by": ["variable"], "cells": ["k"]},),
 )
 
 
@@ -202,5 +202,113 @@ def test_a_maximum_is_refused_unless_it_rests_on_persons_sharing_the_value():
     with pytest.raises(DisclosureError, match="income_max"):
         check_table(t, meta, 5)
     t["n_sharing_max"] = [2]
-    shared = AggregateMeta(name="x", title="t", kind="descriptive", counts={"income_max": ["n_sharing_max"]}, count_columns=("n",))
+    # declared against any count it is still refused: only the persons sharing the value count
+    with pytest.raises(DisclosureError, match="income_max"):
+        check_table(t, AggregateMeta(name="x", title="t", kind="descriptive", counts={"income_max": ["n"]},
+                                     count_columns=("n",)), 5)
+    shared = AggregateMeta(name="x", title="t", kind="descriptive", order_stats={"income_max": "n_sharing_max"},
+                           count_columns=("n",))
     assert pd.isna(check_table(t, shared, 5).table["income_max"].iloc[0])  # 2 persons share it: suppressed
+
+
+# ----------------------------------------------------------------------------- output-checking rules
+def _rules(**kw):
+    from regeval.disclosure.rules import Rules
+
+    return Rules(**kw)
+
+
+def test_dominance_rules_by_hand():
+    """p % rule: total − top1 − top2 < p/100 · top1; (2, 85 %) rule: top1 + top2 > 0.85 · total."""
+    from regeval.disclosure.meta import dominance_columns
+
+    t = pd.DataFrame({"cell": ["a", "b", "c"], "mean": [10.0, 10.0, 10.0], "n": [20, 20, 20]})
+    top1, top2, total = dominance_columns("mean")
+    # a: 1000 of 1060 from two persons (94 % > 85 %): (n, k) rule
+    # b: top 100 + 50, the rest 9 < 10 % of 100: p % rule only (150 / 159 = 94 % also > 85 %) -> check c
+    # c: top 100 + 20, rest 80: neither (120 / 200 = 60 %; 80 ≥ 10)
+    t[top1], t[top2], t[total] = [600.0, 100.0, 100.0], [400.0, 50.0, 20.0], [1060.0, 159.0, 200.0]
+    meta = AggregateMeta(name="x", title="t", kind="descriptive", counts={"mean": ["n"]}, count_columns=("n",),
+                         dominance=("mean",))
+    res = check_table(t, meta, _rules())
+    out = res.table.set_index("cell")
+    assert pd.isna(out.loc["a", "mean"]) and pd.isna(out.loc["b", "mean"]) and out.loc["c", "mean"] == 10.0
+    assert not any(c.startswith("_sdc_") for c in res.table.columns)  # contributions never leave
+    reasons = res.state.reason["mean"]
+    assert "(2, 85%)" in reasons[0]
+    # with a lax (n, k) rule only the p % rule remains: b (rest 9 < 10) stays dominated, a (rest 60 ≥ 60) not
+    res = check_table(t, meta, _rules(nk_k=1.0)).table.set_index("cell")
+    assert res.loc["a", "mean"] == 10.0 and pd.isna(res.loc["b", "mean"])
+
+
+def test_all_or_nothing_share_and_degrees_of_freedom():
+    t = pd.DataFrame({"variable": ["a", "b"], "share": [1.0, 0.5], "n": [40, 40], "k": [40, 20], "nk": [0, 20]})
+    res = check_table(t, SHARES, _rules()).table
+    assert res[["share", "k", "nk"]].iloc[0].isna().all() and res.loc[1, "share"] == 0.5
+    assert check_table(t, SHARES, _rules(all_or_nothing=False)).table.loc[0, "share"] == 1.0
+    m = pd.DataFrame({"term": ["x"], "estimate": [0.3], "n": [40], "_sdc_dof": [8]})
+    meta = AggregateMeta(name="m", title="t", kind="model", count_columns=("n",), model_columns=("estimate",))
+    assert pd.isna(check_table(m, meta, _rules()).table.loc[0, "estimate"])  # 8 < 10 residual df
+    assert check_table(m, meta, _rules(min_dof=5)).table.loc[0, "estimate"] == 0.3
+
+
+def test_suppressed_bins_that_total_fewer_than_the_threshold_get_a_protecting_bin():
+    """Bins 1, 2, 1 (4 persons together) of a known total: each could be pinned to 0–4,
+    so the smallest other bin (10) is suppressed too; the audit then finds 0–14."""
+    t = pd.DataFrame({"group": ["t"] * 5, "bin": range(5), "n": [10, 1, 2, 1, 20]})
+    meta = AggregateMeta(name="h", title="t", kind="distribution", count_columns=("n",),
+                         secondary=({"by": ["group"], "cells": ["n"]},))
+    out = check_table(t, meta, _rules()).table
+    assert out["n"].isna().tolist() == [True, True, True, True, False]
+    off = check_table(t, meta, _rules(secondary=False)).table
+    assert off["n"].isna().tolist() == [False, True, True, True, False]
+
+
+def test_citizens_times_unit_cost_cannot_be_solved():
+    """Two suppressed statuses with different unit costs: the group's citizens and yearly
+    cost give two equations, so a third status must be suppressed."""
+    t = pd.DataFrame({"group": ["g"] * 4, "status": list("abcd"), "citizens": [3, 2, 9, 14],
+                      "unit_cost_month": [100.0, 300.0, 200.0, 50.0]})
+    t["yearly_cost"] = t["citizens"] * t["unit_cost_month"] * 12
+    meta = AggregateMeta(name="bc", title="t", kind="descriptive", counts={"yearly_cost": ["citizens"]},
+                         count_columns=("citizens",), cell_sets=(("citizens", "yearly_cost"),),
+                         secondary=({"by": ["group"], "cells": ["citizens"], "weights": ["unit_cost_month"]},))
+    out = check_table(t, meta, _rules()).table
+    assert out["citizens"].isna().sum() >= 3 and out["yearly_cost"].isna().sum() == out["citizens"].isna().sum()
+    # the three unknowns x_a + x_b + x_c = 14 and 100 x_a + 300 x_b + 200 x_c = 2100 leave x_a a range ≥ 5
+    from scipy.optimize import linprog
+
+    free = out["citizens"].isna().to_numpy()
+    rest = t.loc[~free]
+    a_eq = [np.ones(free.sum()), t.loc[free, "unit_cost_month"].to_numpy()]
+    b_eq = [t["citizens"].sum() - rest["citizens"].sum(),
+            (t["citizens"] * t["unit_cost_month"]).sum() - (rest["citizens"] * rest["unit_cost_month"]).sum()]
+    for j in range(free.sum()):
+        c = np.zeros(free.sum())
+        c[j] = 1
+        lo, hi = linprog(c, A_eq=a_eq, b_eq=b_eq).fun, -linprog(-c, A_eq=a_eq, b_eq=b_eq).fun
+        assert hi - lo >= 5 - 1e-9
+
+
+def test_a_count_suppressed_in_one_table_is_suppressed_in_the_table_it_is_linked_to():
+    """The treated of a cohort in a flow (suppressed: 2 fewer than the step before) are
+    the participants of that cohort in a descriptive table: suppressed there too."""
+    from regeval.disclosure.check import check_release
+
+    flow = pd.DataFrame({"cohort": [2014, 2015], "resident": [60, 70], "treated": [58, 50]})
+    fmeta = AggregateMeta(name="flow", title="t", kind="flow", count_columns=("resident", "treated"),
+                          differences=(("resident", "treated"),),
+                          links=({"column": "treated", "key": "treated units", "by": {"cohort": "cohort"}},))
+    desc = pd.DataFrame({"variable": ["cohort", "cohort"], "level": ["2014", "2015"], "share": [58 / 108, 50 / 108],
+                         "n": [108, 108], "k": [58, 50], "nk": [50, 58]})
+    dmeta = AggregateMeta(name="desc", title="t", kind="descriptive", counts={"share": ["n", "k", "nk"]},
+                          count_columns=("n", "k", "nk"), cell_sets=(("share", "k", "nk"),),
+                          secondary=({"by": ["variable"], "cells": ["k"]},),
+                          links=({"column": "k", "key": "treated units", "by": {"cohort": "level"},
+                                  "where": {"variable": "cohort"}},))
+    (f, d), _ = check_release([(flow, fmeta, "flow", None), (desc, dmeta, "desc", None)], 5)
+    assert pd.isna(f.table.loc[0, "treated"]) and pd.isna(d.table.loc[0, "k"]) and pd.isna(d.table.loc[0, "share"])
+    # the levels add up to n, so 2014's treated follow from 2015's: the difference of 2 is
+    # protected by suppressing 2014's residents (the cheapest cell that leaves it open)
+    assert pd.isna(f.table.loc[0, "resident"]) or pd.isna(d.table.loc[1, "k"])
+    assert f.table.loc[1, "resident"] == 70

@@ -233,6 +233,8 @@ CONFIG_CASES: list[ConfigCase] = [
                ("data.years: first year 2019 is after last year 2012",)),
     ConfigCase("run spec not defined", "spec undefined", _set("run_specs", ["default", "nope"]),
                ("run_specs: spec(s) ['nope'] are not defined under specs",)),
+    ConfigCase("spec named release", "spec name", _set("specs.release", {}),
+               ("specs.release: a spec named 'release' would write into results/release/", "rename the spec")),
     ConfigCase("register directory missing", "register directory", _set("data.registers.directory", "/no/such/folder"),
                ("data.registers.directory: folder '/no/such/folder' does not exist",)),
     ConfigCase("register directory unset", "register directory", _set("data.registers.directory", None),

@@ -11,8 +11,6 @@ import pandas as pd
 import pytest
 
 from regeval.budget.examples import published_shape_effects
-from regeval.disclosure.aggregates import write_aggregate
-from regeval.disclosure.meta import AggregateMeta
 from regeval.errors import RegevalWarning
 from regeval.pipeline.config import load_yaml, resolve_spec
 from regeval.pipeline.files import BUDGET_INPUT_FILES
@@ -43,17 +41,14 @@ def _budget(tmp_path: Path, spec_name: str, effects: pd.DataFrame) -> list[str]:
     spec = _default_spec()
     spec["name"] = spec_name
     typed = Spec.from_mapping(spec)
-    meta = AggregateMeta(name="effects", title="effects", kind="regression",
-                         counts={"estimate": ["n_treated", "n_control"]}, count_columns=("n_treated", "n_control"))
-    path = tmp_path / "effects.parquet"
-    write_aggregate(effects.assign(n_treated=500, n_control=2000), path, meta)
     files = {n: str(REPO / "config" / "budget" / f) for n, f in BUDGET_INPUT_FILES.items()}
     out = {name: str(tmp_path / f"{name}.parquet") for name in
            ("budget_net", "budget_by_actor", "budget_by_year", "budget_by_group", "budget_by_item",
             "budget_sensitivity")}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        budget(path, files, typed, out)
+        # the export values the checked effect table (here with the spec's name of a shared table)
+        budget(effects.assign(n_treated=500, n_control=2000, spec="default"), files, typed, out)
     assert pd.read_parquet(out["budget_net"])["spec"].unique().tolist() == [spec_name]
     return [str(w.message) for w in caught if issubclass(w.category, RegevalWarning)]
 

@@ -88,3 +88,36 @@ def test_the_forest_figure_shows_each_distinct_estimate_once_and_fits(specs, tmp
     assert len(effect_ax.get_yticks()) == 4
     assert len(net_ax.get_yticks()) == 6
     assert fit_problems(fig, "forest") == []
+
+
+def test_summary_of_suppressed_cells_passes_the_release_and_adds_no_number(specs, tmp_path):
+    """A count the spec's check suppressed stays missing in the summary; the summary's
+    cell classes go to the release's report; every number it shows is a published cell
+    of its spec (the release job's check fails on one that is not)."""
+    from regeval.disclosure.rules import Rules
+    from regeval.errors import DisclosureError
+    from regeval.pipeline.rules.release import check_copies
+
+    d = tmp_path / "specs"
+    dirs = {}
+    for s, src in specs.items():
+        dirs[s] = d / s
+        shutil.copytree(src, dirs[s])
+    win = pd.read_parquet(dirs["sweep"] / "effect_windows.parquet")
+    win.loc[0, "n_treated"] = float("nan")  # suppressed by the spec's check
+    win.to_parquet(dirs["sweep"] / "effect_windows.parquet")
+    out = tmp_path / "out"
+    out.mkdir()
+    checked = write_summary(dirs, "sweep", {s: s for s in dirs}, Rules(min_persons=5), out / "s.csv",
+                            out / "s.parquet", out / "f.png", out / "s.html", name="sweep", cells=out / "cells.csv")
+    first = checked[(checked["spec"] == "sweep") & (checked["kind"] == "effect")].iloc[0]
+    assert pd.isna(first["n_treated"])
+    cells = pd.read_csv(out / "cells.csv")
+    assert set(cells["spec"]) == {"sweep"} and {"estimate", "n_treated"} <= set(cells["column"])
+    exports = {s: sorted(str(p) for p in dirs[s].glob("*.parquet")) for s in dirs}
+    check_copies(out / "s.parquet", exports)
+    tampered = pd.read_parquet(out / "s.parquet")
+    tampered.loc[tampered["kind"] == "net_pv", "estimate"] += 1.0  # a number no spec published
+    tampered.to_parquet(out / "t.parquet")
+    with pytest.raises(DisclosureError, match="not published cells"):
+        check_copies(out / "t.parquet", exports)

@@ -7,7 +7,8 @@ if PLAN.business_case_files():
 
     ALL_TARGETS.extend(
         [f"results/business_case/export/{t}.{ext}" for t in BUSINESS_CASE_TABLES for ext in ("csv", "parquet")]
-        + ["results/business_case/export/disclosure_log.json", "results/business_case/export/business_case.png"]
+        + ["results/business_case/export/disclosure_log.json", "results/business_case/export/disclosure_cells.csv",
+           "results/business_case/export/business_case.png"]
     )
 
     rule business_case:
@@ -17,9 +18,11 @@ if PLAN.business_case_files():
             **{f"inside_{t}": f"results/business_case/inside/aggregates/{t}.parquet" for t in BUSINESS_CASE_TABLES},
             **{f"{t}_{ext}": f"results/business_case/export/{t}.{ext}" for t in BUSINESS_CASE_TABLES for ext in ("csv", "parquet")},
             log="results/business_case/export/disclosure_log.json",
+            cells="results/business_case/export/disclosure_cells.csv",
             figure=report("results/business_case/export/business_case.png", category="Business case"),
         params:
             min_persons=MIN_PERSONS,
+            disclosure=DISCLOSURE,
             code=code("business_case"),
         threads: 1
         resources:

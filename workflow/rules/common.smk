@@ -23,6 +23,8 @@ config.update(PLAN.config)
 
 LANG = config["report"]["language"]
 MIN_PERSONS = config["disclosure"]["min_persons"]
+# the output-checking rules (regeval.disclosure.rules.Rules)
+DISCLOSURE = dict(config["disclosure"])
 SCRIPTS = os.path.join(workflow.basedir, "workflow", "scripts")
 GENERATED = f"{SHARED}/registers" if config["data"]["source"] == "synthetic" else None
 
@@ -117,6 +119,7 @@ def export_outputs(specs):
             for ext in ("csv", "parquet"):
                 out[f"s{i}_table_{t}_{ext}"] = f"results/{s}/export/tables/{t}.{ext}"
         out[f"s{i}_log"] = f"results/{s}/export/tables/disclosure_log.json"
+        out[f"s{i}_cells"] = f"results/{s}/export/tables/disclosure_cells.csv"
         out[f"s{i}_figures"] = report(
             directory(f"results/{s}/export/figures"),
             patterns=["{name}.png"],
@@ -127,6 +130,32 @@ def export_outputs(specs):
         out[f"s{i}_html"] = report(f"results/{s}/export/report.html", category="Evaluation report", labels={"spec": s, "file": "report.html"})
         out[f"s{i}_xlsx"] = report(f"results/{s}/export/tables.xlsx", category="Evaluation report", labels={"spec": s, "file": "tables.xlsx"})
     return out
+
+
+# the release (workflow/rules/release.smk): every spec's export and the business case
+EXPORTED_SPECS = [s for _group in PLAN.exports for s in _group.specs]
+
+
+def release_inputs():
+    """Inputs of the release job: per spec (s<i>_) and for the business case (bc_) each
+    exported table with its aggregate and the export's cell classes; the sweep summary."""
+    files = {}
+    for i, s in enumerate(EXPORTED_SPECS):
+        aggregates = {**PLAN.aggregates(s), **{t: f"results/{s}/inside/aggregates/{t}.parquet" for t in BUDGET_TABLES}}
+        for t in EXPORT_TABLES:
+            files[f"s{i}_inside_{t}"] = aggregates[t]
+            files[f"s{i}_export_{t}"] = f"results/{s}/export/tables/{t}.parquet"
+        files[f"s{i}_cells"] = f"results/{s}/export/tables/disclosure_cells.csv"
+    if PLAN.business_case_files():
+        for t in BUSINESS_CASE_TABLES:
+            files[f"bc_inside_{t}"] = f"results/business_case/inside/aggregates/{t}.parquet"
+            files[f"bc_export_{t}"] = f"results/business_case/export/{t}.parquet"
+        files["bc_cells"] = "results/business_case/export/disclosure_cells.csv"
+    if PLAN.sweep:
+        # the sweep summary repeats cells of the specs' checked tables: the release ends after it
+        files["sweep_summary"] = f"results/{PLAN.sweep}/export/summary.parquet"
+        files["sweep_cells"] = f"results/{PLAN.sweep}/export/disclosure_cells.csv"
+    return files
 
 
 def sweep_settings(spec):

@@ -25,6 +25,7 @@ for _group in PLAN.exports:
             # the shared work each spec's tables come from (named in its log)
             shared_keys={s: PLAN.keys[s] for s in _group.specs},
             min_persons=MIN_PERSONS,
+            disclosure=DISCLOSURE,
             language=LANG,
             code=code("export"),
         threads: 1

@@ -4,7 +4,7 @@
 
 if PLAN.sweep:
 
-    ALL_TARGETS.extend(f"results/{PLAN.sweep}/export/{f}" for f in ("summary.csv", "summary.parquet", "summary_forest.png", "summary.html"))
+    ALL_TARGETS.extend(f"results/{PLAN.sweep}/export/{f}" for f in ("summary.csv", "summary.parquet", "summary_forest.png", "summary.html", "disclosure_cells.csv"))
 
     rule sweep_summary:
         input:
@@ -18,6 +18,8 @@ if PLAN.sweep:
             parquet=f"results/{PLAN.sweep}/export/summary.parquet",
             figure=report(f"results/{PLAN.sweep}/export/summary_forest.png", category="Sweep", caption="../report/sweep.rst"),
             html=f"results/{PLAN.sweep}/export/summary.html",
+            # the check's cell classes, for the release's checker's report
+            cells=f"results/{PLAN.sweep}/export/disclosure_cells.csv",
         params:
             specs=list(PLAN.sweep_specs),
             base=PLAN.sweep_specs[0],
@@ -27,6 +29,7 @@ if PLAN.sweep:
             name=PLAN.sweep,
             language=LANG,
             min_persons=MIN_PERSONS,
+            disclosure=DISCLOSURE,
             code=code("sweep_summary"),
         threads: 1
         resources:

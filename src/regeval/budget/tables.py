@@ -72,7 +72,11 @@ def business_case_tables(result: BusinessCaseResult, name: str) -> dict[str, Agg
             AggregateMeta(name="business_case_by_status", title="Citizens and yearly cost per benefit status",
                           kind="descriptive", counts={"yearly_cost": ["citizens"]}, count_columns=("citizens",),
                           cell_sets=(("citizens", "yearly_cost"),),
-                          secondary=({"by": ["group", "time_point"], "cells": ["citizens"]},)),
+                          # a reader knows each group's citizens and yearly cost at each time point
+                          # (business_case_by_time) and every status's unit cost: two equations per
+                          # group and time point
+                          secondary=({"by": ["group", "time_point"], "cells": ["citizens"],
+                                      "weights": ["unit_cost_month"]},)),
         ),
         "business_case_comparison": Aggregate(
             result.comparison,

@@ -75,6 +75,7 @@ CONFIG_CHECKS: tuple[str, ...] = (
     "schema",
     "years order",
     "spec undefined",
+    "spec name",
     "register directory",
     "register column mapping",
     "age range",
@@ -189,11 +190,35 @@ def _validate(config: Mapping[str, Any], base_dir: str | Path | None, check_file
         )
     for name in config.get("specs", {}):
         _check_spec(config, name, problems)
+    _check_folders(config, problems)
     run_specs = [s for s in config["run_specs"] if s in config.get("specs", {})]
     _check_coverage(config, run_specs, problems)
     if check_files:
         _check_files(config, run_specs, base, problems)
     problems.raise_if_any()
+
+
+RESERVED_FOLDERS = {
+    "release": "the release's checker's report (results/release/export/)",
+    "business_case": "the business case (results/business_case/)",
+    "_shared": "the work specs share (results/_shared/)",
+}
+"""Folders under ``results/`` that are not a spec's: a spec of that name would write into them."""
+
+
+def _check_folders(config: Mapping[str, Any], problems: _Problems) -> None:
+    """Every spec writes ``results/<name>/``: no spec may be named as another folder there."""
+    sweep = config.get("sweep") or {}
+    reserved = dict(RESERVED_FOLDERS)
+    if sweep:
+        reserved[str(sweep.get("name", "sweep"))] = f"the sweep's summary (results/{sweep.get('name', 'sweep')}/)"
+    for name in config.get("specs", {}):
+        if name in reserved:
+            problems.add(
+                "spec name", f"specs.{name}",
+                f"a spec named {name!r} would write into results/{name}/, which holds {reserved[name]}; "
+                "rename the spec",
+            )
 
 
 def _check_data(config: Mapping[str, Any], problems: _Problems, check_files: bool) -> None:

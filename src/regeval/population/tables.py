@@ -16,6 +16,16 @@ from regeval.population.base import PopulationSpec, population_means
 from regeval.population.outcomes import CENSOR_COUNTS, panel_counts
 from regeval.registers.read import TableSource
 
+FLOW_COUNTS = (
+    "participants", "with_person_id", "resident_year_before", "in_base_population", "base_population",
+    "potential_controls",
+)
+
+FLOW_LINKS = (
+    # the treated of a cohort are the participants of the descriptives' and balance's cohort level
+    {"column": "in_base_population", "key": "treated units", "by": {"cohort": "cohort"}},
+)
+
 FLOW_META = AggregateMeta(
     name="population_flow",
     title="From participants to the treatment group, per cohort",
@@ -24,14 +34,10 @@ FLOW_META = AggregateMeta(
         ("participants", "with_person_id", "resident_year_before", "in_base_population"),
         ("base_population", "potential_controls"),
     ),
-    count_columns=(
-        "participants",
-        "with_person_id",
-        "resident_year_before",
-        "in_base_population",
-        "base_population",
-        "potential_controls",
-    ),
+    count_columns=FLOW_COUNTS,
+    # the treated of all cohorts are published (matching summary, balance, descriptives)
+    secondary=({"by": [], "cells": ["in_base_population"], "total": "treated units"},),
+    links=FLOW_LINKS,
 )
 """The flow of :func:`regeval.population.base.build_base_population`: each count a
 subset of the previous one (so a small difference is a small cell)."""
@@ -69,6 +75,16 @@ def matched_flow_table(flow: Aggregate, matched: pd.DataFrame, pool: pd.DataFram
                 ("base_population", "potential_controls", "matched_controls"),
             ),
             count_columns=(*flow.meta.count_columns, "matched", "matched_controls"),
+            # the cohorts add up to totals published in the matching summary and the balance
+            secondary=(
+                {"by": [], "cells": ["in_base_population"], "total": "treated units"},
+                {"by": [], "cells": ["matched"], "total": "matched treated"},
+                {"by": [], "cells": ["matched_controls"], "total": "matched control units"},
+            ),
+            links=(
+                *FLOW_LINKS,
+                {"column": "matched_controls", "key": "matched control units", "by": {"cohort": "cohort"}},
+            ),
         ),
     )
 
@@ -88,7 +104,7 @@ def population_means_table(sources: Mapping[str, TableSource], spec: PopulationS
             counts={"population": ["n_population", "k_population", "nk_population"]},
             count_columns=("n_population", "k_population", "nk_population"),
             cell_sets=(("population", "k_population", "nk_population"),),
-            secondary=({"by": ["variable"], "cells": ["population"]},),
+            secondary=({"by": ["variable"], "cells": ["k_population"]},),
         ),
     )
 
@@ -110,6 +126,14 @@ def panel_counts_table(panel: pd.DataFrame, censoring: pd.DataFrame | None = Non
             title=title,
             kind="flow",
             count_columns=("n_treated", "n_control", *(CENSOR_COUNTS if censoring is not None else ())),
+            # persons enter (before start) and leave (after) from one year to the next
+            row_chains=({"order": "rel_year", "cells": ["n_treated", "n_control"]},),
+            links=(
+                # everybody matched has data in the year of start (unless the data end first)
+                {"column": "n_treated", "key": "matched treated", "where": {"rel_year": 0}},
+                {"column": "n_treated", "key": "treated with data", "by": {"rel_year": "rel_year"}},
+                {"column": "n_control", "key": "controls with data", "by": {"rel_year": "rel_year"}},
+            ),
         ),
     )
 

@@ -55,6 +55,11 @@ def _subtitle(result: BudgetResult, spec: str, language: str = "en") -> str:
     return "\n".join(wrap(line, 72) for line in text.split("\n"))
 
 
+def _count(x: float) -> str:
+    """A published count, or "suppressed" (disclosure control left the cell empty)."""
+    return "suppressed" if pd.isna(x) else str(int(x))
+
+
 def _kr_axis(axis, language: str = "en") -> None:
     axis.set_major_locator(MaxNLocator(nbins=5))
     axis.set_major_formatter(FuncFormatter(lambda x, _p: _kr(x, language=language)))
@@ -196,8 +201,9 @@ def plot_business_case(result: BusinessCaseResult, title: str = "Municipal busin
     for i, g in enumerate(groups):
         v = bt[bt["group"] == g].set_index("time_point").loc[points, "yearly_cost"].to_numpy()
         s = result.summary.set_index("group").loc[g]
+        gain = _kr(s["net_gain_per_citizen"])
         bars = ax.bar(x + (i - (len(groups) - 1) / 2) * width, v, width,
-                      label=f"{g} (n = {int(s['citizens'])}; net gain {_kr(s['net_gain_per_citizen'])} kr per citizen)")
+                      label=f"{g} (n = {_count(s['citizens'])}; net gain {gain} kr per citizen)")
         _bar_labels(ax, bars, v, horizontal=False)
     ax.set_xticks(x, points)
     _kr_axis(ax.yaxis)

@@ -21,7 +21,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from regeval.disclosure.aggregates import AggregateMeta
-from regeval.disclosure.check import check_table
+from regeval.disclosure.check import cell_records, check_table
+from regeval.disclosure.rules import Rules
 from regeval.reporting import numbers as nf
 from regeval.reporting.labels import code_label, has, outcome_label, t
 from regeval.reporting.plotting import format_axis, new_figure, wrap
@@ -55,20 +56,27 @@ def summarise(spec_dirs: Mapping[str, Path], base: str, labels: Mapping[str, str
         win = pd.read_parquet(tables / "effect_windows.parquet")
         net = pd.read_parquet(tables / "budget_net.parquet")
         eff = pd.read_parquet(tables / "effects.parquet")
-        n_t = int(eff["n_treated"].max()) if len(eff) else 0
-        n_c = int(eff["n_control"].max()) if len(eff) else 0
+        # the largest published counts (a suppressed count is missing and not used)
+        n_t = _count(eff["n_treated"].max()) if len(eff) else 0.0
+        n_c = _count(eff["n_control"].max()) if len(eff) else 0.0
         common = {"spec": spec, "label": labels.get(spec, spec), "base": spec == base}
         for r in win.itertuples(index=False):
             rows.append({**common, "kind": "effect", "item": f"{r.outcome}:{int(r.year_from)}-{int(r.year_to)}",
                          "outcome": r.outcome, "year_from": int(r.year_from), "year_to": int(r.year_to),
                          "actor": None, "estimate": float(r.estimate), "ci_low": float(r.ci_low),
-                         "ci_high": float(r.ci_high), "n_treated": int(r.n_treated), "n_control": int(r.n_control)})
+                         "ci_high": float(r.ci_high), "n_treated": _count(r.n_treated),
+                         "n_control": _count(r.n_control)})
         for r in net.itertuples(index=False):
             rows.append({**common, "kind": "net_pv", "item": str(r.actor), "outcome": None, "year_from": None,
                          "year_to": None, "actor": str(r.actor), "estimate": float(r.value_pv),
                          "ci_low": float("nan"), "ci_high": float("nan"), "n_treated": n_t, "n_control": n_c})
     out = pd.DataFrame(rows)
     return out.astype({"year_from": "Int64", "year_to": "Int64"})
+
+
+def _count(value: Any) -> float:
+    """A published count as a float (NaN where the spec's check suppressed it)."""
+    return float("nan") if pd.isna(value) else float(value)
 
 
 def setting_label(key: str, value: Any, language: str) -> str:
@@ -197,7 +205,7 @@ def write_summary(
     spec_dirs: Mapping[str, Path],
     base: str,
     labels: Mapping[str, str],
-    min_persons: int,
+    rules: Rules | int,
     csv: str | Path,
     parquet: str | Path,
     figure: str | Path,
@@ -206,16 +214,22 @@ def write_summary(
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     reports: Mapping[str, str] | None = None,
     name: str = "sweep",
+    cells: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Summarise, check and write the sweep's table, figure and HTML page.
+    """Summarise, check (disclosure ``rules``, as the specs' tables) and write the
+    sweep's table, figure and HTML page; ``cells``: where to write the check's cell
+    classes for the release's checker's report.
 
     ``settings``: per spec the values of the sweep's grid keys (for its label);
     ``reports``: per spec the link to its report (relative to the page)."""
     settings = settings or {}
     shown = spec_labels(settings, base, language) if settings else dict(labels)
     summary = summarise(spec_dirs, base, labels)
-    checked = check_table(summary, SUMMARY_META, min_persons, "sweep summary").table
+    result = check_table(summary, SUMMARY_META, rules, "sweep summary")
+    checked = result.table
     Path(csv).parent.mkdir(parents=True, exist_ok=True)
+    if cells is not None:
+        cell_records([result]).assign(spec=name).to_csv(cells, index=False, float_format="%.10g")
     checked.to_csv(csv, index=False, float_format="%.10g")
     checked.to_parquet(parquet, index=False)
     fig = forest_figure(checked, base, shown, settings, language)

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from regeval.disclosure.meta import Aggregate, AggregateMeta, value_columns
+from regeval.disclosure.meta import (
+    HIDDEN_PREFIX,
+    Aggregate,
+    AggregateMeta,
+    dominance_columns,
+    top_contributions,
+    value_columns,
+)
 from regeval.stats.balance import balance_table, descriptive_table
 from regeval.stats.design import expand_covariates
 from regeval.stats.effects import VcovType, estimate_effects, group_means, window_summary
@@ -42,6 +49,9 @@ def propensity_model_table(fit: PropensityFit) -> Aggregate:
     coef.insert(0, "n_treated", fit.n_treated)
     coef.insert(1, "n_control", fit.n_control)
     coef["auc"] = fit.auc
+    model = value_columns(coef, exclude=("n_treated", "n_control"))
+    # residual degrees of freedom: observations minus estimated coefficients
+    coef[f"{HIDDEN_PREFIX}dof"] = fit.n_treated + fit.n_control - len(coef)
     return Aggregate(
         coef,
         AggregateMeta(
@@ -49,6 +59,12 @@ def propensity_model_table(fit: PropensityFit) -> Aggregate:
             title="Propensity model (logit): coefficients, standard errors, AUC",
             kind="model",
             count_columns=("n_treated", "n_control"),
+            counts={c: ["n_treated", "n_control"] for c in model},
+            model_columns=tuple(model),
+            links=(
+                {"column": "n_treated", "key": "treated units"},
+                {"column": "n_control", "key": "potential controls"},
+            ),
         ),
     )
 
@@ -70,6 +86,7 @@ def overlap_table(score: np.ndarray, treated: np.ndarray, bins: int = OVERLAP_BI
             title="Distribution of the propensity score by group (counts per bin)",
             kind="distribution",
             count_columns=("n",),
+            # the bins of a group add up to its size (published elsewhere)
             secondary=({"by": ["group"], "cells": ["n"]},),
         ),
     )
@@ -86,6 +103,9 @@ def matching_summary_table(
     fewer = [(r, c) for r, c in reasons.items() if str(r).startswith("fewer than k")]  # matched, fewer controls
     lost = [(r, c) for r, c in reasons.items() if not str(r).startswith("fewer than k")]
     n_c = result.n_controls_unique
+    # the largest reuse is one control's value unless enough controls share it
+    reuse = result.pairs["control"].value_counts() if len(result.pairs) else pd.Series(dtype=int)
+    sharing_max = int((reuse == reuse.max()).sum()) if len(reuse) else 0
     summary = pd.DataFrame(
         [
             {"item": "treated", "value": float(result.n_treated), "n": result.n_treated, "part_of": ""},
@@ -95,8 +115,9 @@ def matching_summary_table(
               for r, c in lost],
             {"item": "unique controls", "value": float(n_c), "n": n_c, "part_of": ""},
             {"item": "effective sample size of controls", "value": float(result.ess_control), "n": n_c, "part_of": ""},
-            {"item": "largest number of times a control is used", "value": float(result.max_control_reuse), "n": n_c,
-             "part_of": ""},
+            # n: the controls used that many times (an order statistic rests on those sharing it)
+            {"item": "largest number of times a control is used", "value": float(result.max_control_reuse),
+             "n": sharing_max, "part_of": ""},
             *[{"item": f"treated matched with fewer than k controls: {r}", "value": float(c), "n": int(c),
                "part_of": ""} for r, c in fewer],
         ]
@@ -111,7 +132,15 @@ def matching_summary_table(
             counts={"value": ["n"]},
             count_columns=("n",),
             cell_sets=(("value", "n"),),
-            secondary=({"by": ["part_of"], "cells": ["value"]},),
+            # treated = matched + unmatched by reason
+            secondary=({"by": ["part_of"], "cells": ["n"]},),
+            links=(
+                {"column": "n", "key": "treated units", "where": {"item": "treated"}},
+                {"column": "n", "key": "matched treated", "where": {"item": "treated matched"}},
+                # k = 1 without replacement: one control per matched treated
+                *([{"column": "n", "key": "matched treated", "where": {"item": "unique controls"}}]
+                  if k == 1 and not replace else []),
+            ),
         ),
     )
 
@@ -156,6 +185,7 @@ def cell_counts(
     out = table.copy()
     for g, frame in groups.items():
         n_col, k_col, nk_col = {}, {}, {}
+        tops: list[dict[str, float]] = [{}, {}, {}]
         for term, _var, _level, values in expand_covariates(frame, list(variables), categorical=list(categorical)):
             ok = ~np.isnan(values)
             n = int(ok.sum())
@@ -163,9 +193,15 @@ def cell_counts(
             n_col[term] = n
             k_col[term] = float(values[ok].sum()) if binary else np.nan
             nk_col[term] = n - k_col[term] if binary else np.nan
+            # magnitudes: the largest contributions, for the dominance rules (never exported)
+            top = (np.nan, np.nan, np.nan) if binary else top_contributions(values[ok])
+            for j in range(3):
+                tops[j][term] = top[j]
         out[f"n_{g}"] = out["term"].map(n_col)
         out[f"k_{g}"] = out["term"].map(k_col)
         out[f"nk_{g}"] = out["term"].map(nk_col)
+        for j, name in enumerate(dominance_columns(g)):
+            out[name] = out["term"].map(tops[j])
         if "variable" in out.columns:
             absent = out[f"n_{g}"].isna() & out["variable"].isin(categorical)
             n_var = out.loc[absent, "variable"].map(lambda v, f=frame: int(f[v].notna().sum()))
@@ -197,7 +233,15 @@ def balance_with_counts(
         categorical,
     )
     cells = cells.drop(columns=["variable", *[c for c in cells.columns if c.startswith("n_")]])
+    cells = cells.rename(columns={
+        old: new
+        for g, mean in (("treated", "mean_treated_before"), ("control_before", "mean_control_before"),
+                        ("control_after", "mean_control_after"))
+        for old, new in zip(dominance_columns(g), dominance_columns(mean), strict=True)
+    })
     bal = bal.merge(cells, on="term", how="left")
+    for old, new in zip(dominance_columns("mean_treated_before"), dominance_columns("mean_treated_after"), strict=True):
+        bal[new] = bal[old]  # the treated are the same persons before and after (all matched treated: a bound)
     k_t = ["k_treated", "nk_treated"]
     both_before = ["n_treated_before", "n_control_before", *k_t, "k_control_before", "nk_control_before"]
     both_after = ["n_treated_after", "n_control_after", *k_t, "k_control_after", "nk_control_after"]
@@ -208,7 +252,8 @@ def balance_with_counts(
         "mean_control_after": ["n_control_after", "k_control_after", "nk_control_after"],
     }
     for c in bal.columns:
-        if c not in counts and pd.api.types.is_numeric_dtype(bal[c]) and not c.startswith(("n_", "k_", "nk_")):
+        if (c not in counts and pd.api.types.is_numeric_dtype(bal[c]) and not c.startswith(("n_", "k_", "nk_"))
+                and not c.startswith(HIDDEN_PREFIX)):
             counts[c] = both_before if c.endswith("_before") else both_after
     return Aggregate(
         bal,
@@ -221,6 +266,25 @@ def balance_with_counts(
                 "n_treated_before", "n_control_before", "n_treated_after", "n_control_after",
                 "k_treated", "nk_treated", "k_control_before", "nk_control_before",
                 "k_control_after", "nk_control_after",
+            ),
+            dominance=tuple(counts)[:4],
+            # a mean beside its n gives k; the standardised difference and the two means of a
+            # row give each other
+            reveals={
+                "mean_treated_before": k_t, "mean_treated_after": k_t,
+                "mean_control_before": ["k_control_before", "nk_control_before"],
+                "mean_control_after": ["k_control_after", "nk_control_after"],
+            },
+            cell_sets=(
+                tuple(c for c in counts if c.endswith("_before")), tuple(c for c in counts if c.endswith("_after")),
+            ),
+            secondary=({"by": ["variable"], "cells": ["k_treated", "k_control_before", "k_control_after"]},),
+            links=(
+                {"column": "n_treated_before", "key": "treated units"},
+                {"column": "n_treated_after", "key": "matched treated"},
+                {"column": "n_control_after", "key": "matched control units"},
+                {"column": "k_treated", "key": "treated units", "by": {"cohort": "level"},
+                 "where": {"variable": "cohort_year"}},
             ),
         ),
     )
@@ -260,7 +324,15 @@ def descriptives_with_counts(
             counts={g: [f"n_{g}", f"k_{g}", f"nk_{g}"] for g in names},
             count_columns=tuple(f"{p}_{g}" for g in names for p in ("n", "k", "nk")),
             cell_sets=tuple((g, f"k_{g}", f"nk_{g}") for g in names),
-            secondary=({"by": ["variable"], "cells": list(names)},),
+            # the levels of a characteristic add up to the group
+            secondary=({"by": ["variable"], "cells": [f"k_{g}" for g in names]},),
+            dominance=("participants", "matched_controls"),
+            links=(
+                {"column": "k_participants", "key": "treated units", "by": {"cohort": "level"},
+                 "where": {"variable": "cohort_year"}},
+                {"column": "k_matched_controls", "key": "matched control units", "by": {"cohort": "level"},
+                 "where": {"variable": "cohort_year"}},
+            ),
         ),
     )
 
@@ -278,24 +350,39 @@ def _with_population(desc: pd.DataFrame, population: pd.DataFrame) -> pd.DataFra
 # ----------------------------------------------------------------------------- effects
 def outcome_cell_counts(panel: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
     """Persons with a non-zero value (``k``) and, for 0/1 outcomes, with zero (``nk``),
-    per outcome, relative year and group: the cells behind every mean and share."""
+    per outcome, relative year and group: the cells behind every mean and share; for
+    other outcomes (magnitudes) also the largest, second-largest and total weighted
+    contribution (hidden columns ``_sdc_top1``, ``_sdc_top2``, ``_sdc_total``, for the
+    dominance rules; they never leave the machine)."""
     rows = []
     for o in outcomes:
-        d = panel.loc[panel[o].notna(), ["person_id", "rel_year", "treated", o]]
+        cols = ["person_id", "rel_year", "treated", o, *(["weight"] if "weight" in panel.columns else [])]
+        d = panel.loc[panel[o].notna(), cols]
         binary = bool(d[o].isin([0.0, 1.0]).all())
         nonzero = d[d[o] != 0].groupby(["rel_year", "treated"])["person_id"].nunique()
         zero = d[d[o] == 0].groupby(["rel_year", "treated"])["person_id"].nunique()
-        for r, t in d.groupby(["rel_year", "treated"]).size().index:
-            rows.append(
-                {
-                    "outcome": o,
-                    "rel_year": int(r),
-                    "group": "treated" if t == 1 else "control",
-                    "k": int(nonzero.get((r, t), 0)),
-                    "nk": int(zero.get((r, t), 0)) if binary else np.nan,
-                }
-            )
+        for (r, t), cell in d.groupby(["rel_year", "treated"]):
+            row = {
+                "outcome": o,
+                "rel_year": int(r),
+                "group": "treated" if t == 1 else "control",
+                "k": int(nonzero.get((r, t), 0)),
+                "nk": int(zero.get((r, t), 0)) if binary else np.nan,
+            }
+            # a person's contribution: the sum of its weighted values in the cell
+            weighted = cell[o] * (cell["weight"] if "weight" in cell else 1.0)
+            contrib = weighted.groupby(cell["person_id"]).sum()
+            top = top_contributions(contrib.to_numpy()) if not binary else (np.nan, np.nan, np.nan)
+            names = (f"{HIDDEN_PREFIX}top1", f"{HIDDEN_PREFIX}top2", f"{HIDDEN_PREFIX}total")
+            row.update(dict(zip(names, top, strict=True)))
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _hidden_contributions(cells: pd.DataFrame, column: str) -> dict[str, str]:
+    """Names of the hidden contribution columns of ``cells`` for the value ``column``."""
+    return dict(zip((f"{HIDDEN_PREFIX}top1", f"{HIDDEN_PREFIX}top2", f"{HIDDEN_PREFIX}total"),
+                    dominance_columns(column), strict=True))
 
 
 def effects_table(
@@ -306,15 +393,22 @@ def effects_table(
     :func:`outcome_cell_counts`, if already computed."""
     table = estimate_effects(panel, list(outcomes), vcov=vcov, **options)
     cells = outcome_cell_counts(panel, outcomes) if cells is None else cells
-    wide = cells.pivot(index=["outcome", "rel_year"], columns="group", values=["k", "nk"])
+    hidden = [c for c in cells.columns if c.startswith(HIDDEN_PREFIX)]
+    wide = cells.pivot(index=["outcome", "rel_year"], columns="group", values=["k", "nk", *hidden])
     wide.columns = [f"{a}_{b}" for a, b in wide.columns]
+    wide = wide.rename(columns={f"{h}_{g}": dominance_columns(f"mean_{g}")[i]
+                                for g in ("treated", "control") for i, h in enumerate(hidden)})
     table = table.merge(wide.reset_index(), on=["outcome", "rel_year"], how="left")
-    counts: dict[str, list[str]] = {
-        c: list(EFFECT_COUNTS)
-        for c in value_columns(table, exclude=("rel_year", *EFFECT_COUNTS), prefixes=("k_", "nk_", "n_"))
-    }
+    model = value_columns(table, exclude=("rel_year", *EFFECT_COUNTS, "mean_treated", "mean_control"),
+                          prefixes=("k_", "nk_", "n_"))
+    # an effect is a difference of the two group means: it rests on the persons with and
+    # without the outcome in both groups (estimate + the control mean give the treated mean)
+    cells_behind = [*EFFECT_COUNTS, "k_treated", "nk_treated", "k_control", "nk_control"]
+    counts: dict[str, list[str]] = {c: cells_behind for c in model}
     counts["mean_treated"] = ["n_treated", "k_treated", "nk_treated"]
     counts["mean_control"] = ["n_control", "k_control", "nk_control"]
+    table[f"{HIDDEN_PREFIX}dof"] = table["n_treated"] + table["n_control"] - 2
+    binary = table["nk_treated"].notna() & table["nk_control"].notna()
     return Aggregate(
         table,
         AggregateMeta(
@@ -323,9 +417,25 @@ def effects_table(
             kind="regression",
             counts=counts,
             count_columns=(
-                "n_treated", "n_control", "n_missing_outcome", "k_treated", "nk_treated", "k_control", "nk_control",
+                "n_treated", "n_control", "n_obs", "n_clusters", "n_missing_outcome",
+                "k_treated", "nk_treated", "k_control", "nk_control",
             ),
-            cell_sets=(("mean_treated", "k_treated", "nk_treated"), ("mean_control", "k_control", "nk_control")),
+            # either mean with the estimate (and its CI) gives the other
+            cell_sets=(("mean_treated", "mean_control", *model, *(["stars"] if "stars" in table else [])),),
+            # a published mean with n gives k (and n − k); a published k and nk give n
+            reveals={
+                "mean_treated": ["k_treated", "nk_treated"], "mean_control": ["k_control", "nk_control"],
+                "n_treated": ["k_treated", "nk_treated"], "n_control": ["k_control", "nk_control"],
+            },
+            # n = k + nk for the treated where the outcome is 0/1 (rows of other outcomes have no
+            # nk; a control person can be in several matched sets, so k + nk may exceed n_control)
+            row_sums=(["n_treated", ["k_treated", "nk_treated"]],),
+            dominance=("mean_treated", "mean_control") if not bool(binary.all()) else (),
+            model_columns=tuple(model),
+            links=(
+                {"column": "n_treated", "key": "treated with data", "by": {"rel_year": "rel_year"}},
+                {"column": "n_control", "key": "controls with data", "by": {"rel_year": "rel_year"}},
+            ),
         ),
     )
 
@@ -340,7 +450,9 @@ def group_means_table(
         cluster="person_id", alpha=float(alpha),
     )
     cells = outcome_cell_counts(panel, outcomes) if cells is None else cells
-    means = means.merge(cells, on=["outcome", "rel_year", "group"], how="left")
+    means = means.merge(cells.rename(columns=_hidden_contributions(cells, "mean")), on=["outcome", "rel_year", "group"],
+                        how="left")
+    magnitude = means[dominance_columns("mean")[2]].notna().any() if dominance_columns("mean")[2] in means else False
     return Aggregate(
         means,
         AggregateMeta(
@@ -348,8 +460,18 @@ def group_means_table(
             title="Levels of each outcome for participants and matched controls (weighted means, 95 % CI)",
             kind="descriptive",
             counts={c: ["n", "k", "nk"] for c in value_columns(means, exclude=("rel_year", "n", "k", "nk", "n_obs"))},
-            count_columns=("n", "k", "nk"),
-            cell_sets=(("mean", "se", "ci_low", "ci_high", "k", "nk"),),
+            count_columns=("n", "k", "nk", "n_obs"),
+            cell_sets=(("mean", "se", "ci_low", "ci_high"),),
+            # the treated and control rows of a year: the effect (published) and one mean give the other
+            row_sets=({"by": ["outcome", "rel_year"], "columns": ["mean", "se", "ci_low", "ci_high"]},),
+            reveals={"mean": ["k", "nk"], "n": ["k", "nk"]},
+            dominance=("mean",) if magnitude else (),
+            links=(
+                {"column": "n", "key": "treated with data", "by": {"rel_year": "rel_year"},
+                 "where": {"group": "treated"}},
+                {"column": "n", "key": "controls with data", "by": {"rel_year": "rel_year"},
+                 "where": {"group": "control"}},
+            ),
         ),
     )
 
@@ -371,7 +493,10 @@ def windows_table(
             title="Average effects over windows of years relative to start",
             kind="regression",
             counts={c: list(EFFECT_COUNTS) for c in values},
-            count_columns=EFFECT_COUNTS,
+            count_columns=(*EFFECT_COUNTS, *(c for c in ("n_obs", "n_clusters") if c in win.columns)),
+            # an average of the yearly effects: published only if every year's effect is
+            derived_from=({"table": "effects", "column": "estimate", "match": {"outcome": "outcome"},
+                           "between": ["rel_year", "year_from", "year_to"], "columns": list(values)},),
         ),
     )
 

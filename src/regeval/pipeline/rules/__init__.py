@@ -15,5 +15,6 @@ module                        rules
 :mod:`.export`                export_<spec> (one per effect table)
 :mod:`.business_case`         business_case
 :mod:`.sweep`                 sweep_summary
+:mod:`.release`               release (audit of the whole release, checker's report)
 ============================  ==========================================
 """

@@ -5,13 +5,15 @@ control group), exported through disclosure control."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from regeval.budget import business_case as compute
 from regeval.budget import load_business_case
 from regeval.budget.tables import BUSINESS_CASE_TABLES, business_case_tables
 from regeval.disclosure.aggregates import write_aggregate
-from regeval.disclosure.check import export_tables
+from regeval.disclosure.check import check_files, write_checked
+from regeval.disclosure.rules import Rules
 from regeval.pipeline.files import atomic_folder, check_declared, staged
 from regeval.pipeline.runner import Files, Params
 from regeval.reporting.budget_figures import plot_business_case
@@ -20,7 +22,7 @@ log = logging.getLogger("regeval")
 
 
 def business_case(input: Files, output: Files, params: Params, threads: int = 1) -> None:
-    """Inputs ``table`` and ``metadata``; params ``min_persons``. Outputs
+    """Inputs ``table`` and ``metadata``; params ``disclosure`` (or ``min_persons``). Outputs
     ``inside_<table>`` (the aggregates), and in the export folder (written complete or
     not at all) ``<table>_csv``/``<table>_parquet``, ``log`` and ``figure``."""
     bc = load_business_case(input["table"], input.get("metadata"))
@@ -35,8 +37,16 @@ def business_case(input: Files, output: Files, params: Params, threads: int = 1)
     with atomic_folder(export_dir) as tmp:
         files = staged({k: v for k, v in output.items() if not k.startswith("inside_")}, export_dir, tmp)
         tables = [inside[t] for t in sorted(BUSINESS_CASE_TABLES)]
-        export_tables(tables, Path(files["log"]).parent, int(params["min_persons"]))
-        fig = plot_business_case(result, title=f"Business case: {bc.name}")  # a Figure without pyplot
+        rules = Rules.from_mapping(params.get("disclosure") or int(params["min_persons"]))
+        checked, model = check_files(tables, rules)
+        write_checked(checked, Path(files["log"]).parent, rules, model)
+        # the figure shows only what the checked tables publish
+        published = {name: res.table.drop(columns=["suppressed"]) for name, (_, res) in checked.items()}
+        shown = replace(
+            result, by_status=published["business_case_by_status"], by_time=published["business_case_by_time"],
+            summary=published["business_case_summary"], comparison=published["business_case_comparison"],
+        )
+        fig = plot_business_case(shown, title=f"Business case: {bc.name}")  # a Figure without pyplot
         Path(files["figure"]).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(files["figure"], dpi=110, bbox_inches="tight", metadata={"Software": None})
         check_declared(tmp, files)

@@ -25,8 +25,9 @@ import pandas as pd
 
 from regeval.budget import BudgetAssumptions, compute_budget, load_budget_inputs, sensitivity_grid
 from regeval.budget.tables import BUDGET_TABLES, budget_tables
-from regeval.disclosure.aggregates import read_aggregate, write_aggregate
-from regeval.disclosure.check import export_tables
+from regeval.disclosure.aggregates import write_aggregate
+from regeval.disclosure.check import check_files, write_checked
+from regeval.disclosure.rules import Rules
 from regeval.errors import RegevalWarning
 from regeval.pipeline.files import BUDGET_INPUT_FILES, EXPORT_AGGREGATES, atomic_folder, check_declared, staged
 from regeval.pipeline.runner import Files, Params
@@ -55,7 +56,8 @@ def export(input: Files, output: Files, params: Params, threads: int = 1) -> Non
         with atomic_folder(export_dir) as tmp:
             files = staged(out, export_dir, tmp)
             export_spec(
-                {**shared, **_part(input, i)}, files, spec, person_ids, int(params["min_persons"]),
+                {**shared, **_part(input, i)}, files, spec, person_ids,
+                Rules.from_mapping(params.get("disclosure") or int(params["min_persons"])),
                 params["language"], shared_figures=first_figures,
             )
             check_declared(tmp, files, directories=[files["figures"]])
@@ -74,7 +76,7 @@ def export_spec(
     output: Mapping[str, Any],
     spec: Mapping[str, Any],
     person_ids: np.ndarray,
-    min_persons: int,
+    rules: Rules | int,
     language: str,
     shared_figures: Path | None = None,
 ) -> None:
@@ -85,12 +87,16 @@ def export_spec(
     effect table, whose control-group and effect figures are copied instead of drawn
     again."""
     typed = Spec.from_mapping(spec)
+    rules = Rules.from_mapping(rules)
+    # the release's tables are checked together; the budget values the checked effects only
+    log.info("spec %s: disclosure control of %d tables", typed.name, len(EXPORT_AGGREGATES))
+    checked, model = check_files([input[t] for t in EXPORT_AGGREGATES], rules, person_ids, spec=typed.name)
+    effects = checked["effects"][1].table.drop(columns=["suppressed"])
     log.info("spec %s: budget", typed.name)
-    budget(input["effects"], {n: input[f"budget_input_{n}"] for n in BUDGET_INPUT_FILES}, typed, output)
-    aggregates = [input[t] for t in EXPORT_AGGREGATES] + [output[t] for t in BUDGET_TABLES]
+    budget(effects, {n: input[f"budget_input_{n}"] for n in BUDGET_INPUT_FILES}, typed, output)
+    budget_checked, _ = check_files([output[t] for t in BUDGET_TABLES], rules, person_ids, spec=typed.name)
     tables_dir = Path(output["log"]).parent
-    log.info("spec %s: disclosure control of %d tables", typed.name, len(aggregates))
-    export_tables(aggregates, tables_dir, min_persons, person_ids, spec=typed.name)
+    write_checked({**checked, **budget_checked}, tables_dir, rules, model)
     log.info("spec %s: figures", typed.name)
     figures_dir = Path(output["figures"])
     figures_dir.mkdir(parents=True, exist_ok=True)
@@ -111,11 +117,11 @@ def export_spec(
     )
 
 
-def budget(effects: str | Path, files: Mapping[str, str], spec: Spec, output: Mapping[str, Any]) -> None:
-    """SØM-style budget of a spec from its effect table and budget input ``files``:
-    effects × prices by actor, year and consequence; writes the tables of
+def budget(effects_table: pd.DataFrame, files: Mapping[str, str], spec: Spec, output: Mapping[str, Any]) -> None:
+    """SØM-style budget of a spec from its checked effect table (a suppressed effect
+    counts 0, as one without an estimate) and budget input ``files``: effects × prices
+    by actor, year and consequence; writes the tables of
     :data:`regeval.budget.tables.BUDGET_TABLES` to ``output[<table>]``."""
-    effects_table, _ = read_aggregate(effects)
     # the effect table may be shared with other specs (a sweep's budget variants): its
     # rows are this spec's effects, and the budget's tables and warnings name this spec
     effects_table = effects_table.assign(spec=spec.name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from regeval.disclosure.rules import Rules
 from regeval.pipeline.files import atomic_folder, check_declared, staged
 from regeval.pipeline.runner import Files, Params
 from regeval.reporting.sweep import write_summary
@@ -16,17 +17,19 @@ def sweep_summary(input: Files, output: Files, params: Params, threads: int = 1)
     """Inputs ``effects``: the specs' exported ``effects.parquet``, in the order of
     params ``specs``, and ``reports``, their reports (linked); params ``base``,
     ``labels``, ``settings`` (the grid's values per spec), ``name``, ``language``,
-    ``min_persons``."""
+    ``disclosure`` (the rules; ``min_persons`` alone if absent). Output ``cells``: the
+    check's cell classes, for the release's checker's report."""
     dirs = {s: Path(p).parent for s, p in zip(params["specs"], input["effects"], strict=True)}
     export_dir = Path(output["csv"]).parent
     with atomic_folder(export_dir) as tmp:
         files = staged(output, export_dir, tmp)
         write_summary(
-            dirs, params["base"], params["labels"], int(params["min_persons"]),
+            dirs, params["base"], params["labels"],
+            Rules.from_mapping(params.get("disclosure") or int(params["min_persons"])),
             files["csv"], files["parquet"], files["figure"], files["html"],
             language=params["language"], settings=params["settings"],
             reports={s: Path(os.path.relpath(r, export_dir)).as_posix()
                      for s, r in zip(params["specs"], input["reports"], strict=True)},
-            name=params["name"],
+            name=params["name"], cells=files["cells"],
         )
         check_declared(tmp, files)
