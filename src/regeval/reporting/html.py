@@ -18,6 +18,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from regeval.reporting.labels import heading, outcome_label
+from regeval.reporting.robustness import section_note
 
 SECTIONS: list[tuple[str, list[str], list[str]]] = [
     # (heading key, tables, figures)
@@ -166,6 +167,7 @@ def write_report(
     parts.append(_key_results(tables_dir, spec, language))
     for key, tables, figs in SECTIONS:
         parts.append(f"<h2>{heading(key, language)}</h2>")
+        parts.append(section_note(key, tables_dir, language))
         for pattern in figs:
             for fig in sorted(figures_dir.glob(pattern)):
                 parts.append(_img(fig, _caption_of(fig, language)))

@@ -49,6 +49,24 @@ HEADINGS: dict[str, tuple[str, str]] = {
 }
 
 
+ROBUSTNESS_TEXTS: dict[str, tuple[str, str]] = {
+    "balance_ok": (
+        "Every characteristic is balanced after matching: |SMD| ≤ 0.1, variance ratio within [0.5, 2] and "
+        "eCDF max ≤ 0.15, also for the squares and the tails of the continuous characteristics.",
+        "Alle karakteristika er i balance efter matchningen: |SMD| ≤ 0,1, variansforhold i [0,5; 2] og "
+        "eCDF-maks ≤ 0,15, også for kvadraterne og halerne af de kontinuerte karakteristika.",
+    ),
+    "balance_fail": (
+        "Warning: {n} term(s) are not balanced after matching (|SMD| > 0.1, variance ratio outside [0.5, 2] "
+        "or eCDF max > 0.15): {terms}. Effects may be biased by these differences.",
+        "Advarsel: {n} term(er) er ikke i balance efter matchningen (|SMD| > 0,1, variansforhold uden for "
+        "[0,5; 2] eller eCDF-maks > 0,15): {terms}. Effekterne kan være skævvredet af disse forskelle.",
+    ),
+}
+"""Sentences of the report's robustness verdicts (English, Danish), formatted by
+:func:`translate`."""
+
+
 def outcome_label(name: str, language: str = "en") -> tuple[str, str]:
     """(label, unit) of an outcome in the chosen language."""
     en, da, unit = OUTCOME_LABELS.get(name, (name, name, ""))

@@ -21,6 +21,7 @@ import pandas as pd
 
 from regeval.disclosure.meta import Aggregate, AggregateMeta, value_columns
 from regeval.stats.balance import balance_table, descriptive_table
+from regeval.stats.balance_check import BalanceThresholds, balance_verdict, distribution_terms
 from regeval.stats.design import expand_covariates
 from regeval.stats.effects import VcovType, estimate_effects, group_means, window_summary
 
@@ -178,11 +179,22 @@ def cell_counts(
 
 
 def balance_with_counts(
-    units: pd.DataFrame, weights: np.ndarray, variables: Sequence[str], categorical: Sequence[str]
+    units: pd.DataFrame,
+    weights: np.ndarray,
+    variables: Sequence[str],
+    categorical: Sequence[str],
+    thresholds: BalanceThresholds | None = None,
 ) -> Aggregate:
     """Balance of ``variables`` before and after matching (:func:`balance_table`), with
     the numbers of treated and controls before and after and the persons behind every
-    cell. ``weights``: the matching weight of every row of ``units`` (0 = not matched)."""
+    cell. ``weights``: the matching weight of every row of ``units`` (0 = not matched).
+
+    Continuous variables also get their distribution terms
+    (:func:`regeval.stats.balance_check.distribution_terms`), and every row its verdict
+    against ``thresholds`` (columns ``smd_ok``, ``var_ratio_ok``, ``ecdf_ok``,
+    ``balanced``; :func:`regeval.stats.balance_check.balance_verdict`)."""
+    units, extra = distribution_terms(units, [v for v in variables if v not in set(categorical)])
+    variables = [*variables, *extra]
     units = units.assign(_w=np.asarray(weights, dtype=float))
     treated, control, matched = units["treated"] == 1, units["treated"] == 0, units["_w"] > 0
     bal = balance_table(units, "treated", list(variables), weights="_w", categorical=list(categorical))
@@ -198,6 +210,7 @@ def balance_with_counts(
     )
     cells = cells.drop(columns=["variable", *[c for c in cells.columns if c.startswith("n_")]])
     bal = bal.merge(cells, on="term", how="left")
+    bal = balance_verdict(bal, thresholds or BalanceThresholds())
     k_t = ["k_treated", "nk_treated"]
     both_before = ["n_treated_before", "n_control_before", *k_t, "k_control_before", "nk_control_before"]
     both_after = ["n_treated_after", "n_control_after", *k_t, "k_control_after", "nk_control_after"]
