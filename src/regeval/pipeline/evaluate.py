@@ -22,13 +22,15 @@ from regeval.stats.propensity import PropensityFit, fit_propensity
 
 @dataclass(frozen=True)
 class ControlGroup:
-    """The propensity fit, its scores (unit, score, logit; the units of the spec's control
-    pool), the match and the matched units (unit, pnr, cohort, treated, weight)."""
+    """The propensity fit (None for a model without coefficients), its scores (unit,
+    score, logit; the units of the spec's control pool), the match, the matched units
+    (unit, pnr, cohort, treated, weight) and the name of the score model used."""
 
-    fit: PropensityFit
+    fit: PropensityFit | None
     scores: pd.DataFrame
     match: MatchResult
     matched: pd.DataFrame
+    score_model: str = "logit"
 
 
 def fit_scores(units: pd.DataFrame, characteristics: list[str], diagnosis_groups: list[str]) -> PropensityFit:
@@ -113,12 +115,14 @@ def control_group(units: pd.DataFrame, spec: Spec | Mapping[str, Any], diagnosis
     (:func:`regeval.population.base.control_pool`)."""
     from regeval.population.base import control_pool
 
+    from regeval.pipeline.scoring import choose_score, score_frame
+
     spec = as_spec(spec)
     units = control_pool(units, spec.control_rule)
-    fit = fit_scores(units, list(spec.characteristics), diagnosis_groups)
-    scores = pd.DataFrame({"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit})
+    sf, _ = choose_score(units, list(spec.characteristics), diagnosis_groups, spec.propensity, spec.matching)
+    scores = score_frame(units, sf)
     res, matched = match_units(units, scores, spec.matching)
-    return ControlGroup(fit, scores, res, matched)
+    return ControlGroup(sf.fit, scores, res, matched, sf.model)
 
 
 def _effects(effects: EffectsSpec | Mapping[str, Any]) -> EffectsSpec:

@@ -28,6 +28,7 @@ from regeval.stats.effects import VcovType, estimate_effects, group_means, windo
 if TYPE_CHECKING:
     from regeval.stats.matching import MatchResult
     from regeval.stats.propensity import PropensityFit
+    from regeval.stats.scores import ScoreFit
 
 OVERLAP_BINS = 40
 """Equal-width bins of the propensity score on [0, 1] in the overlap table."""
@@ -48,6 +49,27 @@ def propensity_model_table(fit: PropensityFit) -> Aggregate:
         AggregateMeta(
             name="propensity_model",
             title="Propensity model (logit): coefficients, standard errors, AUC",
+            kind="model",
+            count_columns=("n_treated", "n_control"),
+        ),
+    )
+
+
+def score_model_table(sf: ScoreFit, units: pd.DataFrame) -> Aggregate:
+    """The model table of a :class:`regeval.stats.scores.ScoreFit`: the logit's
+    coefficients (:func:`propensity_model_table`), or for a model without coefficients
+    (``gbm``) one row per input term with empty estimates."""
+    if sf.fit is not None:
+        return propensity_model_table(sf.fit)
+    n_t = int((units["treated"] == 1).sum())
+    coef = pd.DataFrame({"n_treated": n_t, "n_control": len(units) - n_t,
+                         "term": pd.array(list(sf.terms), dtype="string"),
+                         "estimate": np.nan, "std_error": np.nan, "z": np.nan, "p_value": np.nan, "auc": sf.auc})
+    return Aggregate(
+        coef,
+        AggregateMeta(
+            name="propensity_model",
+            title=f"Propensity model ({sf.model}): terms and AUC (no coefficients)",
             kind="model",
             count_columns=("n_treated", "n_control"),
         ),
@@ -392,5 +414,5 @@ def windows_table(
 __all__ = [
     "DESCRIPTIVE_GROUPS", "OVERLAP_BINS", "balance_with_counts", "cell_counts", "descriptives_with_counts",
     "effects_table", "group_means_table", "matching_summary_table", "outcome_cell_counts", "overlap_table",
-    "propensity_model_table", "supplied_controls_summary_table", "windows_table",
+    "propensity_model_table", "score_model_table", "supplied_controls_summary_table", "windows_table",
 ]
