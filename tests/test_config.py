@@ -62,7 +62,11 @@ def test_the_keys_of_the_default_spec_do_not_change(config):
     from regeval.pipeline.spec import Spec
 
     keys = Spec.from_config(load_config(config, base_dir=REPO), "default").keys()
-    assert keys == {"ps": "ps-8495d5e502", "match": "m-91baf698c8", "effects": "e-2000ddf5d9"}
+    assert keys == {"ps": "ps-7c0bae7ac6", "match": "m-ef7750e170", "effects": "e-3f0a53cd5f"}
+    # the report's logit keeps the keys of the propensity fit and the matching it always had
+    klap = load_config(deep_merge(config, load_yaml(REPO / "config/specs/klapjob_2023.yaml")), base_dir=REPO)
+    k = Spec.from_config(klap, "klapjob_2023").keys()
+    assert (k["ps"], k["match"]) == ("ps-8495d5e502", "m-91baf698c8")
 
 
 def test_typo_in_a_key_is_named_with_its_path(config):

@@ -17,7 +17,6 @@ rule propensity:
         characteristics=lambda w: PLAN.spec_of(w.pskey).propensity_choices()["characteristics"],
         pool=lambda w: PLAN.spec_of(w.pskey).propensity_choices()["pool"],
         score=lambda w: PLAN.spec_of(w.pskey).propensity_choices().get("score"),
-        score_matching=lambda w: PLAN.spec_of(w.pskey).propensity_choices().get("score_matching"),
         population=DIAGNOSIS_GROUPS,
         code=code("propensity"),
     log:

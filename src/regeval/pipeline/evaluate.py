@@ -119,7 +119,7 @@ def control_group(units: pd.DataFrame, spec: Spec | Mapping[str, Any], diagnosis
 
     spec = as_spec(spec)
     units = control_pool(units, spec.control_rule)
-    sf, _ = choose_score(units, list(spec.characteristics), diagnosis_groups, spec.propensity, spec.matching)
+    sf, _ = choose_score(units, list(spec.characteristics), diagnosis_groups, spec.propensity)
     scores = score_frame(units, sf)
     res, matched = match_units(units, scores, spec.matching)
     return ControlGroup(sf.fit, scores, res, matched, sf.model)
@@ -149,8 +149,15 @@ def effect_options(panel: pd.DataFrame, effects: EffectsSpec | Mapping[str, Any]
 def panel_inputs(units: pd.DataFrame, matched: pd.DataFrame, effects: EffectsSpec | Mapping[str, Any]) -> pd.DataFrame:
     """Matched units with their baseline outcomes (values in t − 1) and covariates."""
     e = _effects(effects)
-    keep = ["unit", *e.outcomes, *[c for c in e.covariates if c not in e.outcomes]]
+    keep = ["unit", *e.outcomes, *[c for c in unit_columns(e) if c not in e.outcomes]]
     return matched.merge(units[keep], on="unit", how="left")
+
+
+def unit_columns(effects: EffectsSpec | Mapping[str, Any]) -> list[str]:
+    """The unit columns the outcome panel carries: the covariates, then the extra
+    characteristics of the doubly robust estimate."""
+    e = _effects(effects)
+    return [*e.covariates, *[c for c in e.dr_covariates if c not in e.covariates]]
 
 
 def evaluate(
@@ -169,7 +176,7 @@ def evaluate(
     reweighted (:func:`apply_control_rule`).
     """
     from regeval.population.outcomes import build_outcome_panel, person_year_outcomes
-    from regeval.stats.effects import estimate_effects
+    from regeval.stats.tables import effects_table
 
     spec = as_spec(spec)
     if control_rule is not None:
@@ -186,10 +193,11 @@ def evaluate(
         list(eff.outcomes),
         eff.rel_years,
         last_data_year,
-        unit_columns=list(eff.covariates),
+        unit_columns=unit_columns(eff),
     )
     panel, censoring = apply_control_rule(panel, units, cg.scores, spec.control_rule)
-    table = estimate_effects(panel, list(eff.outcomes), vcov=eff.vcov, **effect_options(panel, eff))
+    table = effects_table(panel, list(eff.outcomes), vcov=eff.vcov, min_events=eff.min_events,
+                          dr_covariates=list(eff.dr_covariates), **effect_options(panel, eff)).frame
     return {"control_group": cg, "panel": panel, "effects": table, "censoring": censoring}
 
 

@@ -132,6 +132,8 @@ class EffectsSpec:
     vcov: Vcov
     alpha: float
     windows: tuple[Window, ...]
+    min_events: int = 0
+    dr_covariates: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str = "effects") -> EffectsSpec:
@@ -149,12 +151,20 @@ class EffectsSpec:
             vcov=_get(data, "vcov", where),
             alpha=_get(data, "alpha", where),
             windows=windows,
+            min_events=_get(data, "min_events", where),
+            dr_covariates=tuple(_get(data, "doubly_robust_covariates", where) or ()),
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {"outcomes": list(self.outcomes), "rel_years": list(self.rel_years), "covariates": list(self.covariates),
                 "adjust_for_baseline": self.adjust_for_baseline, "vcov": self.vcov, "alpha": self.alpha,
-                "windows": [w.to_dict() for w in self.windows]}
+                "windows": [w.to_dict() for w in self.windows], "min_events": self.min_events,
+                "doubly_robust_covariates": list(self.dr_covariates)}
+
+    def placebo_years(self) -> list[int]:
+        """The years of the joint placebo test: the first year of the panel to two years
+        before start (the year before start is the baseline)."""
+        return list(range(self.rel_years[0], -1))
 
     def windows_of_outcomes(self) -> list[tuple[str, int, int]]:
         """The windows ``(outcome, first, last)`` whose outcome is estimated."""
@@ -262,15 +272,11 @@ class Spec:
         return "never" if self.control_rule == "never_participated" else "not_yet"
 
     def score_choices(self) -> dict[str, Any]:
-        """The score model and, when it is chosen by balance (``auto``), the matching it is
-        judged with; empty for the report's logit, so that its keys are those of a
+        """The score model; empty for the report's logit, so that its keys are those of a
         configuration without the ``propensity`` section."""
         if self.propensity.model == "logit":
             return {}
-        out: dict[str, Any] = {"score": self.propensity.to_dict()}
-        if self.propensity.model == "auto":
-            out["score_matching"] = self.matching.to_dict()
-        return out
+        return {"score": self.propensity.to_dict()}
 
     def propensity_choices(self) -> dict[str, Any]:
         """What the propensity fit depends on: the characteristic list, the control pool

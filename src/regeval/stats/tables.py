@@ -24,6 +24,9 @@ from regeval.stats.balance import balance_table, descriptive_table
 from regeval.stats.balance_check import BalanceThresholds, balance_verdict, distribution_terms
 from regeval.stats.design import expand_covariates
 from regeval.stats.effects import VcovType, estimate_effects, group_means, window_summary
+from regeval.stats.placebo import placebo_table
+from regeval.stats.robust_effects import doubly_robust_effects, honest_uncertainty
+from regeval.stats.sensitivity import partial_r2, robustness_value
 
 if TYPE_CHECKING:
     from regeval.stats.matching import MatchResult
@@ -334,16 +337,31 @@ def outcome_cell_counts(panel: pd.DataFrame, outcomes: Sequence[str]) -> pd.Data
 
 
 def effects_table(
-    panel: pd.DataFrame, outcomes: Sequence[str], *, vcov: VcovType, cells: pd.DataFrame | None = None, **options: Any
+    panel: pd.DataFrame,
+    outcomes: Sequence[str],
+    *,
+    vcov: VcovType,
+    cells: pd.DataFrame | None = None,
+    min_events: int = 0,
+    dr_covariates: Sequence[str] = (),
+    **options: Any,
 ) -> Aggregate:
     """Effects per outcome and relative year (:func:`estimate_effects` with ``vcov`` and
     ``options``), with the persons behind the group means. ``cells``: the panel's
-    :func:`outcome_cell_counts`, if already computed."""
+    :func:`outcome_cell_counts`, if already computed.
+
+    ``min_events``: the rare-event rule (:func:`regeval.stats.robust_effects.honest_uncertainty`;
+    0 = off, the published method); ``dr_covariates``: the extra characteristics of the
+    doubly robust estimate shown beside (columns ``dr_*``; none = no such columns)."""
     table = estimate_effects(panel, list(outcomes), vcov=vcov, **options)
     cells = outcome_cell_counts(panel, outcomes) if cells is None else cells
     wide = cells.pivot(index=["outcome", "rel_year"], columns="group", values=["k", "nk"])
     wide.columns = [f"{a}_{b}" for a, b in wide.columns]
     table = table.merge(wide.reset_index(), on=["outcome", "rel_year"], how="left")
+    table = honest_uncertainty(panel, outcomes, table, min_events=min_events, vcov=vcov, **options)
+    if dr_covariates:
+        dr = doubly_robust_effects(panel, outcomes, dr_covariates, vcov=vcov, **options)
+        table = table.merge(dr, on=["outcome", "rel_year"], how="left")
     counts: dict[str, list[str]] = {
         c: list(EFFECT_COUNTS)
         for c in value_columns(table, exclude=("rel_year", *EFFECT_COUNTS), prefixes=("k_", "nk_", "n_"))
@@ -411,7 +429,62 @@ def windows_table(
     )
 
 
+def placebo_tests_table(panel: pd.DataFrame, outcomes: Sequence[str], years: Sequence[int], **options: Any) -> Aggregate:
+    """The joint pre-period test per outcome (:func:`regeval.stats.placebo.joint_pretest`
+    over ``years``), with the persons it rests on."""
+    table = placebo_table(panel, list(outcomes), years, **options)
+    return Aggregate(
+        table,
+        AggregateMeta(
+            name="placebo_tests",
+            title="Placebo: joint test of zero effects before start, per outcome",
+            kind="regression",
+            counts={c: list(EFFECT_COUNTS) for c in ("chi2", "df", "p", "max_abs_z")},
+            count_columns=EFFECT_COUNTS,
+        ),
+    )
+
+
+def confounding_table(effects: pd.DataFrame, windows: pd.DataFrame, outcomes: Sequence[str], alpha: float) -> Aggregate:
+    """How strong an unobserved confounder would have to be to explain each headline
+    effect away: for every window average and every year from start of ``outcomes``, the
+    partial R^2 of participation with the outcome and the robustness values ``rv`` (to
+    remove the estimate) and ``rv_alpha`` (to make it not significant at ``alpha``) of
+    :mod:`regeval.stats.sensitivity`, with ``dof`` the number of persons minus one."""
+    rows = []
+    parts = [("window", windows)]
+    eff = effects[effects["outcome"].isin(list(outcomes)) & (effects["rel_year"] >= 0)]
+    parts.append(("year", eff))
+    for kind, frame in parts:
+        for r in frame.itertuples(index=False):
+            t = float(r.estimate) / float(r.se) if float(r.se) > 0 else float("nan")
+            dof = float(r.n_clusters) - 1 if pd.notna(r.n_clusters) else float("nan")
+            rows.append({
+                "outcome": r.outcome, "kind": kind,
+                "year_from": int(getattr(r, "year_from", getattr(r, "rel_year", 0))),
+                "year_to": int(getattr(r, "year_to", getattr(r, "rel_year", 0))),
+                "estimate": float(r.estimate), "se": float(r.se), "t": t, "dof": dof,
+                "partial_r2": partial_r2(t, dof), "rv": robustness_value(t, dof),
+                "rv_alpha": robustness_value(t, dof, alpha=alpha),
+                "n_treated": int(r.n_treated), "n_control": int(r.n_control),
+            })
+    cols = ["outcome", "kind", "year_from", "year_to", "estimate", "se", "t", "dof", "partial_r2", "rv", "rv_alpha",
+            "n_treated", "n_control"]
+    table = pd.DataFrame(rows, columns=cols)
+    return Aggregate(
+        table,
+        AggregateMeta(
+            name="confounding_sensitivity",
+            title="Unobserved confounding: how strong a hidden confounder would have to be to explain each effect away",
+            kind="regression",
+            counts={c: list(EFFECT_COUNTS) for c in ("estimate", "se", "t", "dof", "partial_r2", "rv", "rv_alpha")},
+            count_columns=EFFECT_COUNTS,
+        ),
+    )
+
+
 __all__ = [
+    "confounding_table", "placebo_tests_table",
     "DESCRIPTIVE_GROUPS", "OVERLAP_BINS", "balance_with_counts", "cell_counts", "descriptives_with_counts",
     "effects_table", "group_means_table", "matching_summary_table", "outcome_cell_counts", "overlap_table",
     "propensity_model_table", "score_model_table", "supplied_controls_summary_table", "windows_table",

@@ -22,14 +22,14 @@ log = logging.getLogger("regeval")
 def propensity(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Fit the propensity score of ``treated`` on params ``characteristics`` among the
     units of the control pool ``pool`` with the model of params ``score`` (default: the
-    report's logit; ``auto`` is judged with the matching of params ``score_matching``);
+    report's logit; ``auto``: the model whose reference matching balances best);
     write the scores (person-level), the model, overlap and score-selection tables and
     a summary of the fit (``fit.json``)."""
     units = control_pool(pd.read_parquet(input["units"]), pool_rule(params["pool"]))
     ps = PropensitySpec.from_mapping(params.get("score") or {"model": "logit", "seed": 0})
     sf, selection = choose_score(
         units, list(params["characteristics"]), list(params["population"]["diagnosis_groups"]), ps,
-        params.get("score_matching"), threads=threads,
+        threads=threads,
     )
     Path(output["scores"]).parent.mkdir(parents=True, exist_ok=True)
     score_frame(units, sf).to_parquet(output["scores"], index=False)
