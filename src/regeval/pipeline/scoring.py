@@ -3,7 +3,8 @@
 With ``propensity.model: auto`` every model of :data:`regeval.stats.scores.SCORE_MODELS`
 is fitted, each score is used for a reference matching (:data:`REFERENCE_MATCHING`: 5
 nearest neighbours with replacement on the logit of the score, exact on cohort), and the
-model whose matched sample balances best is used. Best is: fewest terms failing the balance verdict (the characteristics and the
+model whose matched sample balances best is used. Best is: fewest terms failing the
+balance verdict (the characteristics and the
 distribution terms of the continuous ones, :mod:`regeval.stats.balance_check`), then the
 smallest largest |SMD|, then the smallest largest eCDF difference; on a tie the earlier
 model (the report's logit first). Only the characteristics enter the choice, never an
@@ -55,7 +56,9 @@ def reference_weights(units: pd.DataFrame, sf: ScoreFit) -> np.ndarray:
     return units["unit"].map(matched.set_index("unit")["weight"]).fillna(0.0).to_numpy()
 
 
-def matched_balance(units: pd.DataFrame, weights: np.ndarray, columns: list[str], categorical: list[str]) -> pd.DataFrame:
+def matched_balance(
+    units: pd.DataFrame, weights: np.ndarray, columns: list[str], categorical: list[str]
+) -> pd.DataFrame:
     """The balance verdict of a weighted sample (characteristics and distribution terms)."""
     data, extra = distribution_terms(units[["treated", *columns]], [c for c in columns if c not in set(categorical)])
     data = data.assign(_w=weights)

@@ -2,12 +2,15 @@
 
 * ``logit`` -- the report's model (:func:`regeval.stats.propensity.fit_propensity`): every
   characteristic enters linearly, categorical ones as dummies.
-* ``logit_flex`` -- the same logit with each continuous characteristic with more than
-  20 distinct values (age, the employment degrees) entered as a cubic B-spline with
-  knots at its quartiles instead of a straight line, and the interactions of
-  standardised age with sex and with the employment degree of the year before: selection
-  that rises and falls with age (pension age inside the follow-up), or whose age gradient
-  differs by sex or employment, is representable.
+* ``logit_flex`` -- a logit with age and the employment degrees (the continuous
+  characteristics) entered as cubic B-splines with knots at their quintiles instead of
+  straight lines, and the interactions of standardised age with sex and with the
+  employment degree of the year before: selection that rises and falls with age (pension
+  age inside the follow-up), or whose age gradient differs by sex or employment, is
+  representable. With that many terms some cells of the data have no participant (the
+  oldest, say), where the maximum-likelihood logit does not exist; the model is therefore
+  fitted with a weak ridge penalty (scikit-learn's ``LogisticRegression``, ``C = 100`` on
+  standardised terms; deterministic), which keeps those scores small but finite.
 * ``gbm`` -- gradient-boosted trees (scikit-learn's ``HistGradientBoostingClassifier``)
   on the same columns: non-linearities and interactions of any kind, learnt from the data,
   with shrinkage, a minimum leaf size and a fixed number of iterations (no early stopping,
@@ -20,7 +23,6 @@ unit). Which model a spec uses, and the rule that picks one by balance, are in
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,7 +31,7 @@ import pandas as pd
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from regeval.errors import PropensityError, RegevalWarning
+from regeval.errors import PropensityError
 from regeval.stats.design import build_design, design_matrix
 from regeval.stats.propensity import PropensityFit, fit_propensity
 
@@ -38,7 +40,8 @@ __all__ = ["SCORE_MODELS", "ScoreFit", "fit_score"]
 SCORE_MODELS: tuple[str, ...] = ("logit", "logit_flex", "gbm")
 """The named score models, in the order the balance rule prefers them on a tie."""
 
-_SPLINE_MIN_DISTINCT = 20
+SPLINE_COLUMNS = ("age", "employment_degree_1", "employment_degree_2_5")
+"""The continuous characteristics ``logit_flex`` enters as splines."""
 _CLIP = 1e-6
 
 
@@ -77,11 +80,11 @@ def flexible_columns(
     for c in columns:
         s = units[c]
         numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-        if c in cat or not numeric or s.nunique() <= _SPLINE_MIN_DISTINCT:
+        if c in cat or not numeric or c not in SPLINE_COLUMNS or s.nunique() <= 10:
             out_cols.append(c)
             continue
         x = s.to_numpy(dtype=float).reshape(-1, 1)
-        basis = SplineTransformer(n_knots=5, degree=3, knots="quantile", extrapolation="linear",
+        basis = SplineTransformer(n_knots=6, degree=3, knots="quantile", extrapolation="linear",
                                   include_bias=False).fit_transform(x)
         for j in range(basis.shape[1]):
             new[f"{c}_s{j + 1}"] = basis[:, j]
@@ -99,6 +102,23 @@ def flexible_columns(
     return units.assign(**new), out_cols
 
 
+def _fit_flex(units: pd.DataFrame, treatment: str, columns: Sequence[str],
+              categorical: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    from sklearn.linear_model import LogisticRegression
+
+    data, cols = flexible_columns(units, columns, categorical)
+    design = build_design(data, cols, categorical=[c for c in categorical if c in cols])
+    X, names = design_matrix(data, design, intercept=False)
+    sd = X.std(axis=0)
+    keep = sd > 0
+    Z = (X[:, keep] - X[:, keep].mean(axis=0)) / sd[keep]
+    y = units[treatment].to_numpy(dtype=float)
+    with threadpool_limits(limits=1, user_api="blas"):
+        model = LogisticRegression(C=100.0, max_iter=5000, tol=1e-8).fit(Z, y)
+        p = model.predict_proba(Z)[:, 1]
+    return p, tuple(n for n, k in zip(names, keep, strict=True) if k)
+
+
 def _fit_gbm(units: pd.DataFrame, treatment: str, columns: Sequence[str], categorical: Sequence[str],
              seed: int, threads: int) -> tuple[np.ndarray, tuple[str, ...]]:
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -108,7 +128,7 @@ def _fit_gbm(units: pd.DataFrame, treatment: str, columns: Sequence[str], catego
     y = units[treatment].to_numpy(dtype=float)
     n_t = float(y.sum())
     model = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=300, max_leaf_nodes=15, min_samples_leaf=max(20, int(n_t // 20)),
+        learning_rate=0.1, max_iter=150, max_leaf_nodes=15, min_samples_leaf=max(20, int(n_t // 20)),
         l2_regularization=1.0, early_stopping=False, random_state=seed,
     )
     with threadpool_limits(limits=int(threads), user_api="openmp"):
@@ -135,17 +155,13 @@ def fit_score(
     """
     if model not in SCORE_MODELS:
         raise PropensityError(f"unknown score model {model!r}; valid: {', '.join(SCORE_MODELS)}")
-    if model in ("logit", "logit_flex"):
-        data, cols = (units, list(columns)) if model == "logit" else flexible_columns(units, columns, categorical)
-        cat = [c for c in categorical if c in cols]
-        if model == "logit_flex":
-            with warnings.catch_warnings():  # spline bases can alias a constant column: dropped, as R does
-                warnings.simplefilter("ignore", RegevalWarning)
-                fit = fit_propensity(data, treatment, cols, categorical=cat)
-        else:
-            fit = fit_propensity(data, treatment, cols, categorical=cat)
+    if model == "logit":
+        fit = fit_propensity(units, treatment, list(columns), categorical=list(categorical))
         return ScoreFit(model, fit.score, fit.logit, fit.auc, fit, fit.terms)
-    p, names = _fit_gbm(units, treatment, columns, categorical, seed, threads)
+    if model == "logit_flex":
+        p, names = _fit_flex(units, treatment, columns, categorical)
+    else:
+        p, names = _fit_gbm(units, treatment, columns, categorical, seed, threads)
     p = np.clip(p, _CLIP, 1 - _CLIP)
     y = units[treatment].to_numpy(dtype=float)
     return ScoreFit(model, p, special.logit(p), _auc(p, y), None, names)
