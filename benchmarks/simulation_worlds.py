@@ -76,10 +76,14 @@ def run_world_replication(job: Any) -> pd.DataFrame:
         units = build_base_population(sources, pspec).units
         truth_effects = pd.read_parquet(tmp / "truth_effects.parquet", columns=["pnr", "aar", *outcomes])
         for name, spec in (("klapjob_2023", klap), ("default", default)):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = evaluate(sources, units, spec, list(pspec.diagnosis_groups), LAST_DATA_YEAR,
-                               pspec.control_rule)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = evaluate(sources, units, spec, list(pspec.diagnosis_groups), LAST_DATA_YEAR,
+                                   pspec.control_rule)
+            except Exception as exc:  # recorded per estimator: the other spec may still run
+                rows.append(pd.DataFrame({"estimator": [name], "error": [f"{type(exc).__name__}: {exc}"[:300]]}))
+                continue
             eff = res["effects"]
             truth = sample_truth(res["panel"], truth_effects, outcomes)
             base = eff[["outcome", "rel_year", "estimate", "se", "p", "stars", "n_treated", "k_treated",
@@ -110,6 +114,10 @@ def run_world_replication(job: Any) -> pd.DataFrame:
 def summarise_worlds(raw: pd.DataFrame) -> pd.DataFrame:
     """Per (world, estimator): headline post-start bias/SE and coverage, pre-start
     coverage, false-star rates on zero-effect cells, with Monte Carlo SEs."""
+    if "error" in raw:
+        err = raw[raw["error"].notna()].groupby(["design", "estimator"])["rep"].nunique()
+    else:
+        err = pd.Series(dtype=int)
     d = raw[raw["estimate"].notna() & raw["se"].notna() & raw["truth"].notna()].copy()
     d["err"] = d["estimate"] - d["truth"]
     d["covered"] = (d["err"].abs() <= 1.959963984540054 * d["se"]).astype(float)
@@ -129,6 +137,7 @@ def summarise_worlds(raw: pd.DataFrame) -> pd.DataFrame:
             include_groups=False)
         out.append({
             "world": world, "estimator": est, "replications": reps,
+            "stopped": int(err.get((world, est), 0)) + (int(err.get((world, "default"), 0)) if est == "dr" else 0),
             "score_models": ", ".join(f"{k} {v}" for k, v in
                                       g.drop_duplicates("rep")["score_model"].value_counts().items()),
             "headline_mean_bias_se": float(z.mean()),
@@ -171,7 +180,9 @@ def write_worlds_report(path: Path, raw: pd.DataFrame, summary: pd.DataFrame, co
         f"{', '.join(HEADLINE)}: mean over cells of bias / mean SE, the largest |bias / SE| of an "
         "outcome (mean over its years), and the coverage of the 95 % interval of the sample ATT; "
         "`mcse_*` are Monte Carlo SEs (bias: mean SD(error)/SE / √R; coverage: binomial, pooled "
-        "cells counted as independent, i.e. a lower bound). `false_star_*`: share of cells with a star "
+        "cells counted as independent, i.e. a lower bound). `stopped`: replications in which the "
+        "estimator's pipeline refused the data (e.g. separation in the report's logit: a characteristic "
+        "level without participants), left out of its rows. `false_star_*`: share of cells with a star "
         "among cells whose true effect is exactly 0, after start (`post_null`: outcomes without "
         "effect), before start (`pre`, years −5…−2) and for the rare support status "
         "(`rare_null`: cash benefit, a few events per cell).", "",

@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 
 from regeval.reporting.effect_figures import effect_figure, levels_figure, love_plot  # noqa: E402
 from regeval.reporting.labels import heading, outcome_label  # noqa: E402
+from regeval.reporting.robustness import draw_robustness_figures  # noqa: E402
 
 
 def _save(fig, path: Path) -> None:
@@ -106,6 +107,7 @@ def draw_spec_figures(
         _save(love_plot(pd.read_parquet(tables_dir / "balance.parquet"), title="Standardised mean differences before and after matching"), p)
         written.append(p)
     written += _budget_figures(tables_dir, figures_dir, spec, language)
+    written += draw_robustness_figures(tables_dir, figures_dir, language)
     return written
 
 

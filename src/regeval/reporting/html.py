@@ -23,7 +23,7 @@ from regeval.reporting.robustness import section_note
 SECTIONS: list[tuple[str, list[str], list[str]]] = [
     # (heading key, tables, figures)
     ("flow", ["population_flow"], []),
-    ("propensity", ["propensity_model"], ["propensity_overlap.png"]),
+    ("propensity", ["propensity_model", "score_selection"], ["propensity_overlap.png"]),
     ("matching", ["matching_summary"], []),
     ("balance", ["balance"], ["love_plot.png"]),
     ("descriptives", ["descriptives"], []),
@@ -31,6 +31,8 @@ SECTIONS: list[tuple[str, list[str], list[str]]] = [
     ("effects", ["effects"], ["effect_*.png"]),
     ("levels", ["group_means"], ["levels_*.png"]),
     ("windows", ["effect_windows"], []),
+    ("placebo", ["placebo_tests"], []),
+    ("confounding", ["confounding_sensitivity"], ["confounding_sensitivity.png"]),
     ("budget", ["budget_net", "budget_by_group", "budget_by_year", "budget_by_actor"], ["budget_net_by_actor.png", "budget_by_group.png", "budget_by_year.png"]),
     ("sensitivity", ["budget_sensitivity"], ["budget_sensitivity.png"]),
 ]

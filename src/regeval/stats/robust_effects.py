@@ -23,13 +23,13 @@ See ``docs/effects.md`` ("Robustness").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from regeval.stats.effects import estimate_effects
-from regeval.stats.results import _wald, stars_for
+from regeval.stats.results import CiDist, VcovType, _wald, stars_for
 
 __all__ = ["DR_COLUMNS", "doubly_robust_effects", "honest_uncertainty"]
 
@@ -63,7 +63,8 @@ def honest_uncertainty(
     if vcov == "CR1":
         which = sorted(set(out.loc[rare, "outcome"]), key=list(outcomes).index)
         years = sorted(set(out.loc[rare, "rel_year"].astype(int)))
-        satt = estimate_effects(panel, which, vcov="CR1-SATT", alpha=alpha, ci_dist=ci_dist, years=years, **options)
+        satt = estimate_effects(panel, which, vcov="CR1-SATT", alpha=alpha, ci_dist=cast(CiDist, ci_dist),
+                                years=years, **options)
         se_satt = out[["outcome", "rel_year"]].merge(satt[["outcome", "rel_year", "se"]], how="left",
                                                    on=["outcome", "rel_year"])["se"].to_numpy()
         idx = np.flatnonzero(rare)
@@ -97,7 +98,8 @@ def doubly_robust_effects(
 
     with warnings.catch_warnings():  # age groups and linear age can alias in a year: dropped, as R does
         warnings.simplefilter("ignore")
-        t = estimate_effects(panel, list(outcomes), vcov=vcov, covariates=covs, categorical=cat, **options)
+        t = estimate_effects(panel, list(outcomes), vcov=cast(VcovType, vcov), covariates=covs, categorical=cat,
+                             **options)
     return t[["outcome", "rel_year", "estimate", "se", "ci_low", "ci_high", "p"]].rename(
         columns=dict(zip(["estimate", "se", "ci_low", "ci_high", "p"], DR_COLUMNS, strict=True))
     )
