@@ -40,3 +40,13 @@ def test_one_year_equals_the_squared_z_of_that_years_effect():
     # CR1 of one year: the stacked factor equals the yearly one
     assert r["chi2"] == pytest.approx((e["estimate"].iloc[0] / e["se"].iloc[0]) ** 2, rel=1e-9)
     assert r["max_abs_z"] == pytest.approx(abs(e["estimate"].iloc[0] / e["se"].iloc[0]), rel=1e-9)
+
+
+def test_rare_outcomes_are_not_judged():
+    from regeval.stats.tables import placebo_tests_table
+
+    d = _panel(0.5, 1)
+    t = placebo_tests_table(d, ["y"], [-4, -3, -2], rare=["y"], baseline_suffix=None).frame.iloc[0]
+    assert not t["assessed"] and t["passed"] and "not judged" in t["note"]
+    t = placebo_tests_table(d, ["y"], [-4, -3, -2], baseline_suffix=None).frame.iloc[0]
+    assert t["assessed"] and not t["passed"]

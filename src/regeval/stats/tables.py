@@ -429,10 +429,17 @@ def windows_table(
     )
 
 
-def placebo_tests_table(panel: pd.DataFrame, outcomes: Sequence[str], years: Sequence[int], **options: Any) -> Aggregate:
+def placebo_tests_table(
+    panel: pd.DataFrame, outcomes: Sequence[str], years: Sequence[int], rare: Sequence[str] = (), **options: Any
+) -> Aggregate:
     """The joint pre-period test per outcome (:func:`regeval.stats.placebo.joint_pretest`
-    over ``years``), with the persons it rests on."""
+    over ``years``), with the persons it rests on. Outcomes in ``rare`` (too few persons
+    with the event in a pre-period year, where the clustered covariance collapses) are
+    not judged: ``assessed`` false, ``passed`` true, a note."""
     table = placebo_table(panel, list(outcomes), years, **options)
+    table["assessed"] = ~table["outcome"].isin(list(rare))
+    table.loc[~table["assessed"], "passed"] = True
+    table.loc[~table["assessed"], "note"] = "not judged: too few persons with the event before start"
     return Aggregate(
         table,
         AggregateMeta(

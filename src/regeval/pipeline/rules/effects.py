@@ -67,7 +67,10 @@ def effects(input: Files, output: Files, params: Params, threads: int = 1) -> No
     write_aggregate(windows, output["windows"])
     log.info("estimated %d effects", len(table.frame))
     _log_robustness(table.frame)
-    placebo = placebo_tests_table(panel, outcomes, eff.placebo_years(), **options)
+    frame = table.frame
+    pre = frame["rel_year"].isin(eff.placebo_years()) & frame["stars_withheld"]
+    placebo = placebo_tests_table(panel, outcomes, eff.placebo_years(), rare=sorted(set(frame.loc[pre, "outcome"])),
+                                  **options)
     write_aggregate(placebo, output["placebo"])
     for r in placebo.frame.loc[~placebo.frame["passed"]].itertuples(index=False):
         log.warning("placebo test fails for %s: participants and controls differed before start "
