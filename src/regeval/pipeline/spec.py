@@ -379,7 +379,8 @@ def parse_specs(config: Mapping[str, Any], names: Sequence[str] | None = None) -
 
 
 __all__ = [
-    "BUDGET_ASSUMPTIONS", "POOL_RULE", "BudgetSpec", "EffectsSpec", "MatchingSpec", "PropensitySpec", "Spec", "Window", "as_spec",
+    "BUDGET_ASSUMPTIONS", "POOL_RULE", "BudgetSpec", "EffectsSpec", "MatchingSpec", "PropensitySpec", "Spec",
+    "Window", "as_spec",
     "canonical", "deep_merge", "effects_choices", "effects_key", "match_choices", "match_key", "parse_specs",
     "pool_rule", "propensity_choices", "propensity_key", "resolve_spec", "spec_keys",
 ]
