@@ -19,6 +19,10 @@ rule propensity:
         score=lambda w: PLAN.spec_of(w.pskey).propensity_choices().get("score"),
         population=DIAGNOSIS_GROUPS,
         code=code("propensity"),
+    threads: 2
+    resources:
+        mem_mb=mem_mb(400, 12),
+        runtime=runtime(10, 60),
     log:
         "results/_shared/logs/propensity_{pskey}.log",
     benchmark:
@@ -45,6 +49,10 @@ rule control_group:
         spec=lambda w: PLAN.spec_of(w.mkey).match_choices(),
         population=DIAGNOSIS_GROUPS,
         code=code("control_group"),
+    threads: 2
+    resources:
+        mem_mb=mem_mb(400, 8),
+        runtime=runtime(10, 60),
     log:
         "results/_shared/logs/control_group_{mkey}.log",
     benchmark:

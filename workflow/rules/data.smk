@@ -14,6 +14,9 @@ if GENERATED:
             synthetic={k: v for k, v in config["synthetic"].items() if k != "workers"},
             code=code("generate_synthetic"),
         threads: config["synthetic"]["workers"]
+        resources:
+            mem_mb=generator_mem_mb,
+            runtime=generator_runtime,
         log:
             "results/_shared/logs/generate_synthetic.log",
         benchmark:
@@ -34,6 +37,10 @@ rule validate_registers:
         # real extracts: size and modification time of every file (see common.smk)
         registers_stamp=REGISTER_STAMP,
         code=code("validate_registers"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb(400, 2.5),
+        runtime=runtime(10, 30),
     log:
         "results/_shared/logs/validate_registers.log",
     benchmark:

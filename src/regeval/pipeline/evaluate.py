@@ -113,9 +113,8 @@ def match_units(
 def control_group(units: pd.DataFrame, spec: Spec | Mapping[str, Any], diagnosis_groups: list[str]) -> ControlGroup:
     """Propensity fit and matching for one spec, on the units its ``control_rule`` allows
     (:func:`regeval.population.base.control_pool`)."""
-    from regeval.population.base import control_pool
-
     from regeval.pipeline.scoring import choose_score, score_frame
+    from regeval.population.base import control_pool
 
     spec = as_spec(spec)
     units = control_pool(units, spec.control_rule)

@@ -21,7 +21,6 @@ EXPORT_AGGREGATES = (
     "population_means", "propensity_model", "propensity_overlap", "score_selection", "population_flow",
     "matching_summary", "balance", "descriptives", "panel_counts", "effects", "group_means", "effect_windows",
     "placebo_tests", "confounding_sensitivity",
-
 )
 """The shared aggregates every spec exports (after checking), in the order of its
 disclosure log and workbook; its budget tables follow."""

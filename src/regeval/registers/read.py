@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from regeval.registers.contract import CONTRACT, TABLE_NAMES, table_spec
 from regeval.errors import DataContractError
+from regeval.registers.contract import CONTRACT, TABLE_NAMES, table_spec
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def resolve_sources(
         path = Path(str(override.get("path", f"{name}.parquet")))
         if not path.is_absolute():
             path = directory / path
-        columns = dict(override.get("columns", {}) or {})  # type: ignore[arg-type]
+        columns = dict(override.get("columns", {}) or {})  # type: ignore[call-overload]
         spec = table_spec(name)
         bad = sorted(set(columns) - set(spec.column_names))
         if bad:

@@ -17,7 +17,6 @@ def check_bef(rec: Recorder, t: Table) -> None:
     """Impossible birth dates and the persons/birth years other tables are checked against."""
     if "pnr" not in t.usable:
         return
-    pnr = t.read("pnr")
     if "foed_dag" in t.usable:
         foed = t.read("foed_dag")
         birth_year = pc.year(foed)
@@ -146,7 +145,7 @@ def check_persons_in_bef(rec: Recorder, t: Table) -> None:
     ids = pnr.take(pa.array(positions, pa.int64())).to_pylist()
     seen: set[object] = set()
     chosen = []
-    for p, i in zip(positions, ids):
+    for p, i in zip(positions, ids, strict=False):
         if i not in seen:
             seen.add(i)
             chosen.append(p)
