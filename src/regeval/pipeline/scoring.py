@@ -81,6 +81,7 @@ def choose_score(
     rows: list[dict[str, Any]] = []
     fits: dict[str, ScoreFit] = {}
     ranks: dict[str, tuple[int, float, float]] = {}
+    errors: list[str] = []
     for m in candidates:
         try:
             sf = fit_score(units, m, cols, cat, seed=int(ps.seed), threads=threads)
@@ -89,7 +90,8 @@ def choose_score(
                 raise
             log.warning("score model %s cannot be fitted and is skipped: %s", m, exc)
             rows.append({"model": m, "auc": np.nan, "n_unbalanced": np.nan, "max_abs_smd": np.nan,
-                         "max_ecdf": np.nan, "chosen": False, "note": f"not fitted: {exc}"[:300]})
+                         "max_ecdf": np.nan, "chosen": False, "note": "not_fitted"})
+            errors.append(f"{m}: {exc}")
             continue
         fits[m] = sf
         row: dict[str, Any] = {"model": m, "auc": sf.auc, "n_unbalanced": np.nan, "max_abs_smd": np.nan,
@@ -99,7 +101,7 @@ def choose_score(
             row.update(n_unbalanced=ranks[m][0], max_abs_smd=ranks[m][1], max_ecdf=ranks[m][2])
         rows.append(row)
     if not fits:
-        raise PropensityError("no propensity-score model could be fitted: " + "; ".join(r["note"] for r in rows))
+        raise PropensityError("no propensity-score model could be fitted: " + "; ".join(errors))
     chosen = min(fits, key=lambda m: (ranks.get(m, (0, 0.0, 0.0)), candidates.index(m)))
     for r in rows:
         r["chosen"] = r["model"] == chosen
@@ -107,8 +109,8 @@ def choose_score(
     table = pd.DataFrame(rows)
     table.insert(0, "n_treated", n_t)
     table.insert(1, "n_control", len(units) - n_t)
-    table["rule"] = ("auto: fewest unbalanced terms after the reference matching, then smallest max |SMD|"
-                     if ps.model == "auto" else "named")
+    # auto: fewest unbalanced terms after the reference matching, then the smallest largest |SMD|
+    table["rule"] = "auto" if ps.model == "auto" else "named"
     log.info("propensity score: model %s%s", chosen, " (chosen by balance)" if ps.model == "auto" else "")
     return fits[chosen], Aggregate(
         table,

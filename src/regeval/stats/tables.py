@@ -435,11 +435,11 @@ def placebo_tests_table(
     """The joint pre-period test per outcome (:func:`regeval.stats.placebo.joint_pretest`
     over ``years``), with the persons it rests on. Outcomes in ``rare`` (too few persons
     with the event in a pre-period year, where the clustered covariance collapses) are
-    not judged: ``assessed`` false, ``passed`` true, a note."""
+    not judged: ``assessed`` false, ``passed`` true, note ``too_few_events``."""
     table = placebo_table(panel, list(outcomes), years, **options)
     table["assessed"] = ~table["outcome"].isin(list(rare))
     table.loc[~table["assessed"], "passed"] = True
-    table.loc[~table["assessed"], "note"] = "not judged: too few persons with the event before start"
+    table.loc[~table["assessed"], "note"] = "too_few_events"  # not judged: too few persons with the event
     return Aggregate(
         table,
         AggregateMeta(
