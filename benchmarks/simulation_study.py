@@ -218,7 +218,11 @@ def run_replication(job: Job) -> pd.DataFrame:
 def _run_job(job: Job) -> tuple[Job, pd.DataFrame | None, str]:
     """A replication's rows, or the error that stopped the pipeline (e.g. separation in
     the propensity model: a characteristic level without treated units)."""
+    from simulation_worlds import WORLDS, run_world_replication
+
     try:
+        if job.design in WORLDS:
+            return job, run_world_replication(job), ""
         return job, run_replication(job), ""
     except Exception as exc:  # recorded and reported, never silently dropped
         return job, None, f"{type(exc).__name__}: {exc}"
@@ -976,7 +980,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="CSV of the per-replication rows, appended to as replications finish; replications "
                          "already in it are not run again (resume)")
     ap.add_argument("--report-only", action="store_true", help="only write the report from the --raw file")
+    ap.add_argument("--worlds", nargs="+", default=None,
+                    help="run the misspecified-worlds study instead (benchmarks/simulation_worlds.py): "
+                         "-R replications of each named world (correct, nonlinear_age, interactions, "
+                         "poor_overlap); report to --output (default benchmarks/results_worlds.md)")
     args = ap.parse_args(argv)
+    if args.worlds:
+        return worlds_main(args, argv)
 
     n_part = args.n_participants or default_participants(args.n_persons)
     vcovs = tuple(dict.fromkeys(args.vcov))
@@ -1030,6 +1040,41 @@ def main(argv: list[str] | None = None) -> int:
     summary.to_csv(csv, index=False, float_format="%.6g")
     write_report(Path(args.output), raw, summary, args, n_part, vcovs, elapsed, argv, failed)
     print(f"wrote {args.output} and {csv} ({elapsed:.0f} s)")
+    return 0
+
+
+def worlds_main(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """The misspecified-worlds study (``--worlds``)."""
+    from simulation_worlds import WORLDS, summarise_worlds, write_worlds_report
+
+    unknown = sorted(set(args.worlds) - set(WORLDS))
+    if unknown:
+        raise SystemExit(f"unknown world(s) {unknown}; known: {sorted(WORLDS)}")
+    n_part = args.n_participants or default_participants(args.n_persons)
+    out = Path(args.output if args.output != str(REPO / "benchmarks" / "results_simulation.md")
+               else REPO / "benchmarks" / "results_worlds.md")
+    checkpoint = Path(args.raw) if args.raw else None
+    t0 = time.perf_counter()
+    if args.report_only:
+        if checkpoint is None or not checkpoint.exists():
+            raise SystemExit("--report-only needs an existing --raw file")
+        raw = _read_checkpoint(checkpoint)
+        fp = failures_path(checkpoint)
+        failed = _read_checkpoint(fp) if fp.exists() else pd.DataFrame(columns=FAILURE_COLUMNS)
+    else:
+        jobs = [j for w in args.worlds for j in make_jobs(args.replications, args.base_seed, args.n_persons, n_part,
+                                                         0.0, 1.0, ("CR1",), args.tmp_dir, args.chunk_size, design=w)]
+        # interleave the worlds, so that an interrupted run has every world
+        jobs.sort(key=lambda j: (j.rep, args.worlds.index(j.design)))
+        print(f"{len(jobs)} replications ({len(args.worlds)} worlds) of {args.n_persons:,} persons / {n_part:,} "
+              f"participants on {args.workers} worker(s)", flush=True)
+        raw, failed = run_all(jobs, args.workers, checkpoint=checkpoint)
+    raw = raw[raw["design"].isin(args.worlds)]
+    summary = summarise_worlds(raw)
+    summary.to_csv(out.with_suffix(".csv"), index=False, float_format="%.6g")
+    command = "python benchmarks/simulation_study.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    write_worlds_report(out, raw, summary, command, failed, time.perf_counter() - t0)
+    print(f"wrote {out} and {out.with_suffix('.csv')}")
     return 0
 
 

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from regeval.pipeline.config import load_yaml, resolve_spec
+from regeval.stats.balance_check import balance_verdict
+from regeval.stats.sensitivity import partial_r2, robustness_value
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,14 +42,33 @@ def _effects() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             est = tau if o == "support_su" else tau + (0.004 * SE[o] * (y % 3 - 1))
             se = SE[o]
             p = 0.5 if se == 0 or abs(est) < 2 * se else 1e-6
+            rare = o == "sel103_104" and y == 7  # too few persons with the outcome: no star
             eff.append({"spec": "default", "outcome": o, "rel_year": y, "estimate": est, "se": se,
                         "ci_low": est - 1.96 * se, "ci_high": est + 1.96 * se, "p": p,
-                        "stars": "***" if p < 0.001 else "", "n_treated": 437, "n_control": 850})
+                        "stars": "***" if p < 0.001 and not rare else "", "n_treated": 437, "n_control": 850,
+                        "n_clusters": 1287, "se_rule": "max(CR1, CR1-SATT)" if rare else "CR1",
+                        "stars_withheld": rare, "dr_estimate": est + 0.1 * se, "dr_se": se,
+                        "dr_ci_low": est - 1.86 * se, "dr_ci_high": est + 2.06 * se, "dr_p": p})
             for g, m in (("treated", LEVEL[o] + est), ("control", LEVEL[o])):
                 means.append({"spec": "default", "outcome": o, "rel_year": y, "group": g, "mean": m, "se": se,
                               "ci_low": m - 1.96 * se, "ci_high": m + 1.96 * se, "n": 437})
             truth.append({"outcome": o, "rel_year": y, "true_att": tau, "n_treated": 450})
     return pd.DataFrame(eff), pd.DataFrame(means), pd.DataFrame(truth)
+
+
+def _confounding(eff: pd.DataFrame, win: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """The robustness values of the headline effects, as the effects rule computes them."""
+    rows = [("window", r["outcome"], r["year_from"], r["year_to"], r) for r in win.to_dict("records")]
+    rows += [("year", r["outcome"], r["rel_year"], r["rel_year"], r) for r in eff.to_dict("records")
+             if r["outcome"] in outcomes and r["rel_year"] >= 0]
+    out = []
+    for kind, outcome, a, b, r in rows:
+        tv, dof = r["estimate"] / r["se"], 1286.0
+        out.append({"spec": "default", "outcome": outcome, "kind": kind, "year_from": a, "year_to": b,
+                    "estimate": r["estimate"], "se": r["se"], "t": tv, "dof": dof, "partial_r2": partial_r2(tv, dof),
+                    "rv": robustness_value(tv, dof), "rv_alpha": robustness_value(tv, dof, alpha=0.05),
+                    "n_treated": 437, "n_control": 850})
+    return pd.DataFrame(out)
 
 
 def _tables() -> dict[str, pd.DataFrame]:
@@ -68,15 +89,23 @@ def _tables() -> dict[str, pd.DataFrame]:
     ])
     bal = pd.DataFrame([
         {"spec": d, "term": "sexman", "variable": "sex", "level": "man", "kind": "binary",
-         "mean_treated_before": 0.659, "mean_control_before": 0.550, "smd_before": 0.2299,
-         "mean_treated_after": 0.659, "mean_control_after": 0.656, "smd_after": 0.0063},
+         "mean_treated_before": 0.659, "mean_control_before": 0.550, "smd_before": 0.2299, "var_ratio_before": np.nan,
+         "ecdf_max_before": 0.109, "mean_treated_after": 0.659, "mean_control_after": 0.656, "smd_after": 0.0063,
+         "var_ratio_after": np.nan, "ecdf_max_after": 0.003},
         {"spec": d, "term": "age", "variable": "age", "level": None, "kind": "continuous",
-         "mean_treated_before": 39.32, "mean_control_before": 47.14, "smd_before": -0.5933,
-         "mean_treated_after": 39.32, "mean_control_after": 39.43, "smd_after": -0.0080},
+         "mean_treated_before": 39.32, "mean_control_before": 47.14, "smd_before": -0.5933, "var_ratio_before": 1.29,
+         "ecdf_max_before": 0.254, "mean_treated_after": 39.32, "mean_control_after": 39.43, "smd_after": -0.0080,
+         "var_ratio_after": 1.04, "ecdf_max_after": 0.027},
         {"spec": d, "term": "cohort_year2014", "variable": "cohort_year", "level": "2014", "kind": "binary",
-         "mean_treated_before": 0.153, "mean_control_before": 0.21, "smd_before": -0.15,
-         "mean_treated_after": 0.153, "mean_control_after": 0.153, "smd_after": 0.0},
+         "mean_treated_before": 0.153, "mean_control_before": 0.21, "smd_before": -0.15, "var_ratio_before": np.nan,
+         "ecdf_max_before": 0.057, "mean_treated_after": 0.153, "mean_control_after": 0.153, "smd_after": 0.0,
+         "var_ratio_after": np.nan, "ecdf_max_after": 0.0},
+        {"spec": d, "term": "age_sq", "variable": "age_sq", "level": None, "kind": "continuous",
+         "mean_treated_before": 1.0, "mean_control_before": 1.9, "smd_before": -0.41, "var_ratio_before": 0.61,
+         "ecdf_max_before": 0.21, "mean_treated_after": 1.0, "mean_control_after": 1.03, "smd_after": -0.02,
+         "var_ratio_after": 0.97, "ecdf_max_after": 0.03},
     ])
+    bal = balance_verdict(bal)
     flow = pd.DataFrame({"spec": d, "cohort": [2014, 2015], "analysed": True, "participants": [84, 82],
                          "with_person_id": [68, 69], "resident_year_before": [68.0, np.nan],
                          "in_base_population": [np.nan, 60.0], "base_population": [1004, 1010],
@@ -124,7 +153,17 @@ def _tables() -> dict[str, pd.DataFrame]:
                          "unit": "user-year", "price": 150000.0, "sign": "cost",
                          "value_undiscounted": [0.0, 13500.0], "discount_factor": [1.0, 0.966],
                          "value_pv": [0.0, 13043.48]})
-    return {"descriptives": desc, "balance": bal, "population_flow": flow, "matching_summary": ms,
+    selection = pd.DataFrame({"spec": d, "n_treated": 437, "n_control": 4556, "model": ["logit", "logit_flex", "gbm"],
+                              "auc": [0.780, 0.787, 0.962], "n_unbalanced": [0, 0, 36],
+                              "max_abs_smd": [0.062, 0.090, 0.730], "max_ecdf": [0.051, 0.044, 0.371],
+                              "chosen": [True, False, False], "note": "", "rule": "auto"})
+    placebo = pd.DataFrame({"spec": d, "outcome": OUTCOMES, "year_from": -3, "year_to": -2, "n_years": 2,
+                            "chi2": [1.2, 0.8, 2.5, 11.9, np.nan], "df": 2, "p": [0.55, 0.67, 0.29, 0.003, np.nan],
+                            "max_abs_z": [1.0, 0.9, 1.5, 3.2, np.nan], "passed": [True, True, True, False, True],
+                            "n_treated": 437, "n_control": 850, "note": ["", "", "", "", "too_few_events"],
+                            "assessed": [True, True, True, True, False]})
+    return {"descriptives": desc, "balance": bal, "score_selection": selection, "placebo_tests": placebo,
+            "confounding_sensitivity": _confounding(eff, win, ["hours_per_week"]), "population_flow": flow, "matching_summary": ms,
             "propensity_model": model, "propensity_overlap": overlap, "panel_counts": panel, "effects": eff,
             "group_means": means, "effect_windows": win, "budget_net": net, "budget_by_actor": by_actor,
             "budget_by_year": by_year, "budget_by_group": by_group, "budget_sensitivity": sens,

@@ -239,3 +239,16 @@ def test_output_frames_have_the_documented_columns(result):
     assert list(result.net.columns) == ["spec", "actor", "value_undiscounted", "value_pv"]
     assert list(result.net["actor"]) == ["kommune", "region", "stat", "programme", "total"]
     assert set(result.tables()) == {"by_item", "by_actor", "by_year", "by_group", "net", "effects_used", "prices"}
+
+
+def test_a_withheld_star_is_not_significant_in_the_budget():
+    """A cell whose star the effect table withholds (too few persons with the event)
+    counts 0 under the significant rule, whatever its p-value; other rules are unchanged."""
+    eff = _effects()
+    eff["stars_withheld"] = (eff["outcome"] == "out_svc") & (eff["rel_year"] == 0)
+    used = compute_budget(eff, _inputs(), A).effects_used.set_index(["outcome", "rel_year"])
+    assert not used.loc[("out_svc", 0), "counted"] and used.loc[("out_svc", 0), "quantity"] == 0.0
+    assert "too few persons with the event" in used.loc[("out_svc", 0), "reason"]
+    assert used.loc[("out_svc", 2), "counted"]
+    r_all = compute_budget(eff, _inputs(), A.with_(effect_rule="all")).effects_used.set_index(["outcome", "rel_year"])
+    assert r_all.loc[("out_svc", 0), "counted"]

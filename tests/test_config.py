@@ -63,11 +63,17 @@ def test_a_default_is_overridden_by_spec_defaults_and_then_by_the_spec(config):
 def test_the_keys_of_the_default_spec_do_not_change(config):
     """The keys name the folders of shared work: a change would orphan every earlier result.
     (The effects key changed once on purpose: the default outcomes gained the transfers the
-    budget mapping prices, support_dagpenge, _sygedagpenge, _su and _oevrig.)"""
+    budget mapping prices, support_dagpenge, _sygedagpenge, _su and _oevrig; all three changed
+    when the default score became ``propensity.model: auto`` and the effects gained the
+    rare-event rule and the doubly robust columns. The published logit keeps its keys.)"""
     from regeval.pipeline.spec import Spec
 
     keys = Spec.from_config(load_config(config, base_dir=REPO), "default").keys()
-    assert keys == {"ps": "ps-8495d5e502", "match": "m-91baf698c8", "effects": "e-d514ac5a4b"}
+    assert keys == {"ps": "ps-7c0bae7ac6", "match": "m-ef7750e170", "effects": "e-f181ecdc20"}
+    # the report's logit keeps the keys of the propensity fit and the matching it always had
+    klap = load_config(deep_merge(config, load_yaml(REPO / "config/specs/klapjob_2023.yaml")), base_dir=REPO)
+    k = Spec.from_config(klap, "klapjob_2023").keys()
+    assert (k["ps"], k["match"]) == ("ps-8495d5e502", "m-91baf698c8")
 
 
 def test_typo_in_a_key_is_named_with_its_path(config):

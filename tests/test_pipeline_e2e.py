@@ -173,6 +173,34 @@ def test_report_can_be_written_in_danish(two_runs, tmp_path):
     write_report(export / "tables", export / "figures", spec, tmp_path / "r.html", tmp_path / "t.xlsx", language="da")
     html = (tmp_path / "r.html").read_text()
     assert "Effektevaluering" in html and "Budgetøkonomi" in html and 'lang="da"' in html
+    assert "Effekternes robusthed" in html and "Placebotest før start" in html
+
+
+def test_every_column_of_every_exported_table_has_a_label(two_runs):
+    """The workbook's headers and code cells are labels of the catalogue in both languages,
+    for the tables the pipeline writes (not only the report tests' hand-made ones)."""
+    import json
+
+    from regeval.reporting.labels import has
+    from regeval.reporting.workbook import CODE_COLUMNS, _labelled, column_label
+
+    tables = two_runs[0] / "results" / "default" / "export" / "tables"
+    log = json.loads((tables / "disclosure_log.json").read_text())
+    assert {"placebo_tests", "confounding_sensitivity", "score_selection"} <= {e["table"] for e in log["tables"]}
+    unlabelled = []
+    for entry in log["tables"]:
+        df = pd.read_parquet(tables / f"{entry['table']}.parquet")
+        assert has(entry["table"], "table") and has(entry["table"], "sheet"), entry["table"]
+        for c in _labelled(entry["table"], df, "da").columns:
+            code = c.removesuffix("__code")
+            if code not in ("z",) and column_label(code, "da") == code:
+                unlabelled.append(f"{entry['table']}.{code}")
+        for c in set(CODE_COLUMNS) & set(df.columns) - {"outcome", "note"}:
+            codes = {v for v in df[c].dropna().astype(str) if v}
+            if not entry["table"].startswith("budget_"):
+                unlabelled += [f"{entry['table']}.{c}={v}" for v in codes
+                               if not any(has(v, sec) for sec in ("code", "variable", "outcome"))]
+    assert unlabelled == []
 
 
 def test_every_file_a_run_writes_is_a_declared_output(two_runs):

@@ -124,7 +124,8 @@ def _render(tmp_path: Path, language: str, export: tuple[Path, Path, Path], trut
 def test_report_follows_the_published_evaluation_and_its_contents_resolve(tmp_path, export):
     html, doc = _render(tmp_path, "en", export)
     assert doc.h2 == ["Summary", "The population", "How the control group was found", "Effects",
-                      "Budget economics", "Sensitivity", "Method and caveats", "Appendix"]
+                      "Robustness of the effects", "Budget economics", "Sensitivity", "Method and caveats",
+                      "Appendix"]
     internal = [h[1:] for h in doc.links if h.startswith("#")]
     assert len(internal) >= 8 and set(internal) <= doc.ids
     text = " ".join(doc.text)
@@ -199,3 +200,89 @@ def test_report_shows_only_numbers_of_the_checked_tables(tmp_path, export):
     spec_numbers = {str(v) for v in (0, 1, 5, 7, 17, 2022, 95)}
     for num in re.findall(r"\d[\d,]*(?:\.\d+)?", summary):
         assert num in allowed or num in spec_numbers, num
+
+
+# --- robustness checks -------------------------------------------------------------------
+
+def _warnings(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", w) for w in re.findall(r'<p class="warning">(.*?)</p>', html, re.S)]
+
+
+def test_report_states_the_robustness_checks_in_words_and_tables(tmp_path, export):
+    """Score choice, balance verdict, rare outcomes, the doubly robust check, the placebo
+    test and unobserved differences, from the hand-made tables (tests/report_tables.py)."""
+    from regeval.stats.sensitivity import robustness_value
+
+    html, doc = _render(tmp_path, "en", export)
+    text = " ".join(doc.text)
+    assert "The propensity score is the model logit (the published model). The candidates were logit " in text
+    assert "Candidate propensity-score models" in text  # their table
+    assert "every characteristic is balanced by all three criteria" in text
+    assert "Age, squared (standardised)" in text  # a distribution term, labelled, in the balance table
+    # one rare outcome-year: its star withheld (†) and the rule stated
+    assert "In 1 of 55 outcome-years fewer than 10 persons in a group had the outcome (marked †)" in text
+    assert "\u2020" in html.split('id="effects-table"')[1]
+    assert "Check: the doubly robust estimate" in text and "Doubly robust" in text
+    # the placebo test: one failure (a warning naming it), one outcome not judged
+    assert _warnings(html) == [
+        "Warning: participants and matched controls already differed before the start (p &lt; 0.05) in: GP "
+        "contacts. The effects on these outcomes may be biased. With many outcomes, about one in twenty fails "
+        "by chance."]
+    assert "Not judged, because too few persons had the outcome before the start: Share on student grant." in text
+    # unobserved differences: the sentence with the robustness values of the window, the figure, the table
+    rv = robustness_value(2.814 / 0.318, 1286.0)
+    assert (f"Hours per week in employment, average over years 0–7: a hidden difference would have to explain "
+            f"{nf.percent(rv, 'en')} of the remaining variation") in text
+    assert "Robustness values of the headline effects" in text
+    assert "How strong a hidden difference would have to be" in text
+    assert {"placebo", "confounding"} <= doc.ids
+
+
+def test_failed_checks_are_warnings_that_name_what_failed(tmp_path, export):
+    """An unbalanced term is named with the criterion it fails; a doubly robust estimate
+    far from the effect names its cells; a flexible score says why it was chosen."""
+    import shutil
+
+    tables, figures, truth = export
+    bad = tmp_path / "tables"
+    shutil.copytree(tables, bad)
+    bal = pd.read_parquet(bad / "balance.parquet")
+    i = bal.index[bal["term"] == "age_sq"][0]
+    bal.loc[i, ["smd_after", "var_ratio_after"]] = [0.14, 2.6]
+    bal.loc[i, ["smd_ok", "var_ratio_ok", "balanced"]] = False
+    bal.to_parquet(bad / "balance.parquet")
+    eff = pd.read_parquet(bad / "effects.parquet")
+    far = (eff["outcome"] == "employed") & (eff["rel_year"] == 2)
+    eff.loc[far, "dr_estimate"] = eff.loc[far, "estimate"] + 3 * eff.loc[far, "se"]
+    eff.to_parquet(bad / "effects.parquet")
+    sel = pd.read_parquet(bad / "score_selection.parquet")
+    sel["chosen"] = sel["model"] == "logit_flex"
+    sel.to_parquet(bad / "score_selection.parquet")
+    for language, expect in (
+        ("en", ["after matching, 1 of 4 terms are not balanced", "Age, squared (standardised) (SMD 0.140, "
+                "variance ratio 2.60)", "differs from the effect by more than one standard error in 1 of 40 "
+                "outcome-years after the start: Share in supported or unsupported employment, year 2"]),
+        ("da", ["efter matchning er 1 af 4 led ikke i balance", "Alder, i anden (standardiseret) (SMD 0,140, "
+                "variansforhold 2,60)", "Andel i støttet eller ustøttet beskæftigelse, år 2"]),
+    ):
+        _html, doc = _render(tmp_path, language, (bad, figures, truth))
+        warnings = " ".join(_warnings(_html))
+        for phrase in expect:
+            assert phrase in warnings, (language, phrase)
+        text = " ".join(doc.text)
+        if language == "en":
+            assert "The propensity score is the model flexible logit (splines and age interactions)" in text
+            assert "Unlike the published evaluation, the propensity score here is flexible logit" in text
+        else:
+            assert english_left(text) == []
+
+
+def test_a_score_without_coefficients_lists_its_terms_by_name():
+    from regeval.reporting.tableview import propensity_table
+
+    model = pd.DataFrame({"term": ["age_s1", "age_x_sex", "sexwoman", "employment_degree_1_s4"], "estimate": np.nan,
+                          "std_error": np.nan, "p_value": np.nan, "auc": 0.79})
+    tab = propensity_table(model, "da", "gbm")
+    assert tab.title == "Propensity-model (gradient-boostede træer)" and tab.note.startswith("Denne model har ingen")
+    assert [r[0] for r in tab.rows] == ["Alder, spline-led 1", "Alder × Køn", "Køn: kvinde",
+                                        "Beskæftigelsesgrad, året før start, spline-led 4"]

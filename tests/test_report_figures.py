@@ -96,7 +96,7 @@ def test_every_figure_of_the_report_fits(tables, language):
     figs.update(effect_figures(pd.read_parquet(tables / "effects.parquet"),
                                pd.read_parquet(tables / "group_means.parquet"), SPEC["effects"]["outcomes"],
                                language))
-    assert len(figs) >= 14
+    assert len(figs) >= 15 and "confounding_sensitivity.png" in figs
     problems = [p for name, fig in figs.items() for p in fit_problems(fig, name)]
     assert problems == [], "\n".join(problems)
     if language == "da":

@@ -87,3 +87,30 @@ def test_the_workbook_is_byte_identical_for_the_same_tables(tables, tmp_path):
     a = _book(tables, tmp_path / "a", "en")
     b = _book(tables, tmp_path / "b", "en")
     assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
+
+
+def test_the_robustness_tables_have_labelled_sheets_and_formats(tables, tmp_path):
+    wb = openpyxl.load_workbook(_book(tables, tmp_path, "da"))
+    for sheet in ("Placebotests", "Ikke-observerede forskelle", "Scoremodeller"):
+        assert sheet in wb.sheetnames, sheet
+    names = wb.sheetnames
+    assert names.index("Niveauer pr. år") < names.index("Placebotests") < names.index("Population")
+    conf = wb["Ikke-observerede forskelle"]
+    header = [c.value for c in conf[1]]
+    assert {"Robusthedsværdi RV", "Robusthedsværdi RV_α", "Partiel R² for deltagelse", "Art"} <= set(header)
+    row = {h: c for h, c in zip(header, conf[2], strict=True)}
+    assert row["Robusthedsværdi RV"].number_format == "0.0%" and row["Art"].value == "gennemsnit over en periode"
+    eff = wb["Effekter pr. år"]
+    header = [c.value for c in eff[1]]
+    assert {"Dobbelt robust", "Dobbelt robust, p-værdi", "Stjerne udeladt (for få med udfaldet)"} <= set(header)
+    first = {h: c for h, c in zip(header, eff[2], strict=True)}
+    assert first["Dobbelt robust"].number_format == "0.0%"
+    assert first["Dobbelt robust, p-værdi"].number_format == "0.000"
+    placebo = wb["Placebotests"]
+    notes = [c.value for c in placebo[placebo.max_row]]
+    assert "ikke bedømt: for få personer med udfaldet før start" in notes
+    score = wb["Scoremodeller"]
+    model = [c.value for c in score[1]].index("Model")
+    assert [r[model].value for r in score.iter_rows(min_row=2)] == ["logit (den offentliggjorte model)",
+                                                "fleksibel logit (splines og aldersinteraktioner)",
+                                                "gradient-boostede træer"]

@@ -11,10 +11,12 @@ rule propensity:
         scores=f"{SHARED}/propensity/{{pskey}}/scores.parquet",
         coefficients=f"{SHARED}/propensity/{{pskey}}/aggregates/propensity_model.parquet",
         overlap=f"{SHARED}/propensity/{{pskey}}/aggregates/propensity_overlap.parquet",
+        selection=f"{SHARED}/propensity/{{pskey}}/aggregates/score_selection.parquet",
         fit=f"{SHARED}/propensity/{{pskey}}/fit.json",
     params:
         characteristics=lambda w: PLAN.spec_of(w.pskey).propensity_choices()["characteristics"],
         pool=lambda w: PLAN.spec_of(w.pskey).propensity_choices()["pool"],
+        score=lambda w: PLAN.spec_of(w.pskey).propensity_choices().get("score"),
         population=DIAGNOSIS_GROUPS,
         code=code("propensity"),
     threads: 2

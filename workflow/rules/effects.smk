@@ -17,6 +17,8 @@ rule effects:
         effects=f"{SHARED}/effects/{{ekey}}/aggregates/effects.parquet",
         means=f"{SHARED}/effects/{{ekey}}/aggregates/group_means.parquet",
         windows=f"{SHARED}/effects/{{ekey}}/aggregates/effect_windows.parquet",
+        placebo=f"{SHARED}/effects/{{ekey}}/aggregates/placebo_tests.parquet",
+        confounding=f"{SHARED}/effects/{{ekey}}/aggregates/confounding_sensitivity.parquet",
     params:
         spec=lambda w: PLAN.spec_of(w.ekey).effects_choices(),
         data={"years": list(config["data"]["years"])},

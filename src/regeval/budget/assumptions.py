@@ -31,7 +31,9 @@ class BudgetAssumptions:
         Last relative year counted; years ``0..horizon`` (5 = SØM's six-year follow-up).
     effect_rule
         Which effect estimates count:
-        ``"significant"`` – SØM's default: the point estimate if ``p < alpha``, else 0;
+        ``"significant"`` – SØM's default: the point estimate if ``p < alpha``, else 0
+        (also 0 where the effect table withholds the star, ``stars_withheld``: too few
+        persons with the event to support one);
         ``"all"`` – every point estimate;
         ``"ci_low"`` / ``"ci_high"`` – the lower / upper 95 % confidence bound of every
         effect (bounds of the effect, not of the budget result);

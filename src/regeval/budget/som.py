@@ -294,7 +294,11 @@ def compute_budget(
                 r = lookup.get((outcome, t))
                 est, p, lo, hi = ((r["estimate"], r["p"], r["ci_low"], r["ci_high"]) if r is not None
                                   else (math.nan, math.nan, math.nan, math.nan))
-                qty, counted, reason = _choose(est, p, lo, hi, a, unit_value.get(outcome, 0.0))
+                withheld = bool(r.get("stars_withheld", False)) if r is not None else False
+                if withheld and a.effect_rule == "significant":
+                    qty, counted, reason = 0.0, False, "too few persons with the event for a star: counted as 0"
+                else:
+                    qty, counted, reason = _choose(est, p, lo, hi, a, unit_value.get(outcome, 0.0))
                 used[(outcome, t)] = {"spec": spec, "outcome": outcome, "rel_year": t, "estimate": est, "p": p,
                                       "ci_low": lo, "ci_high": hi, "quantity": qty, "counted": counted,
                                       "reason": reason}

@@ -22,13 +22,15 @@ from regeval.stats.propensity import PropensityFit, fit_propensity
 
 @dataclass(frozen=True)
 class ControlGroup:
-    """The propensity fit, its scores (unit, score, logit; the units of the spec's control
-    pool), the match and the matched units (unit, pnr, cohort, treated, weight)."""
+    """The propensity fit (None for a model without coefficients), its scores (unit,
+    score, logit; the units of the spec's control pool), the match, the matched units
+    (unit, pnr, cohort, treated, weight) and the name of the score model used."""
 
-    fit: PropensityFit
+    fit: PropensityFit | None
     scores: pd.DataFrame
     match: MatchResult
     matched: pd.DataFrame
+    score_model: str = "logit"
 
 
 def fit_scores(units: pd.DataFrame, characteristics: list[str], diagnosis_groups: list[str]) -> PropensityFit:
@@ -111,14 +113,15 @@ def match_units(
 def control_group(units: pd.DataFrame, spec: Spec | Mapping[str, Any], diagnosis_groups: list[str]) -> ControlGroup:
     """Propensity fit and matching for one spec, on the units its ``control_rule`` allows
     (:func:`regeval.population.base.control_pool`)."""
+    from regeval.pipeline.scoring import choose_score, score_frame
     from regeval.population.base import control_pool
 
     spec = as_spec(spec)
     units = control_pool(units, spec.control_rule)
-    fit = fit_scores(units, list(spec.characteristics), diagnosis_groups)
-    scores = pd.DataFrame({"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit})
+    sf, _ = choose_score(units, list(spec.characteristics), diagnosis_groups, spec.propensity)
+    scores = score_frame(units, sf)
     res, matched = match_units(units, scores, spec.matching)
-    return ControlGroup(fit, scores, res, matched)
+    return ControlGroup(sf.fit, scores, res, matched, sf.model)
 
 
 def _effects(effects: EffectsSpec | Mapping[str, Any]) -> EffectsSpec:
@@ -145,8 +148,15 @@ def effect_options(panel: pd.DataFrame, effects: EffectsSpec | Mapping[str, Any]
 def panel_inputs(units: pd.DataFrame, matched: pd.DataFrame, effects: EffectsSpec | Mapping[str, Any]) -> pd.DataFrame:
     """Matched units with their baseline outcomes (values in t − 1) and covariates."""
     e = _effects(effects)
-    keep = ["unit", *e.outcomes, *[c for c in e.covariates if c not in e.outcomes]]
+    keep = ["unit", *e.outcomes, *[c for c in unit_columns(e) if c not in e.outcomes]]
     return matched.merge(units[keep], on="unit", how="left")
+
+
+def unit_columns(effects: EffectsSpec | Mapping[str, Any]) -> list[str]:
+    """The unit columns the outcome panel carries: the covariates, then the extra
+    characteristics of the doubly robust estimate."""
+    e = _effects(effects)
+    return [*e.covariates, *[c for c in e.dr_covariates if c not in e.covariates]]
 
 
 def evaluate(
@@ -165,7 +175,7 @@ def evaluate(
     reweighted (:func:`apply_control_rule`).
     """
     from regeval.population.outcomes import build_outcome_panel, person_year_outcomes
-    from regeval.stats.effects import estimate_effects
+    from regeval.stats.tables import effects_table
 
     spec = as_spec(spec)
     if control_rule is not None:
@@ -182,10 +192,11 @@ def evaluate(
         list(eff.outcomes),
         eff.rel_years,
         last_data_year,
-        unit_columns=list(eff.covariates),
+        unit_columns=unit_columns(eff),
     )
     panel, censoring = apply_control_rule(panel, units, cg.scores, spec.control_rule)
-    table = estimate_effects(panel, list(eff.outcomes), vcov=eff.vcov, **effect_options(panel, eff))
+    table = effects_table(panel, list(eff.outcomes), vcov=eff.vcov, min_events=eff.min_events,
+                          dr_covariates=list(eff.dr_covariates), **effect_options(panel, eff)).frame
     return {"control_group": cg, "panel": panel, "effects": table, "censoring": censoring}
 
 

@@ -18,8 +18,9 @@ from typing import Any
 from regeval.errors import RegevalError
 
 EXPORT_AGGREGATES = (
-    "population_means", "propensity_model", "propensity_overlap", "population_flow", "matching_summary", "balance",
-    "descriptives", "panel_counts", "effects", "group_means", "effect_windows",
+    "population_means", "propensity_model", "propensity_overlap", "score_selection", "population_flow",
+    "matching_summary", "balance", "descriptives", "panel_counts", "effects", "group_means", "effect_windows",
+    "placebo_tests", "confounding_sensitivity",
 )
 """The shared aggregates every spec exports (after checking), in the order of its
 disclosure log and workbook; its budget tables follow."""

@@ -127,10 +127,12 @@ class Plan:
         k = self.keys[spec]
         folder = {
             "population_means": f"{SHARED}/aggregates",
-            **dict.fromkeys(("propensity_model", "propensity_overlap"), f"{SHARED}/propensity/{k['ps']}/aggregates"),
+            **dict.fromkeys(("propensity_model", "propensity_overlap", "score_selection"),
+                            f"{SHARED}/propensity/{k['ps']}/aggregates"),
             **dict.fromkeys(("population_flow", "matching_summary", "balance", "descriptives"),
                             f"{SHARED}/matching/{k['match']}/aggregates"),
-            **dict.fromkeys(("panel_counts", "effects", "group_means", "effect_windows"),
+            **dict.fromkeys(("panel_counts", "effects", "group_means", "effect_windows", "placebo_tests",
+                             "confounding_sensitivity"),
                             f"{SHARED}/effects/{k['effects']}/aggregates"),
         }
         return {name: f"{folder[name]}/{name}.parquet" for name in EXPORT_AGGREGATES}

@@ -92,6 +92,23 @@ class MatchingSpec:
 
 
 @dataclass(frozen=True)
+class PropensitySpec:
+    """Which propensity-score model (docs/matching.md, "Flexible propensity scores"):
+    ``logit`` (the report's), ``logit_flex``, ``gbm``, or ``auto`` (the one of these
+    whose matched sample balances best); ``seed`` seeds the random draws of ``gbm``."""
+
+    model: str
+    seed: int
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], where: str = "propensity") -> PropensitySpec:
+        return cls(model=_get(data, "model", where), seed=_get(data, "seed", where))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "seed": self.seed}
+
+
+@dataclass(frozen=True)
 class Window:
     """Average effect on ``outcome`` over the relative years ``first`` … ``last``
     (config keys ``from`` and ``to``)."""
@@ -115,6 +132,8 @@ class EffectsSpec:
     vcov: Vcov
     alpha: float
     windows: tuple[Window, ...]
+    min_events: int = 0
+    dr_covariates: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str = "effects") -> EffectsSpec:
@@ -132,12 +151,20 @@ class EffectsSpec:
             vcov=_get(data, "vcov", where),
             alpha=_get(data, "alpha", where),
             windows=windows,
+            min_events=_get(data, "min_events", where),
+            dr_covariates=tuple(_get(data, "doubly_robust_covariates", where) or ()),
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {"outcomes": list(self.outcomes), "rel_years": list(self.rel_years), "covariates": list(self.covariates),
                 "adjust_for_baseline": self.adjust_for_baseline, "vcov": self.vcov, "alpha": self.alpha,
-                "windows": [w.to_dict() for w in self.windows]}
+                "windows": [w.to_dict() for w in self.windows], "min_events": self.min_events,
+                "doubly_robust_covariates": list(self.dr_covariates)}
+
+    def placebo_years(self) -> list[int]:
+        """The years of the joint placebo test: the first year of the panel to two years
+        before start (the year before start is the baseline)."""
+        return list(range(self.rel_years[0], -1))
 
     def windows_of_outcomes(self) -> list[tuple[str, int, int]]:
         """The windows ``(outcome, first, last)`` whose outcome is estimated."""
@@ -194,6 +221,7 @@ class Spec:
     matching: MatchingSpec
     effects: EffectsSpec
     budget: BudgetSpec
+    propensity: PropensitySpec = PropensitySpec("logit", 0)
     control_ids: str | None = None
     label: str | None = None
 
@@ -214,6 +242,7 @@ class Spec:
             matching=MatchingSpec.from_mapping(_get(data, "matching", where), f"{where}.matching"),
             effects=EffectsSpec.from_mapping(_get(data, "effects", where), f"{where}.effects"),
             budget=BudgetSpec.from_mapping(_get(data, "budget", where), f"{where}.budget"),
+            propensity=PropensitySpec.from_mapping(_get(data, "propensity", where), f"{where}.propensity"),
             control_ids=data.get("control_ids"),
             label=data.get("label"),
         )
@@ -223,7 +252,7 @@ class Spec:
         out = {
             "name": self.name, "characteristics": list(self.characteristics), "control_rule": self.control_rule,
             "control_ids": self.control_ids, "matching": self.matching.to_dict(), "effects": self.effects.to_dict(),
-            "budget": self.budget.to_dict(),
+            "budget": self.budget.to_dict(), "propensity": self.propensity.to_dict(),
         }
         if self.label is not None:
             out["label"] = self.label
@@ -242,15 +271,23 @@ class Spec:
         not_yet_participated share one pool, hence one propensity fit and one matching)."""
         return "never" if self.control_rule == "never_participated" else "not_yet"
 
+    def score_choices(self) -> dict[str, Any]:
+        """The score model; empty for the report's logit, so that its keys are those of a
+        configuration without the ``propensity`` section."""
+        if self.propensity.model == "logit":
+            return {}
+        return {"score": self.propensity.to_dict()}
+
     def propensity_choices(self) -> dict[str, Any]:
-        """What the propensity fit depends on: the characteristic list and the control pool."""
-        return canonical({"characteristics": list(self.characteristics), "pool": self.pool})
+        """What the propensity fit depends on: the characteristic list, the control pool
+        and the score model (:meth:`score_choices`)."""
+        return canonical({"characteristics": list(self.characteristics), "pool": self.pool, **self.score_choices()})
 
     def match_choices(self) -> dict[str, Any]:
         """What the control group (matching, balance) depends on: characteristics,
-        matching options, user-supplied controls and the control pool."""
+        matching options, user-supplied controls, the control pool and the score model."""
         return canonical({"characteristics": list(self.characteristics), "matching": self.matching.to_dict(),
-                          "control_ids": self.control_ids, "pool": self.pool})
+                          "control_ids": self.control_ids, "pool": self.pool, **self.score_choices()})
 
     def effects_choices(self) -> dict[str, Any]:
         """What the outcome panel and effects depend on besides the control group: the
@@ -342,7 +379,8 @@ def parse_specs(config: Mapping[str, Any], names: Sequence[str] | None = None) -
 
 
 __all__ = [
-    "BUDGET_ASSUMPTIONS", "POOL_RULE", "BudgetSpec", "EffectsSpec", "MatchingSpec", "Spec", "Window", "as_spec",
+    "BUDGET_ASSUMPTIONS", "POOL_RULE", "BudgetSpec", "EffectsSpec", "MatchingSpec", "PropensitySpec", "Spec",
+    "Window", "as_spec",
     "canonical", "deep_merge", "effects_choices", "effects_key", "match_choices", "match_key", "parse_specs",
     "pool_rule", "propensity_choices", "propensity_key", "resolve_spec", "spec_keys",
 ]

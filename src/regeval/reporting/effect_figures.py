@@ -1,4 +1,5 @@
-"""Figures of the statistical results: effects by year, outcome levels, the love plot.
+"""Figures of the statistical results: effects by year, outcome levels, the love plot,
+the robustness of the headline effects to an unobserved confounder.
 
 Each function takes a result table of :mod:`regeval.stats` (as computed, or as read back
 from a disclosure-checked export) and returns a ``matplotlib`` figure on the Agg canvas,
@@ -14,10 +15,10 @@ from matplotlib.figure import Figure
 
 from regeval.errors import EstimationError, MatchingError
 from regeval.reporting import numbers as nf
-from regeval.reporting.labels import t, term_label, unit_label
+from regeval.reporting.labels import outcome_label, t, term_label, unit_label
 from regeval.reporting.plotting import format_axis, legend_below, new_figure, wrap
 
-__all__ = ["effect_figure", "levels_figure", "love_plot"]
+__all__ = ["confounding_figure", "effect_figure", "levels_figure", "love_plot"]
 
 
 def _new_figure(figsize: tuple[float, float]) -> Figure:
@@ -227,3 +228,42 @@ def love_plot(
     legend_below(fig, ax)
     ax.set_title(title if title is not None else _ft("love_title", language), fontsize=10)
     return fig
+
+
+def confounding_figure(sens: pd.DataFrame, language: str = "en") -> Figure:
+    """The robustness values of the headline effects (a ``confounding_sensitivity``
+    table): per outcome one panel with a pair of bars per period, the share of the
+    remaining variation a hidden confounder would have to explain to remove the effect
+    (``rv``) and to remove its significance (``rv_alpha``), in per cent."""
+    if sens.empty:
+        raise EstimationError("the confounding-sensitivity table has no rows to draw")
+    outcomes = list(dict.fromkeys(sens["outcome"].astype(str)))
+    rows = [sens[sens["outcome"] == o] for o in outcomes]
+    n = sum(len(r) for r in rows)
+    fig = _new_figure((6.4, 0.26 * n + 1.1 * len(outcomes) + 1.0))
+    axes = fig.subplots(len(outcomes), 1, sharex=True, squeeze=False,
+                        gridspec_kw={"height_ratios": [len(r) + 1 for r in rows]})[:, 0]
+    top = 0.0
+    for ax, outcome, sub in zip(axes, outcomes, rows, strict=True):
+        labels = [_ft("window", language, first=int(a), last=int(b)) if k == "window"
+                  else _ft("year", language, t=int(a))
+                  for k, a, b in sub[["kind", "year_from", "year_to"]].itertuples(index=False)]
+        y = np.arange(len(sub))[::-1]
+        rv = sub["rv"].to_numpy(dtype=float)
+        rva = sub["rv_alpha"].to_numpy(dtype=float)
+        ax.barh(y + 0.19, np.nan_to_num(rv), height=0.38, color="#1f77b4", label=_ft("rv", language))
+        ax.barh(y - 0.19, np.nan_to_num(rva), height=0.38, color="#ff7f0e", label=_ft("rv_alpha", language))
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels, fontsize=8)
+        ax.set_ylim(-0.7, len(sub) - 0.3)
+        ax.set_title(wrap(outcome_label(outcome, language)[0], 70), fontsize=9)
+        ax.grid(axis="x", color="#eeeeee")
+        ax.set_axisbelow(True)
+        finite = np.concatenate([rv[np.isfinite(rv)], rva[np.isfinite(rva)]])
+        top = max(top, float(finite.max()) if finite.size else 0.0)
+    axes[-1].set_xlim(0, max(top * 1.08, 0.05))
+    format_axis(axes[-1].xaxis, language, scale=100.0, suffix="\u00a0%")
+    axes[-1].set_xlabel(_ft("confounding_x", language))
+    legend_below(fig, axes[0], ncols=2)
+    return fig
+

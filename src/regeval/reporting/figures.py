@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from regeval.reporting.effect_figures import effect_figure, levels_figure, love_plot
+from regeval.reporting.effect_figures import confounding_figure, effect_figure, levels_figure, love_plot
 from regeval.reporting.labels import outcome_label, t
 from regeval.reporting.plotting import format_axis, legend_below, new_figure
 
@@ -114,10 +114,23 @@ def control_group_figures(tables_dir: Path, language: str = "en") -> dict[str, F
     }
 
 
+CONFOUNDING_FIGURE = "confounding_sensitivity.png"
+
+
+def robustness_figures(tables_dir: Path, language: str = "en") -> dict[str, Figure]:
+    """The robustness values of the headline effects (none without the table or its rows)."""
+    path = Path(tables_dir) / "confounding_sensitivity.parquet"
+    sens = pd.read_parquet(path) if path.exists() else None
+    if sens is None or sens.empty:
+        return {}
+    return {CONFOUNDING_FIGURE: confounding_figure(sens, language)}
+
+
 def spec_figures(tables_dir: Path, spec: Mapping[str, Any], language: str = "en",
                  control_group: bool = True) -> dict[str, Figure]:
-    """Overlap, love plot (``control_group``) and budget figures of a spec, by file name."""
+    """Overlap, love plot (``control_group``), robustness and budget figures of a spec, by file name."""
     figs = control_group_figures(tables_dir, language) if control_group else {}
+    figs.update(robustness_figures(Path(tables_dir), language))
     figs.update(budget_spec_figures(Path(tables_dir), spec, language))
     return figs
 
@@ -126,7 +139,7 @@ def draw_spec_figures(
     tables_dir: Path, figures_dir: Path, spec: Mapping[str, Any], language: str = "en",
     shared_from: Path | None = None,
 ) -> list[Path]:
-    """Overlap, love plot and budget figures of a spec from its export tables.
+    """Overlap, love plot, robustness and budget figures of a spec from its export tables.
 
     ``shared_from``: figures folder of a spec with the same control group (same
     checked propensity and balance tables); its overlap and love plot are copied.
@@ -186,6 +199,6 @@ def budget_spec_figures(tables_dir: Path, spec: Mapping[str, Any], language: str
     return {f"budget_{name}.png": fig for name, fig in figs.items()}
 
 
-__all__ = ["CONTROL_GROUP_FIGURES", "EFFECT_FIGURE_PREFIXES", "budget_spec_figures", "control_group_figures",
-           "draw_all", "draw_effect_figures", "draw_spec_figures", "effect_figures", "overlap_figure",
-           "spec_figures", "without_variation"]
+__all__ = ["CONFOUNDING_FIGURE", "CONTROL_GROUP_FIGURES", "EFFECT_FIGURE_PREFIXES", "budget_spec_figures",
+           "control_group_figures", "draw_all", "draw_effect_figures", "draw_spec_figures", "effect_figures",
+           "overlap_figure", "robustness_figures", "spec_figures", "without_variation"]

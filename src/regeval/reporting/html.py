@@ -21,7 +21,7 @@ from regeval.reporting.workbook import write_workbook
 
 
 def _children(name: str, context: Mapping[str, Any], language: str) -> list[dict[str, str]]:
-    if name == "control_group":
+    if name in ("control_group", "robustness"):
         return [{"id": s["id"], "heading": s["heading"]} for s in context["subsections"]]
     if name == "appendix":
         out = [{"id": "appendix-effects", "heading": context["effects_heading"]}] if context["outcomes"] else []

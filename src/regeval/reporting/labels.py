@@ -131,9 +131,15 @@ def code_label(code: Any, language: str = "en") -> str:
 def term_label(variable: Any, level: Any = None, language: str = "en") -> str:
     """Label of a characteristic and its level as the balance and descriptive tables
     name them (``education`` + ``kort_videregaaende`` -> "Highest education: short
-    tertiary"); a cohort year, a count or an unknown level is shown as it is."""
+    tertiary"); a cohort year, a count or an unknown level is shown as it is. The
+    distribution terms of a continuous characteristic in the balance table
+    (``age_sq``, ``age_low``, ``age_high``: :func:`regeval.stats.balance_check.distribution_terms`)
+    are named after it."""
     var = str(variable)
     name = t(var, language, "variable") if has(var, "variable") else var
+    base, _, suffix = var.rpartition("_")
+    if not has(var, "variable") and suffix in ("sq", "low", "high") and has(base, "variable"):
+        name = t(f"term_{suffix}", language, name=t(base, language, "variable"))
     if level is None or (isinstance(level, float) and level != level) or str(level) in ("", "<NA>", "nan", "None"):
         return name
     key = f"{var}:{level}"

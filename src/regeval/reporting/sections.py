@@ -20,6 +20,7 @@ import pandas as pd
 
 from regeval.reporting import budget_view as bv
 from regeval.reporting import numbers as nf
+from regeval.reporting import robustness as rb
 from regeval.reporting import tableview as tv
 from regeval.reporting.figures import without_variation
 from regeval.reporting.labels import code_label, has, outcome_label, t, term_label
@@ -167,9 +168,10 @@ def control_group(d: ReportData) -> dict[str, Any]:
                                    "tables": [tv.flow_table(flow, lang)], "figures": []})
     model = d.table("propensity_model")
     auc = nf.number(model["auc"].iloc[0], 2, lang) if model is not None and len(model) else nf.MISSING
+    score_notes, score_tables = rb.score_choice(d)
     out["subsections"].append({
         "id": "overlap", "heading": t("overlap", lang), "text": t("overlap_intro", lang, auc=auc),
-        "tables": [],
+        "notes": score_notes, "tables": score_tables,
         "figures": [f for f in [d.figure("propensity_overlap.png", t("figure_overlap_caption", lang))] if f],
     })
     m = d.spec["matching"]
@@ -186,22 +188,11 @@ def control_group(d: ReportData) -> dict[str, Any]:
     bal = d.table("balance")
     if bal is not None:
         out["subsections"].append({
-            "id": "balance", "heading": t("balance", lang), "text": balance_verdict(bal, lang) + " "
-            + t("balance_table_note", lang),
+            "id": "balance", "heading": t("balance", lang), "text": "",
+            "notes": [rb.balance_verdict(bal, lang), rb.Note(t("balance_table_note", lang))],
             "tables": [], "figures": [f for f in [d.figure("love_plot.png", t("figure_love_caption", lang))] if f],
         })
     return out
-
-
-def balance_verdict(bal: pd.DataFrame, language: str, limit: float = 0.1) -> str:
-    after = bal["smd_after"].abs()
-    before = bal["smd_before"].abs()
-    bad = bal[after > limit]
-    fields = {"max_after": nf.number(after.max(), 3, language), "max_before": nf.number(before.max(), 3, language)}
-    if bad.empty:
-        return t("balance_good", language, **fields)
-    terms = ", ".join(term_label(r["variable"], r["level"], language) for r in bad.to_dict("records"))
-    return t("balance_bad", language, n_bad=len(bad), n_terms=len(bal), terms=terms, **fields)
 
 
 def _outcome_figures(d: ReportData, outcome: str) -> dict[str, Any]:
@@ -224,7 +215,8 @@ def effects(d: ReportData) -> dict[str, Any] | None:
         "outcomes": [_outcome_figures(d, o) for o in main],
         "windows": tv.windows_table(wins, lang, d.truth) if wins is not None and len(wins) else None,
         "table": tv.effects_table(eff, main, shown, lang, t("table_effects_main", lang), d.truth),
-        "table_note": t("effects_table_intro", lang),
+        "table_note": " ".join(x for x in (t("effects_table_intro", lang), rb.dr_table_note(d)) if x),
+        "notes": rb.effects_notes(d),
         "flat": t("no_variation", lang, outcomes=", ".join(outcome_label(o, lang)[0] for o in d.without_variation()))
         if d.without_variation() else "",
     }
@@ -264,9 +256,11 @@ def sensitivity(d: ReportData) -> dict[str, Any] | None:
 
 def method(d: ReportData) -> dict[str, Any]:
     lang = d.language
-    paragraphs = [t("method_match", lang),
-                  t("method_characteristics", lang,
-                    chars=", ".join(term_label(c, None, lang) for c in d.spec["characteristics"]))]
+    paragraphs = [t("method_match", lang)]
+    if rb.score_model(d) != "logit":
+        paragraphs.append(t("method_score", lang, model=code_label(rb.score_model(d), lang)))
+    paragraphs.append(t("method_characteristics", lang,
+                        chars=", ".join(term_label(c, None, lang) for c in d.spec["characteristics"])))
     if d.control_rule:
         paragraphs.append(t("method_control_rule", lang, rule=d.control_rule, text=t(d.control_rule, lang)))
     paragraphs += [t("caveat_selection", lang), t("caveat_pretrend", lang), t("caveat_budget", lang),
@@ -286,7 +280,8 @@ def appendix(d: ReportData) -> dict[str, Any]:
     means = d.table("group_means")
     if means is not None:
         tables.append(tv.levels_table(means, d.estimated(), lang))
-    for name, make in (("balance", tv.balance_table), ("propensity_model", tv.propensity_table),
+    for name, make in (("balance", tv.balance_table),
+                       ("propensity_model", lambda df, lang: tv.propensity_table(df, lang, rb.score_model(d))),
                        ("panel_counts", tv.panel_table)):
         df = d.table(name)
         if df is not None:
@@ -306,6 +301,7 @@ SECTIONS: list[tuple[str, Builder]] = [
     ("population", population),
     ("control_group", control_group),
     ("effects", effects),
+    ("robustness", rb.robustness),
     ("budget", budget),
     ("sensitivity", sensitivity),
     ("method", method),
@@ -314,4 +310,4 @@ SECTIONS: list[tuple[str, Builder]] = [
 """The report's sections in order: (name, builder)."""
 
 
-__all__ = ["HEADLINE_YEARS", "MAIN_OUTCOMES", "SECTIONS", "ReportData", "balance_verdict"]
+__all__ = ["HEADLINE_YEARS", "MAIN_OUTCOMES", "SECTIONS", "ReportData"]

@@ -8,7 +8,8 @@ export table; a suppressed or missing cell is an en dash.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,7 @@ def effects_table(effects: pd.DataFrame, outcomes: Sequence[str], years: Sequenc
     outcome's unit, with CI, p-value, stars and (synthetic data) the true effect."""
     rows = []
     truth_map = _truth_map(truth)
+    dr = "dr_estimate" in effects.columns
     for outcome in outcomes:
         label, unit = outcome_label(outcome, language)
         sub = effects[effects["outcome"] == outcome].sort_values("rel_year")
@@ -68,17 +70,34 @@ def effects_table(effects: pd.DataFrame, outcomes: Sequence[str], years: Sequenc
         for r in sub.to_dict("records"):
             row = [label, nf.integer(r["rel_year"], language), nf.effect(r["estimate"], unit, language),
                    ci_text(r["ci_low"], r["ci_high"], unit, language), nf.p_value(r["p"], language),
-                   str(r.get("stars") or "")]
+                   stars_text(r)]
+            if dr:
+                row.append(nf.effect(r["dr_estimate"], unit, language))
             if truth is not None:
                 row.append(nf.effect(truth_map.get((outcome, int(r["rel_year"]))), unit, language))
             rows.append(row)
     columns = [col("outcome", language), col("rel_year", language), col("estimate", language),
                col("ci", language), col("p", language), col("stars", language)]
     numeric = [False, True, True, True, True, False]
+    if dr:
+        columns.append(col("dr_estimate", language))
+        numeric.append(True)
     if truth is not None:
         columns.append(col("truth", language))
         numeric.append(True)
     return Table(title=title, columns=columns, rows=rows, numeric=numeric, id=id)
+
+
+WITHHELD = "\u2020"
+"""The mark of an effect whose star is withheld: too few persons with the outcome
+(column ``stars_withheld``, the rule ``effects.min_events``)."""
+
+
+def stars_text(row: Mapping[str, Any]) -> str:
+    """The stars of an effect, or :data:`WITHHELD` where they are withheld."""
+    if bool(row.get("stars_withheld") or False):
+        return WITHHELD
+    return str(row.get("stars") or "")
 
 
 def _truth_map(truth: pd.DataFrame | None) -> dict[tuple[str, int], float]:
@@ -162,12 +181,16 @@ def balance_table(balance: pd.DataFrame, language: str) -> Table:
         binary = r["kind"] == "binary"
         rows.append([term_label(r["variable"], r["level"], language), mean(r["mean_treated_before"], r["variable"]),
                      mean(r["mean_control_before"], r["variable"]), nf.number(r["smd_before"], 3, language),
-                     mean(r["mean_control_after"], r["variable"]), nf.number(r["smd_after"], 3, language)])
+                     mean(r["mean_control_after"], r["variable"]), nf.number(r["smd_after"], 3, language),
+                     nf.number(r["var_ratio_after"], 2, language), nf.number(r["ecdf_max_after"], 3, language),
+                     t("yes" if r["balanced"] else "no", language)])
     return Table(title=t("table_balance", language),
                  columns=[col("characteristic", language), col("mean_treated", language),
                           col("mean_control_before", language), col("smd_before", language),
-                          col("mean_control_after", language), col("smd_after", language)],
-                 rows=rows, numeric=[False, True, True, True, True, True], id="balance-table")
+                          col("mean_control_after", language), col("smd_after", language),
+                          col("var_ratio_after", language), col("ecdf_max_after", language),
+                          col("balanced", language)],
+                 rows=rows, numeric=[False, True, True, True, True, True, True, True, False], id="balance-table")
 
 
 def flow_table(flow: pd.DataFrame, language: str) -> Table:
@@ -188,13 +211,64 @@ def matching_table(summary: pd.DataFrame, language: str) -> Table:
                  rows=rows, numeric=[False, True])
 
 
-def propensity_table(model: pd.DataFrame, language: str) -> Table:
+def propensity_table(model: pd.DataFrame, language: str, name: str = "logit") -> Table:
+    """The fitted propensity model ``name``: coefficients, or only its terms for a model
+    without coefficients (the flexible logit's penalised fit, boosted trees)."""
+    title = t("table_propensity", language, model=code_label(name, language))
+    if model["estimate"].isna().all():
+        return Table(title=title, columns=[col("term", language)],
+                     rows=[[model_term_label(r, language)] for r in model["term"]], numeric=[False],
+                     note=t("propensity_no_coefficients", language))
     rows = [[model_term_label(r["term"], language), nf.number(r["estimate"], 3, language),
              nf.number(r["std_error"], 3, language), nf.p_value(r["p_value"], language)]
             for r in model.to_dict("records")]
-    return Table(title=t("table_propensity", language),
+    return Table(title=title,
                  columns=[col("term", language), col("coef", language), col("se", language), col("p", language)],
                  rows=rows, numeric=[False, True, True, True])
+
+
+def score_selection_table(selection: pd.DataFrame, language: str) -> Table:
+    """The candidate score models: AUC, the balance of their reference matching, which was chosen."""
+    rows = [[code_label(r["model"], language), nf.number(r["auc"], 3, language),
+             nf.integer(r["n_unbalanced"], language), nf.number(r["max_abs_smd"], 3, language),
+             nf.number(r["max_ecdf"], 3, language),
+             t("yes" if r["chosen"] else "no", language) if not r.get("note") else code_label(r["note"], language)]
+            for r in selection.to_dict("records")]
+    return Table(title=t("table_score_selection", language),
+                 columns=[col("model", language), col("auc", language), col("n_unbalanced", language),
+                          col("max_abs_smd", language), col("max_ecdf", language), col("chosen", language)],
+                 rows=rows, numeric=[False, True, True, True, True, False])
+
+
+def placebo_table(placebo: pd.DataFrame, language: str) -> Table:
+    """The joint test of the years before the start, per outcome."""
+    rows = []
+    for r in placebo.to_dict("records"):
+        verdict = ("placebo_unjudged" if not r["assessed"] else "placebo_passed" if r["passed"] else "placebo_failed")
+        rows.append([outcome_label(r["outcome"], language)[0],
+                     t("years_to", language, first=nf.integer(r["year_from"], language),
+                       last=nf.integer(r["year_to"], language)),
+                     nf.number(r["chi2"], 2, language), nf.integer(r["df"], language), nf.p_value(r["p"], language),
+                     t(verdict, language)])
+    return Table(title=t("table_placebo", language),
+                 columns=[col("outcome", language), col("period", language), col("chi2", language),
+                          col("df", language), col("p", language), col("verdict", language)],
+                 rows=rows, numeric=[False, False, True, True, True, False])
+
+
+def confounding_table(sens: pd.DataFrame, language: str) -> Table:
+    """Robustness values of the headline effects (window averages first, then each year)."""
+    rows = []
+    for r in sens.to_dict("records"):
+        label, unit = outcome_label(r["outcome"], language)
+        period = (t("years_span", language, first=int(r["year_from"]), last=int(r["year_to"]))
+                  if r["kind"] == "window" else t("year_n", language, t=int(r["year_from"])))
+        rows.append([label, period, nf.effect(r["estimate"], unit, language), nf.percent(r["partial_r2"], language),
+                     nf.percent(r["rv"], language), nf.percent(r["rv_alpha"], language)])
+    return Table(title=t("table_confounding", language),
+                 columns=[col("outcome", language), col("period", language), col("estimate", language),
+                          col("partial_r2", language), col("rv", language), col("rv_alpha", language)],
+                 rows=rows, numeric=[False, False, True, True, True, True])
 
 
 def model_term_label(term: str, language: str) -> str:
@@ -203,6 +277,12 @@ def model_term_label(term: str, language: str) -> str:
 
     if has(term, "variable"):
         return t(term, language, "variable")
+    if "_x_" in term:  # an interaction of the flexible logit (age_x_sex)
+        a, b = term.split("_x_", 1)
+        return t("term_interaction", language, a=model_term_label(a, language), b=model_term_label(b, language))
+    spline = re.fullmatch(r"(.+)_s(\d+)", term)  # a spline term of the flexible logit (age_s3)
+    if spline and has(spline.group(1), "variable"):
+        return t("term_spline", language, name=t(spline.group(1), language, "variable"), i=spline.group(2))
     variables = sorted(catalogue()["variable"], key=len, reverse=True)
     for var in variables:
         if term.startswith(var):
@@ -253,6 +333,7 @@ def disclosure_table(log: dict[str, Any], titles: dict[str, str], language: str)
                  rows=rows, numeric=[False, True, True])
 
 
-__all__ = ["Table", "balance_table", "build", "ci_text",
+__all__ = ["WITHHELD", "Table", "balance_table", "build", "ci_text", "confounding_table",
            "disclosure_table", "effects_table", "flow_table", "levels_table", "matching_table", "panel_table",
-           "population_table", "propensity_table", "sensitivity_table", "window_truth", "windows_table"]
+           "placebo_table", "population_table", "propensity_table", "score_selection_table", "sensitivity_table",
+           "stars_text", "window_truth", "windows_table"]

@@ -38,8 +38,9 @@ FIXED_TIME = datetime.datetime(2000, 1, 1)
 
 SHEET_ORDER = (
     "budget_net", "budget_by_actor", "budget_by_group", "budget_by_year", "budget_sensitivity", "budget_by_item",
-    "effect_windows", "effects", "group_means", "descriptives", "population_flow", "matching_summary", "balance",
-    "propensity_model", "propensity_overlap", "panel_counts", "population_means",
+    "effect_windows", "effects", "group_means", "placebo_tests", "confounding_sensitivity", "descriptives",
+    "population_flow", "matching_summary", "balance", "score_selection", "propensity_model", "propensity_overlap",
+    "panel_counts", "population_means",
 )
 """The table sheets after the summary and the settings; a checked table not listed here
 follows them."""
@@ -55,8 +56,12 @@ KR_COLUMNS = re.compile(r"^(value_|net_|consequences_|programme_cost_|price$)")
 COUNT_COLUMNS = re.compile(r"^(n|k|nk)(_.*)?$|^(participants|with_person_id|resident_year_before|in_base_population|"
                            r"base_population|potential_controls|matched|matched_controls|rel_year|year_from|year_to|"
                            r"cohort)$")
-CODE_COLUMNS = ("actor", "outcome", "consequence_group", "consequence", "group", "item", "kind")
-SHARE_OUTCOME_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "mean", "mean_treated", "mean_control")
+CODE_COLUMNS = ("actor", "outcome", "consequence_group", "consequence", "group", "item", "kind", "model", "rule",
+                "note")
+SHARE_OUTCOME_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "mean", "mean_treated", "mean_control",
+                         "dr_estimate", "dr_se", "dr_ci_low", "dr_ci_high")
+SHARE_COLUMNS = ("partial_r2", "rv", "rv_alpha")
+"""Shares of a variance (the robustness values of an unobserved confounder), in per cent."""
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE6EE")
 
@@ -85,8 +90,12 @@ def _formats(name: str, df: pd.DataFrame) -> dict[str, Callable[[dict[str, Any]]
             continue
         if KR_COLUMNS.match(c) or (name == "budget_sensitivity" and c == "net_pv"):
             out[c] = lambda r: KR
-        elif c in ("p", "p_value"):
+        elif c in ("p", "p_value", "dr_p"):
             out[c] = lambda r: P_VALUE
+        elif c in SHARE_COLUMNS:
+            out[c] = lambda r: SHARE
+        elif c in ("df", "dof"):
+            out[c] = lambda r: COUNT
         elif c in ("discount_rate", "cost_factor"):
             out[c] = lambda r: RATE
         elif COUNT_COLUMNS.match(c):

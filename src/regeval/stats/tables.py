@@ -28,12 +28,17 @@ from regeval.disclosure.meta import (
     value_columns,
 )
 from regeval.stats.balance import balance_table, descriptive_table
+from regeval.stats.balance_check import BalanceThresholds, balance_verdict, distribution_terms
 from regeval.stats.design import expand_covariates
 from regeval.stats.effects import VcovType, estimate_effects, group_means, window_summary
+from regeval.stats.placebo import placebo_table
+from regeval.stats.robust_effects import doubly_robust_effects, honest_uncertainty
+from regeval.stats.sensitivity import partial_r2, robustness_value
 
 if TYPE_CHECKING:
     from regeval.stats.matching import MatchResult
     from regeval.stats.propensity import PropensityFit
+    from regeval.stats.scores import ScoreFit
 
 OVERLAP_BINS = 40
 """Equal-width bins of the propensity score on [0, 1] in the overlap table."""
@@ -65,6 +70,27 @@ def propensity_model_table(fit: PropensityFit) -> Aggregate:
                 {"column": "n_treated", "key": "treated units"},
                 {"column": "n_control", "key": "potential controls"},
             ),
+        ),
+    )
+
+
+def score_model_table(sf: ScoreFit, units: pd.DataFrame) -> Aggregate:
+    """The model table of a :class:`regeval.stats.scores.ScoreFit`: the logit's
+    coefficients (:func:`propensity_model_table`), or for a model without coefficients
+    (``gbm``) one row per input term with empty estimates."""
+    if sf.fit is not None:
+        return propensity_model_table(sf.fit)
+    n_t = int((units["treated"] == 1).sum())
+    coef = pd.DataFrame({"n_treated": n_t, "n_control": len(units) - n_t,
+                         "term": pd.array(list(sf.terms), dtype="string"),
+                         "estimate": np.nan, "std_error": np.nan, "z": np.nan, "p_value": np.nan, "auc": sf.auc})
+    return Aggregate(
+        coef,
+        AggregateMeta(
+            name="propensity_model",
+            title=f"Propensity model ({sf.model}): terms and AUC (no coefficients)",
+            kind="model",
+            count_columns=("n_treated", "n_control"),
         ),
     )
 
@@ -214,11 +240,22 @@ def cell_counts(
 
 
 def balance_with_counts(
-    units: pd.DataFrame, weights: np.ndarray, variables: Sequence[str], categorical: Sequence[str]
+    units: pd.DataFrame,
+    weights: np.ndarray,
+    variables: Sequence[str],
+    categorical: Sequence[str],
+    thresholds: BalanceThresholds | None = None,
 ) -> Aggregate:
     """Balance of ``variables`` before and after matching (:func:`balance_table`), with
     the numbers of treated and controls before and after and the persons behind every
-    cell. ``weights``: the matching weight of every row of ``units`` (0 = not matched)."""
+    cell. ``weights``: the matching weight of every row of ``units`` (0 = not matched).
+
+    Continuous variables also get their distribution terms
+    (:func:`regeval.stats.balance_check.distribution_terms`), and every row its verdict
+    against ``thresholds`` (columns ``smd_ok``, ``var_ratio_ok``, ``ecdf_ok``,
+    ``balanced``; :func:`regeval.stats.balance_check.balance_verdict`)."""
+    units, extra = distribution_terms(units, [v for v in variables if v not in set(categorical)])
+    variables = [*variables, *extra]
     units = units.assign(_w=np.asarray(weights, dtype=float))
     treated, control, matched = units["treated"] == 1, units["treated"] == 0, units["_w"] > 0
     bal = balance_table(units, "treated", list(variables), weights="_w", categorical=list(categorical))
@@ -242,6 +279,7 @@ def balance_with_counts(
     bal = bal.merge(cells, on="term", how="left")
     for old, new in zip(dominance_columns("mean_treated_before"), dominance_columns("mean_treated_after"), strict=True):
         bal[new] = bal[old]  # the treated are the same persons before and after (all matched treated: a bound)
+    bal = balance_verdict(bal, thresholds or BalanceThresholds())
     k_t = ["k_treated", "nk_treated"]
     both_before = ["n_treated_before", "n_control_before", *k_t, "k_control_before", "nk_control_before"]
     both_after = ["n_treated_after", "n_control_after", *k_t, "k_control_after", "nk_control_after"]
@@ -386,11 +424,22 @@ def _hidden_contributions(cells: pd.DataFrame, column: str) -> dict[str, str]:
 
 
 def effects_table(
-    panel: pd.DataFrame, outcomes: Sequence[str], *, vcov: VcovType, cells: pd.DataFrame | None = None, **options: Any
+    panel: pd.DataFrame,
+    outcomes: Sequence[str],
+    *,
+    vcov: VcovType,
+    cells: pd.DataFrame | None = None,
+    min_events: int = 0,
+    dr_covariates: Sequence[str] = (),
+    **options: Any,
 ) -> Aggregate:
     """Effects per outcome and relative year (:func:`estimate_effects` with ``vcov`` and
     ``options``), with the persons behind the group means. ``cells``: the panel's
-    :func:`outcome_cell_counts`, if already computed."""
+    :func:`outcome_cell_counts`, if already computed.
+
+    ``min_events``: the rare-event rule (:func:`regeval.stats.robust_effects.honest_uncertainty`;
+    0 = off, the published method); ``dr_covariates``: the extra characteristics of the
+    doubly robust estimate shown beside (columns ``dr_*``; none = no such columns)."""
     table = estimate_effects(panel, list(outcomes), vcov=vcov, **options)
     cells = outcome_cell_counts(panel, outcomes) if cells is None else cells
     hidden = [c for c in cells.columns if c.startswith(HIDDEN_PREFIX)]
@@ -399,10 +448,15 @@ def effects_table(
     wide = wide.rename(columns={f"{h}_{g}": dominance_columns(f"mean_{g}")[i]
                                 for g in ("treated", "control") for i, h in enumerate(hidden)})
     table = table.merge(wide.reset_index(), on=["outcome", "rel_year"], how="left")
+    table = honest_uncertainty(panel, outcomes, table, min_events=min_events, vcov=vcov, **options)
+    if dr_covariates:
+        dr = doubly_robust_effects(panel, outcomes, dr_covariates, vcov=vcov, **options)
+        table = table.merge(dr, on=["outcome", "rel_year"], how="left")
     model = value_columns(table, exclude=("rel_year", *EFFECT_COUNTS, "mean_treated", "mean_control"),
                           prefixes=("k_", "nk_", "n_"))
     # an effect is a difference of the two group means: it rests on the persons with and
-    # without the outcome in both groups (estimate + the control mean give the treated mean)
+    # without the outcome in both groups (estimate + the control mean give the treated mean);
+    # so do the doubly robust estimate and the rare-event columns beside it
     cells_behind = [*EFFECT_COUNTS, "k_treated", "nk_treated", "k_control", "nk_control"]
     counts: dict[str, list[str]] = {c: cells_behind for c in model}
     counts["mean_treated"] = ["n_treated", "k_treated", "nk_treated"]
@@ -421,7 +475,8 @@ def effects_table(
                 "k_treated", "nk_treated", "k_control", "nk_control",
             ),
             # either mean with the estimate (and its CI) gives the other
-            cell_sets=(("mean_treated", "mean_control", *model, *(["stars"] if "stars" in table else [])),),
+            cell_sets=(("mean_treated", "mean_control", *model,
+                        *[c for c in ("stars", "stars_withheld", "se_rule") if c in table]),),
             # a published mean with n gives k (and n − k); a published k and nk give n
             reveals={
                 "mean_treated": ["k_treated", "nk_treated"], "mean_control": ["k_control", "nk_control"],
@@ -501,8 +556,80 @@ def windows_table(
     )
 
 
+def placebo_tests_table(
+    panel: pd.DataFrame, outcomes: Sequence[str], years: Sequence[int], rare: Sequence[str] = (), **options: Any
+) -> Aggregate:
+    """The joint pre-period test per outcome (:func:`regeval.stats.placebo.joint_pretest`
+    over ``years``), with the persons it rests on. Outcomes in ``rare`` (too few persons
+    with the event in a pre-period year, where the clustered covariance collapses) are
+    not judged: ``assessed`` false, ``passed`` true, note ``too_few_events``."""
+    table = placebo_table(panel, list(outcomes), years, **options)
+    table["assessed"] = ~table["outcome"].isin(list(rare))
+    table.loc[~table["assessed"], "passed"] = True
+    table.loc[~table["assessed"], "note"] = "too_few_events"  # not judged: too few persons with the event
+    return Aggregate(
+        table,
+        AggregateMeta(
+            name="placebo_tests",
+            title="Placebo: joint test of zero effects before start, per outcome",
+            kind="regression",
+            counts={c: list(EFFECT_COUNTS) for c in ("chi2", "df", "p", "max_abs_z")},
+            count_columns=EFFECT_COUNTS,
+            # computed from the yearly effects before start (the largest |z| is one of them):
+            # published only if every year's effect is
+            derived_from=({"table": "effects", "column": "estimate", "match": {"outcome": "outcome"},
+                           "between": ["rel_year", "year_from", "year_to"],
+                           "columns": ["chi2", "df", "p", "max_abs_z", "passed"]},),
+        ),
+    )
+
+
+def confounding_table(effects: pd.DataFrame, windows: pd.DataFrame, outcomes: Sequence[str], alpha: float) -> Aggregate:
+    """How strong an unobserved confounder would have to be to explain each headline
+    effect away: for every window average and every year from start of ``outcomes``, the
+    partial R^2 of participation with the outcome and the robustness values ``rv`` (to
+    remove the estimate) and ``rv_alpha`` (to make it not significant at ``alpha``) of
+    :mod:`regeval.stats.sensitivity`, with ``dof`` the number of persons minus one."""
+    rows = []
+    parts = [("window", windows)]
+    eff = effects[effects["outcome"].isin(list(outcomes)) & (effects["rel_year"] >= 0)]
+    parts.append(("year", eff))
+    for kind, frame in parts:
+        for r in frame.itertuples(index=False):
+            t = float(r.estimate) / float(r.se) if float(r.se) > 0 else float("nan")
+            dof = float(r.n_clusters) - 1 if pd.notna(r.n_clusters) else float("nan")
+            rows.append({
+                "outcome": r.outcome, "kind": kind,
+                "year_from": int(getattr(r, "year_from", getattr(r, "rel_year", 0))),
+                "year_to": int(getattr(r, "year_to", getattr(r, "rel_year", 0))),
+                "estimate": float(r.estimate), "se": float(r.se), "t": t, "dof": dof,
+                "partial_r2": partial_r2(t, dof), "rv": robustness_value(t, dof),
+                "rv_alpha": robustness_value(t, dof, alpha=alpha),
+                "n_treated": int(r.n_treated), "n_control": int(r.n_control),
+            })
+    cols = ["outcome", "kind", "year_from", "year_to", "estimate", "se", "t", "dof", "partial_r2", "rv", "rv_alpha",
+            "n_treated", "n_control"]
+    table = pd.DataFrame(rows, columns=cols)
+    return Aggregate(
+        table,
+        AggregateMeta(
+            name="confounding_sensitivity",
+            title="Unobserved confounding: how strong a hidden confounder would have to be to explain each effect away",
+            kind="regression",
+            counts={c: list(EFFECT_COUNTS) for c in ("estimate", "se", "t", "dof", "partial_r2", "rv", "rv_alpha")},
+            count_columns=EFFECT_COUNTS,
+            # copies of yearly effects and of window averages of them: published only if
+            # every year's effect is
+            derived_from=({"table": "effects", "column": "estimate", "match": {"outcome": "outcome"},
+                           "between": ["rel_year", "year_from", "year_to"],
+                           "columns": ["estimate", "se", "t", "dof", "partial_r2", "rv", "rv_alpha"]},),
+        ),
+    )
+
+
 __all__ = [
+    "confounding_table", "placebo_tests_table",
     "DESCRIPTIVE_GROUPS", "OVERLAP_BINS", "balance_with_counts", "cell_counts", "descriptives_with_counts",
     "effects_table", "group_means_table", "matching_summary_table", "outcome_cell_counts", "overlap_table",
-    "propensity_model_table", "supplied_controls_summary_table", "windows_table",
+    "propensity_model_table", "score_model_table", "supplied_controls_summary_table", "windows_table",
 ]

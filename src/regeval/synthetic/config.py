@@ -84,6 +84,15 @@ class SyntheticConfig:
         Multiplies every true effect (0 gives a world without effects).
     chunk_size
         Persons per independent chunk (changing it changes the draws).
+    selection_age_curve, selection_interaction, overlap, outcome_age_curve, rare_support_rate
+        Knobs of the simulation study's misspecified worlds (``benchmarks/simulation_study.py``;
+        the defaults leave the registers unchanged): participation falling off as
+        ``-c ((age - 40) / 10)^2`` towards both ends of working age; interactions of age
+        with sex and of a diagnosis with employment in selection; the selection index
+        multiplied by ``overlap`` (> 1: poorer overlap of the groups' scores); employment
+        on FØP falling off as ``-c ((age - 40) / 10)^2`` (pension age in the follow-up);
+        a rare support status (cash benefit) drawn at this rate per person-year, with no
+        effect of the programme.
     workers
         Processes generating chunks in parallel (does not change the output).
     """
@@ -100,6 +109,11 @@ class SyntheticConfig:
     effect_scale: float = 1.0
     chunk_size: int = 125_000
     workers: int = 1
+    selection_age_curve: float = 0.0
+    selection_interaction: float = 0.0
+    overlap: float = 1.0
+    outcome_age_curve: float = 0.0
+    rare_support_rate: float = 0.0
     effects: EffectShape = field(default_factory=EffectShape)
 
     def __post_init__(self) -> None:
@@ -113,6 +127,10 @@ class SyntheticConfig:
             "effect_scale": self.effect_scale >= 0,
             "chunk_size": self.chunk_size >= 1000,
             "workers": self.workers >= 1,
+            "selection_age_curve": self.selection_age_curve >= 0,
+            "overlap": self.overlap > 0,
+            "outcome_age_curve": self.outcome_age_curve >= 0,
+            "rare_support_rate": 0 <= self.rare_support_rate < 1,
             "start_years": all(FIRST_YEAR + 5 <= y <= LAST_YEAR for y in self.start_years)
             and len(self.start_years) == len(self.start_year_weights),
         }

@@ -123,6 +123,7 @@ def _select_starters(
         - 0.3 * (n_cog_b[idx] >= 3)
         + cfg.confounding * p.motivation[idx]
     )
+    eta = _misspecified_selection(cfg, eta, age_b[idx], p.male[idx], any_diag_b[idx], deg1)
     a = calibrate_intercept(eta, target)
     chosen = idx[rng.random(idx.size) < sigmoid(a + eta)]
     started[chosen] = t
@@ -133,6 +134,23 @@ def _select_starters(
     if k:
         pick = rng.choice(cand, size=k, replace=False)
         started[pick] = t
+
+
+def _misspecified_selection(
+    cfg: SyntheticConfig, eta: np.ndarray, age: np.ndarray, male: np.ndarray, diag: np.ndarray, deg1: np.ndarray
+) -> np.ndarray:
+    """The selection index of the simulation study's misspecified worlds (unchanged with
+    the default knobs): participation falling off towards both ends of working age
+    (``selection_age_curve``), interactions of age with sex and of a diagnosis with
+    employment (``selection_interaction``), and a sharper selection (``overlap``: the
+    index multiplied, so the groups' scores overlap less)."""
+    if cfg.selection_age_curve:
+        eta = eta - cfg.selection_age_curve * ((age - 40) / 10) ** 2
+    if cfg.selection_interaction:
+        eta = eta + cfg.selection_interaction * (male * (age - 40) / 10 + 1.5 * diag * deg1 - 1.0 * male * diag)
+    if cfg.overlap != 1.0:
+        eta = eta * cfg.overlap
+    return eta
 
 
 @dataclass

@@ -70,6 +70,9 @@ def draw_untreated(rng: np.random.Generator, cfg: SyntheticConfig, p: Persons) -
     use103, usebo, use85, useoth, split103, split108 = _draw_services(rng, p, age, resident, on_foep, on_flex)
     gp, sp, som, psy = _draw_health(rng, p, age, resident)
     income = _draw_income(rng, cfg, p, resident, support, emp, hours, share)
+    if cfg.rare_support_rate > 0:  # a rare status with no effect (the simulation study's rare null outcome)
+        flip = (rng.random(support.shape) < cfg.rare_support_rate) & resident & (support != S_KONT)
+        support = np.where(flip, S_KONT, support)
     return PersonYears(
         age=age,
         resident=resident,
@@ -179,6 +182,9 @@ def _draw_employment(
             0.0,
         )
         p_foep_emp = sigmoid(foep_emp_base + 2.4 * prev - 0.02 * (a - 35))
+        if cfg.outcome_age_curve:  # employment falling off towards both ends of working age
+            p_foep_emp = sigmoid(foep_emp_base + 2.4 * prev - 0.02 * (a - 35)
+                                 - cfg.outcome_age_curve * ((a - 40) / 10) ** 2)
         pr = np.where(s == S_FOEP, p_foep_emp, pr)
         pr = np.where(resident[:, j], pr, 0.0)
         e = u_emp[:, j] < pr

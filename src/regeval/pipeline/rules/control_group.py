@@ -18,6 +18,7 @@ from regeval.pipeline.spec import MatchingSpec, pool_rule
 from regeval.population import characteristics
 from regeval.population.base import control_pool
 from regeval.population.tables import matched_flow_table
+from regeval.stats.balance_check import balance_failures
 from regeval.stats.tables import (
     balance_with_counts,
     descriptives_with_counts,
@@ -58,7 +59,13 @@ def control_group(input: Files, output: Files, params: Params, threads: int = 1)
     diagnosis_groups = list(params["population"]["diagnosis_groups"])
     weights = units["unit"].map(matched.set_index("unit")["weight"]).fillna(0.0).to_numpy()
     columns, categorical = characteristics.expand(spec["characteristics"], diagnosis_groups)
-    write_aggregate(balance_with_counts(units, weights, columns, categorical), output["balance"])
+    balance = balance_with_counts(units, weights, columns, categorical)
+    write_aggregate(balance, output["balance"])
+    failures = balance_failures(balance.frame)
+    if failures:
+        log.warning("balance after matching fails for %d term(s): %s", len(failures), "; ".join(failures))
+    else:
+        log.info("balance after matching: every term within the thresholds")
     columns, categorical = characteristics.expand(DESCRIPTIVE_CHARACTERISTICS, diagnosis_groups)
     population, _ = read_aggregate(input["population_means"])
     write_aggregate(descriptives_with_counts(units, weights, columns, categorical, population), output["descriptives"])

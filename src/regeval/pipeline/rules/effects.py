@@ -12,12 +12,19 @@ import numpy as np
 import pandas as pd
 
 from regeval.disclosure.aggregates import write_aggregate
-from regeval.pipeline.evaluate import apply_control_rule, effect_options, panel_inputs
+from regeval.pipeline.evaluate import apply_control_rule, effect_options, panel_inputs, unit_columns
 from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.spec import EffectsSpec
 from regeval.population.outcomes import build_outcome_panel
 from regeval.population.tables import panel_counts_table
-from regeval.stats.tables import effects_table, group_means_table, outcome_cell_counts, windows_table
+from regeval.stats.tables import (
+    confounding_table,
+    effects_table,
+    group_means_table,
+    outcome_cell_counts,
+    placebo_tests_table,
+    windows_table,
+)
 
 log = logging.getLogger("regeval")
 
@@ -39,7 +46,7 @@ def effects(input: Files, output: Files, params: Params, threads: int = 1) -> No
         outcomes,
         eff.rel_years,
         int(params["data"]["years"][1]),
-        unit_columns=list(eff.covariates),
+        unit_columns=unit_columns(eff),
     )
     scores = pd.read_parquet(input["scores"], columns=["unit", "score"]) if rule == "censor_at_start" else None
     panel, censoring = apply_control_rule(panel, units, scores, rule)
@@ -52,11 +59,38 @@ def effects(input: Files, output: Files, params: Params, threads: int = 1) -> No
     panel = pd.read_parquet(output["panel"])  # the estimates rest on the panel as written
     options = effect_options(panel, eff)
     cells = outcome_cell_counts(panel, outcomes)
-    table = effects_table(panel, outcomes, vcov=eff.vcov, cells=cells, **options)
+    table = effects_table(panel, outcomes, vcov=eff.vcov, cells=cells, min_events=eff.min_events,
+                          dr_covariates=list(eff.dr_covariates), **options)
     write_aggregate(table, output["effects"])
     write_aggregate(group_means_table(panel, outcomes, alpha=eff.alpha, cells=cells), output["means"])
-    write_aggregate(windows_table(panel, eff.windows_of_outcomes(), **options), output["windows"])
+    windows = windows_table(panel, eff.windows_of_outcomes(), **options)
+    write_aggregate(windows, output["windows"])
     log.info("estimated %d effects", len(table.frame))
+    _log_robustness(table.frame)
+    frame = table.frame
+    pre = frame["rel_year"].isin(eff.placebo_years()) & frame["stars_withheld"]
+    placebo = placebo_tests_table(panel, outcomes, eff.placebo_years(), rare=sorted(set(frame.loc[pre, "outcome"])),
+                                  **options)
+    write_aggregate(placebo, output["placebo"])
+    for r in placebo.frame.loc[~placebo.frame["passed"]].itertuples(index=False):
+        log.warning("placebo test fails for %s: participants and controls differed before start "
+                    "(joint test of years %d to %d, p = %.3g)", r.outcome, r.year_from, r.year_to, r.p)
+    headline = sorted({w[0] for w in eff.windows_of_outcomes()}, key=outcomes.index)
+    write_aggregate(confounding_table(table.frame, windows.frame, headline, eff.alpha), output["confounding"])
+
+
+def _log_robustness(table: pd.DataFrame) -> None:
+    withheld = table.loc[table["stars_withheld"], ["outcome", "rel_year"]]
+    if len(withheld):
+        log.info("rare outcomes: stars withheld in %d cell(s) with too few persons with the event (%s)",
+                 len(withheld), ", ".join(f"{o}@{r}" for o, r in withheld.head(10).itertuples(index=False)))
+    if "dr_estimate" in table:
+        diff = (table["estimate"] - table["dr_estimate"]).abs() / table["se"]
+        big = table.loc[diff > 1.0, ["outcome", "rel_year"]]
+        if len(big):
+            log.warning("the doubly robust estimate differs from the matched estimate by more than one SE in "
+                        "%d cell(s) (%s): the score or the outcome model may be wrong", len(big),
+                        ", ".join(f"{o}@{r}" for o, r in big.head(10).itertuples(index=False)))
 
 
 def _log_censoring(censoring: pd.DataFrame) -> None:

@@ -10,34 +10,42 @@ from pathlib import Path
 import pandas as pd
 
 from regeval.disclosure.aggregates import write_aggregate
-from regeval.pipeline.evaluate import fit_scores
 from regeval.pipeline.runner import Files, Params
-from regeval.pipeline.spec import pool_rule
+from regeval.pipeline.scoring import choose_score, score_frame
+from regeval.pipeline.spec import PropensitySpec, pool_rule
 from regeval.population.base import control_pool
-from regeval.stats.tables import overlap_table, propensity_model_table
+from regeval.stats.tables import overlap_table, score_model_table
 
 log = logging.getLogger("regeval")
 
 
 def propensity(input: Files, output: Files, params: Params, threads: int = 1) -> None:
-    """Fit the logit of ``treated`` on params ``characteristics`` among the units of the
-    control pool ``pool``; write the scores (person-level), the model and overlap
-    tables and a summary of the fit (``fit.json``)."""
+    """Fit the propensity score of ``treated`` on params ``characteristics`` among the
+    units of the control pool ``pool`` with the model of params ``score`` (default: the
+    report's logit; ``auto``: the model whose reference matching balances best);
+    write the scores (person-level), the model, overlap and score-selection tables and
+    a summary of the fit (``fit.json``)."""
     units = control_pool(pd.read_parquet(input["units"]), pool_rule(params["pool"]))
-    fit = fit_scores(units, list(params["characteristics"]), list(params["population"]["diagnosis_groups"]))
-    scores = pd.DataFrame({"unit": units["unit"].to_numpy(), "score": fit.score, "logit": fit.logit})
+    ps = PropensitySpec.from_mapping(params.get("score") or {"model": "logit", "seed": 0})
+    sf, selection = choose_score(
+        units, list(params["characteristics"]), list(params["population"]["diagnosis_groups"]), ps,
+        threads=threads,
+    )
     Path(output["scores"]).parent.mkdir(parents=True, exist_ok=True)
-    scores.to_parquet(output["scores"], index=False)
-    write_aggregate(propensity_model_table(fit), output["coefficients"])
-    write_aggregate(overlap_table(fit.score, units["treated"].to_numpy()), output["overlap"])
+    score_frame(units, sf).to_parquet(output["scores"], index=False)
+    write_aggregate(score_model_table(sf, units), output["coefficients"])
+    write_aggregate(overlap_table(sf.score, units["treated"].to_numpy()), output["overlap"])
+    write_aggregate(selection, output["selection"])
+    fit = sf.fit
     summary = {
-        "auc": fit.auc,
-        "n_obs": fit.n_obs,
-        "n_treated": fit.n_treated,
-        "converged": bool(fit.converged),
-        "iterations": fit.iterations,
-        "dropped_terms": list(fit.dropped_terms),
-        "warnings": list(fit.warnings),
+        "model": sf.model,
+        "auc": sf.auc,
+        "n_obs": len(units),
+        "n_treated": int((units["treated"] == 1).sum()),
+        "converged": bool(fit.converged) if fit is not None else True,
+        "iterations": fit.iterations if fit is not None else None,
+        "dropped_terms": list(fit.dropped_terms) if fit is not None else [],
+        "warnings": list(fit.warnings) if fit is not None else [],
     }
     Path(output["fit"]).write_text(json.dumps(summary, indent=2) + "\n")
-    log.info("propensity model: AUC %.3f on %d units", fit.auc, fit.n_obs)
+    log.info("propensity model %s: AUC %.3f on %d units", sf.model, sf.auc, len(units))
