@@ -27,10 +27,15 @@ SCRIPTS = os.path.join(workflow.basedir, "workflow", "scripts")
 GENERATED = f"{SHARED}/registers" if config["data"]["source"] == "synthetic" else None
 
 
+# the imports found in each library module, kept between Snakemake starts (keyed by the
+# module's source; the digests are the same without it)
+CODE_CACHE = os.path.join(".snakemake", "regeval", "code_imports.json")
+
+
 def code(rule):
     """The param ``code`` of a rule: digest of its script and the regeval code it runs,
     so that edited library code reruns the rule's jobs (regeval.pipeline.code)."""
-    return code_digest(os.path.join(SCRIPTS, f"{rule}.py"))
+    return code_digest(os.path.join(SCRIPTS, f"{rule}.py"), cache=CODE_CACHE)
 
 
 # Registers: every file of every table of the mapping (a dataset folder's files, not the
