@@ -17,6 +17,7 @@ rule propensity:
         pool=lambda w: PLAN.spec_of(w.pskey).propensity_choices()["pool"],
         population=DIAGNOSIS_GROUPS,
         code=code("propensity"),
+    group: EVALUATION_GROUP
     threads: 2
     resources:
         mem_mb=mem_mb(400, 12),
@@ -47,6 +48,7 @@ rule control_group:
         spec=lambda w: PLAN.spec_of(w.mkey).match_choices(),
         population=DIAGNOSIS_GROUPS,
         code=code("control_group"),
+    group: EVALUATION_GROUP
     threads: 2
     resources:
         mem_mb=mem_mb(400, 8),

@@ -27,6 +27,7 @@ for _group in PLAN.exports:
             min_persons=MIN_PERSONS,
             language=LANG,
             code=code("export"),
+        group: EVALUATION_GROUP
         threads: 1
         resources:
             mem_mb=mem_mb(600, 2),
