@@ -50,9 +50,9 @@ def test_every_cluster_rule_is_in_a_group_and_the_local_rules_in_none():
     for both when the run is one chain). Rules that run where Snakemake runs are in none
     (Snakemake would submit a local rule that is in a group)."""
     blocks = _rule_blocks()
-    local = re.search(r"^localrules:\n((?:\s+\w+,\n)+)", (REPO / "Snakefile").read_text(), re.M)
-    assert local is not None
-    local_rules = set(re.findall(r"\w+", local.group(1)))
+    sources = [(REPO / "Snakefile").read_text(), *(f.read_text() for f in (REPO / "workflow" / "rules").glob("*.smk"))]
+    local_rules = {name for text in sources for block in re.findall(r"^\s*localrules:\n((?:\s+\w+,\n)+)", text, re.M)
+                   for name in re.findall(r"\w+", block)}
     assert local_rules == {"all", "sweep_summary", "business_case"}
     registers = {"generate_synthetic", "validate_registers", "base_population", "population_means", "person_years"}
     for name, block in blocks.items():
