@@ -15,11 +15,10 @@ include: "workflow/rules/common.smk"
 
 
 # On a cluster these run where Snakemake runs instead of being submitted: the target
-# rule, and the summaries that read only a few small exported tables.
+# rule, and the summaries that read only a few small exported tables (sweep_summary and
+# business_case, declared local beside their rules, which exist only when configured).
 localrules:
     all,
-    sweep_summary,
-    business_case,
 
 
 rule all:

@@ -5,6 +5,8 @@ results do not depend on them. The run against a real SLURM is .ci/slurm_check.s
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from concurrent import futures
 from pathlib import Path
 
@@ -40,6 +42,54 @@ def test_every_rule_declares_threads_memory_and_runtime():
         assert re.search(r"^\s*threads:", block, re.M), f"rule {name} declares no threads"
         assert re.search(r"^\s*mem_mb=", block, re.M), f"rule {name} declares no mem_mb"
         assert re.search(r"^\s*runtime=", block, re.M), f"rule {name} declares no runtime"
+
+
+def test_every_cluster_rule_is_in_a_group_and_the_local_rules_in_none():
+    """Each SLURM job costs two Snakemake starts and a status-check lag, so the rules run
+    in group jobs (common.smk): the register preparation, then the evaluation (one group
+    for both when the run is one chain). Rules that run where Snakemake runs are in none
+    (Snakemake would submit a local rule that is in a group)."""
+    blocks = _rule_blocks()
+    sources = [(REPO / "Snakefile").read_text(), *(f.read_text() for f in (REPO / "workflow" / "rules").glob("*.smk"))]
+    local_rules = {name for text in sources for block in re.findall(r"^\s*localrules:\n((?:\s+\w+,\n)+)", text, re.M)
+                   for name in re.findall(r"\w+", block)}
+    assert local_rules == {"all", "sweep_summary", "business_case"}
+    registers = {"generate_synthetic", "validate_registers", "base_population", "population_means", "person_years"}
+    for name, block in blocks.items():
+        group = re.search(r"^\s*group: (\w+)$", block, re.M)
+        if name in local_rules:
+            assert group is None, f"local rule {name} is in a group"
+        else:
+            assert group is not None, f"rule {name} is in no group"
+            assert group.group(1) == ("REGISTERS_GROUP" if name in registers else "EVALUATION_GROUP"), name
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text()
+    assert 'REGISTERS_GROUP = "run" if ONE_CHAIN else "registers"' in common
+    assert 'EVALUATION_GROUP = "run" if ONE_CHAIN else "evaluation"' in common
+
+
+def test_the_group_jobs_of_a_run_with_two_specs(tmp_path):
+    """The CI's tiny configuration (two specs sharing a propensity model), planned as for a
+    cluster (a dry run shows the group jobs): two jobs, the register preparation and the
+    evaluation of both specs."""
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "-n",
+         "--cores", "2", "--configfile", str(REPO / ".ci" / "slurm" / "tiny.yaml")],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    groups: dict[str, list[str]] = {}
+    current = None
+    for line in out.splitlines():
+        head = re.search(r"Group job (\w+) ", line)
+        if head:
+            current = groups.setdefault(head.group(1), [])
+        elif current is not None and re.match(r"^    rule \w+:$", line):
+            current.append(line.strip()[5:-1])
+        elif line.startswith(("[", "rule ", "localrule ", "Job stats")):  # a job that is in no group
+            current = None
+    assert {g: sorted(r) for g, r in groups.items()} == {
+        "registers": ["base_population", "generate_synthetic", "person_years", "population_means", "validate_registers"],
+        "evaluation": ["control_group", "control_group", "effects", "effects", "export_default", "export_k1", "propensity"],
+    }
 
 
 def test_memory_and_time_grow_with_the_input_and_the_attempt(tmp_path):

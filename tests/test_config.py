@@ -233,3 +233,20 @@ def test_the_documented_spec_defaults_are_the_schemas():
             assert str(written) == str(node), (key, cell, node)
             checked += 1
     assert checked >= 7
+
+
+def test_the_schema_is_parsed_once_and_callers_get_a_copy(config):
+    """Every Snakemake start validates the configuration, so the schema is parsed once per
+    process (libyaml when available) and shared: it is the file's content, validation
+    does not change it, and load_schema hands out a copy."""
+    import yaml
+
+    from regeval.pipeline.schema import _schema_text, load_schema, shared_schema
+
+    expected = yaml.safe_load(_schema_text())
+    assert shared_schema() == expected
+    load_config(config, base_dir=REPO)
+    assert shared_schema() == expected
+    copy_ = load_schema()
+    copy_["properties"].clear()
+    assert shared_schema() == expected

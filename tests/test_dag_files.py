@@ -152,6 +152,30 @@ def test_a_rule_module_edit_changes_only_its_rule(package_copy):
     assert _changed_by(package_copy, "__init__.py") == set(RULES)  # imported with every module
 
 
+def test_the_import_cache_gives_the_same_digests_and_notices_every_edit(package_copy, tmp_path):
+    """The workflow keeps the imports found in each module between Snakemake starts
+    (keyed by the module's source): the digests are those computed without it, an edit
+    made while it is warm still changes them, and a damaged cache is ignored."""
+    cache = tmp_path / "cache" / "code_imports.json"
+
+    def digests(cached: bool) -> dict[str, str]:
+        return {r: code.code_digest(SCRIPTS / f"{r}.py", package_copy, cache if cached else None) for r in RULES}
+
+    plain = digests(False)
+    assert digests(True) == plain and cache.is_file()  # cold: parsed and written
+    assert digests(True) == plain  # warm
+    # an edit that adds an import, made while the cache is warm
+    module = package_copy / "pipeline" / "rules" / "effects.py"
+    module.write_text(module.read_text() + "\ndef late():\n    from regeval.budget import som  # noqa: F401\n")
+    code._analysis.cache_clear()  # a new Snakemake start
+    assert "regeval.budget.som" in code.imported_modules(SCRIPTS / "effects.py", package_copy, cache)
+    edited = digests(True)
+    assert edited == digests(False) and edited["effects"] != plain["effects"]
+    cache.write_text("{not json")
+    code._analysis.cache_clear()
+    assert digests(True) == edited
+
+
 def test_imports_only_for_type_checking_are_not_followed(package_copy):
     module = package_copy / "pipeline" / "rules" / "effects.py"
     module.write_text(module.read_text() + "\nif TYPE_CHECKING:\n    from regeval.budget import som\n")

@@ -106,7 +106,8 @@ class Workflow:
         assert proc.returncode == 0, proc.stderr[-4000:]
         jobs: list[list[str]] = []
         for line in proc.stdout.splitlines():
-            m = re.match(r"^(?:local)?rule (\S+):$", line)
+            # a dry run shows the cluster's group jobs: their jobs are indented under them
+            m = re.match(r"^\s*(?:local)?rule (\S+):$", line)
             if m:
                 jobs.append([m.group(1)])
             w = re.match(r"^\s+wildcards: (.*)$", line)

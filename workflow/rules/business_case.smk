@@ -11,6 +11,9 @@ if PLAN.business_case_files():
            "results/business_case/export/business_case.png"]
     )
 
+    localrules:
+        business_case,
+
     rule business_case:
         input:
             **PLAN.business_case_files(),

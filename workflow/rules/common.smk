@@ -21,6 +21,18 @@ except RegevalError as exc:
     sys.exit(1)
 config.update(PLAN.config)
 
+# Group jobs, for a cluster (a local run ignores them; README, "Running on a SLURM
+# cluster"). Every cluster job costs two Snakemake starts and the executor's status-check
+# lag, so work that cannot run side by side runs as one job: a run with one chain of work
+# (one export job: one propensity model, control group and effect table) is one job; with
+# several, the registers' preparation is one job and then each set of specs that share a
+# propensity model is one (side by side, on separate nodes). A group job asks for the
+# threads and memory of its jobs that run at once, which Snakemake packs into layers no
+# wider than --cores (the profile sets it to the CPUs of a node): never more than a node.
+ONE_CHAIN = len(PLAN.exports) == 1
+REGISTERS_GROUP = "run" if ONE_CHAIN else "registers"
+EVALUATION_GROUP = "run" if ONE_CHAIN else "evaluation"
+
 LANG = config["report"]["language"]
 MIN_PERSONS = config["disclosure"]["min_persons"]
 # the output-checking rules (regeval.disclosure.rules.Rules)
@@ -29,10 +41,15 @@ SCRIPTS = os.path.join(workflow.basedir, "workflow", "scripts")
 GENERATED = f"{SHARED}/registers" if config["data"]["source"] == "synthetic" else None
 
 
+# the imports found in each library module, kept between Snakemake starts (keyed by the
+# module's source; the digests are the same without it)
+CODE_CACHE = os.path.join(".snakemake", "regeval", "code_imports.json")
+
+
 def code(rule):
     """The param ``code`` of a rule: digest of its script and the regeval code it runs,
     so that edited library code reruns the rule's jobs (regeval.pipeline.code)."""
-    return code_digest(os.path.join(SCRIPTS, f"{rule}.py"))
+    return code_digest(os.path.join(SCRIPTS, f"{rule}.py"), cache=CODE_CACHE)
 
 
 # Registers: every file of every table of the mapping (a dataset folder's files, not the

@@ -19,6 +19,7 @@ rule propensity:
         score=lambda w: PLAN.spec_of(w.pskey).propensity_choices().get("score"),
         population=DIAGNOSIS_GROUPS,
         code=code("propensity"),
+    group: EVALUATION_GROUP
     threads: 2
     resources:
         mem_mb=mem_mb(400, 12),
@@ -49,6 +50,7 @@ rule control_group:
         spec=lambda w: PLAN.spec_of(w.mkey).match_choices(),
         population=DIAGNOSIS_GROUPS,
         code=code("control_group"),
+    group: EVALUATION_GROUP
     threads: 2
     resources:
         mem_mb=mem_mb(400, 8),

@@ -13,6 +13,7 @@ if GENERATED:
             # the number of worker processes does not change the registers: it is the job's threads
             synthetic={k: v for k, v in config["synthetic"].items() if k != "workers"},
             code=code("generate_synthetic"),
+        group: REGISTERS_GROUP
         threads: config["synthetic"]["workers"]
         resources:
             mem_mb=generator_mem_mb,
@@ -37,6 +38,7 @@ rule validate_registers:
         # real extracts: size and modification time of every file (see common.smk)
         registers_stamp=REGISTER_STAMP,
         code=code("validate_registers"),
+    group: REGISTERS_GROUP
     threads: 1
     resources:
         mem_mb=mem_mb(400, 2.5),

@@ -23,6 +23,7 @@ rule effects:
         spec=lambda w: PLAN.spec_of(w.ekey).effects_choices(),
         data={"years": list(config["data"]["years"])},
         code=code("effects"),
+    group: EVALUATION_GROUP
     threads: 1
     resources:
         mem_mb=mem_mb(400, 10),

@@ -28,6 +28,7 @@ for _group in PLAN.exports:
             disclosure=DISCLOSURE,
             language=LANG,
             code=code("export"),
+        group: EVALUATION_GROUP
         threads: 1
         resources:
             mem_mb=mem_mb(600, 2),

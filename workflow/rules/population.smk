@@ -15,6 +15,7 @@ rule base_population:
         data=config["data"],
         population=config["population"],
         code=code("base_population"),
+    group: REGISTERS_GROUP
     threads: 1
     resources:
         mem_mb=mem_mb(400, 2.0),
@@ -37,6 +38,7 @@ rule population_means:
         data=config["data"],
         population=config["population"],
         code=code("population_means"),
+    group: REGISTERS_GROUP
     threads: 1
     resources:
         mem_mb=mem_mb(400, 2.0),
@@ -58,6 +60,7 @@ rule person_years:
     params:
         data=config["data"],
         code=code("person_years"),
+    group: REGISTERS_GROUP
     threads: 1
     resources:
         mem_mb=mem_mb(400, 2.5),

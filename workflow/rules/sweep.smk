@@ -6,6 +6,9 @@ if PLAN.sweep:
 
     ALL_TARGETS.extend(f"results/{PLAN.sweep}/export/{f}" for f in ("summary.csv", "summary.parquet", "summary_forest.png", "summary.html", "disclosure_cells.csv"))
 
+    localrules:
+        sweep_summary,
+
     rule sweep_summary:
         input:
             effects=expand("results/{spec}/export/tables/effects.parquet", spec=PLAN.sweep_specs),

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from regeval.budget.inputs import validate_business_case_table
 from regeval.budget.refunds import round_kr
@@ -314,6 +313,8 @@ def implied_unit_costs(
     zero = {cat for cat, rows in printed_rows.groupby("cost_category")
             if (rows["yearly_cost_published"] == 0).all()}
     bounds = [(0.0, 0.0) if cat in zero else (0.0, None) for cat in categories] + [(None, rounding)]
+    from scipy.optimize import linprog  # here: importing scipy.optimize costs every workflow start ~0.5 s
+
     res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
     if res.status != 0 or res.x[-1] <= 1e-9:
         worst = "" if res.status != 0 else f" (best common margin {res.x[-1]:.3g} kr)"

@@ -14,6 +14,12 @@ the import). Code outside the package (pandas, numpy, Python) is not covered.
 
 The unit is the module: the rules of one module of :mod:`regeval.pipeline.rules` share
 its edits.
+
+Parsing the package's ~100 modules takes 0.5-2 s, and the workflow computes the
+digests at every Snakemake start (on a cluster: twice in every job). With a ``cache``
+file, the imports found in a module are kept under the SHA-256 of its source (and of
+this module's own source), so a start parses only what changed; the digests are
+computed from the sources as before, whatever the cache holds.
 """
 
 from __future__ import annotations
@@ -21,7 +27,11 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import json
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 """The folder of the regeval package whose code is digested."""
@@ -106,24 +116,90 @@ def _lazy_exports(package: str, statements: list[tuple[int, str, list[str]]], kn
     return out
 
 
-@functools.lru_cache(maxsize=4)
-def _index(stamp: tuple[tuple[str, int, int], ...], package_dir: Path) -> dict[str, tuple[str, frozenset[str]]]:
-    """Per module of the package: the digest of its source and the regeval modules it imports."""
-    names = {_module_name(Path(rel)): Path(rel) for rel, _, _ in stamp}
-    known = set(names)
-    parsed: dict[str, tuple[str, list[tuple[int, str, list[str]]]]] = {}
-    lazy: dict[str, dict[str, str]] = {}
+Statements = list[tuple[int, str, list[str]]]
+
+
+def _parse_imports(text: str, filename: str) -> tuple[Statements, Statements]:
+    """The imports of a module's source: those that run, and those under ``if TYPE_CHECKING:``."""
+    type_checking: Statements = []
+    return _import_statements(ast.parse(text, filename=filename), type_checking), type_checking
+
+
+_EXTRACTOR = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+"""Digest of this module's source: a cache written by another version of it is not used."""
+
+
+def _read_cache(cache: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("extractor") != _EXTRACTOR or not isinstance(data.get("modules"), dict):
+        return {}
+    return data["modules"]
+
+
+def _write_cache(cache: Path, modules: dict[str, Any]) -> None:
+    """Write the cache atomically (jobs running side by side may write it at once); a
+    cache that cannot be written is no error, the next start parses again."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=f".{cache.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"extractor": _EXTRACTOR, "modules": modules}, fh)
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+
+
+def _parsed_sources(
+    names: dict[str, Path], package_dir: Path, cache: Path | None
+) -> dict[str, tuple[str, Statements, Statements]]:
+    """Per module: the digest of its source, its imports and those under ``if TYPE_CHECKING:``."""
+    cached = _read_cache(cache) if cache is not None else {}
+    out: dict[str, tuple[str, Statements, Statements]] = {}
+    fresh: dict[str, Any] = {}
     for name, rel in names.items():
         text = (package_dir / rel).read_text(encoding="utf-8")
-        type_checking: list[tuple[int, str, list[str]]] = []
-        parsed[name] = (text, _import_statements(ast.parse(text, filename=str(rel)), type_checking))
-        if rel.name == "__init__.py":
-            lazy[name] = _lazy_exports(name, type_checking, known)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        hit = cached.get(digest)
+        if hit is not None:
+            imports, type_checking = ([(int(a), str(b), list(c)) for a, b, c in part] for part in hit)
+        else:
+            imports, type_checking = _parse_imports(text, str(rel))
+        fresh[digest] = [imports, type_checking]
+        out[name] = (digest, imports, type_checking)
+    if cache is not None and set(fresh) != set(cached):
+        _write_cache(cache, fresh)
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _analysis(
+    stamp: tuple[tuple[str, int, int], ...], package_dir: Path, cache: Path | None = None
+) -> tuple[dict[str, tuple[str, frozenset[str]]], dict[str, dict[str, str]]]:
+    """Per module of the package the digest of its source and the regeval modules it
+    imports; per package ``__init__`` the names it exports lazily and their modules."""
+    names = {_module_name(Path(rel)): Path(rel) for rel, _, _ in stamp}
+    known = set(names)
+    parsed = _parsed_sources(names, package_dir, cache)
+    lazy = {
+        name: _lazy_exports(name, type_checking, known)
+        for name, (_, _, type_checking) in parsed.items()
+        if names[name].name == "__init__.py"
+    }
     index = {}
-    for name, (text, statements) in parsed.items():
+    for name, (digest, statements, _) in parsed.items():
         imports = _resolve(name, names[name].name == "__init__.py", statements, known, lazy)
-        index[name] = (hashlib.sha256(text.encode()).hexdigest(), frozenset(imports))
-    return index
+        index[name] = (digest, frozenset(imports))
+    return index, lazy
+
+
+def _index(
+    stamp: tuple[tuple[str, int, int], ...], package_dir: Path, cache: Path | None = None
+) -> dict[str, tuple[str, frozenset[str]]]:
+    """Per module of the package: the digest of its source and the regeval modules it imports."""
+    return _analysis(stamp, package_dir, cache)[0]
 
 
 def _stamp(package_dir: Path) -> tuple[tuple[str, int, int], ...]:
@@ -134,30 +210,12 @@ def _stamp(package_dir: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=4)
-def _lazy_maps_cached(stamp: tuple[tuple[str, int, int], ...], package_dir: Path) -> dict[str, dict[str, str]]:
-    known = {_module_name(Path(rel)) for rel, _, _ in stamp}
-    out = {}
-    for rel, _, _ in stamp:
-        if Path(rel).name == "__init__.py":
-            name = _module_name(Path(rel))
-            type_checking: list[tuple[int, str, list[str]]] = []
-            _import_statements(ast.parse((package_dir / rel).read_text(encoding="utf-8")), type_checking)
-            out[name] = _lazy_exports(name, type_checking, known)
-    return out
-
-
-def _lazy_maps(package_dir: Path) -> dict[str, dict[str, str]]:
-    return _lazy_maps_cached(_stamp(package_dir), package_dir)
-
-
-def imported_modules(script: str | Path, package_dir: Path | None = None) -> list[str]:
+def imported_modules(script: str | Path, package_dir: Path | None = None, cache: str | Path | None = None) -> list[str]:
     """The regeval modules the script ``script`` runs: its imports, followed through the
-    modules' own imports."""
+    modules' own imports (``cache``: see the module's docstring)."""
     package_dir = Path(package_dir or PACKAGE_DIR)
-    index = _index(_stamp(package_dir), package_dir)
+    index, lazy = _analysis(_stamp(package_dir), package_dir, Path(cache) if cache is not None else None)
     tree = ast.parse(Path(script).read_text(encoding="utf-8"), filename=str(script))
-    lazy = _lazy_maps(package_dir)
     todo = set(_resolve("__script__", False, _import_statements(tree), set(index), lazy))
     seen: set[str] = set()
     while todo:
@@ -168,13 +226,15 @@ def imported_modules(script: str | Path, package_dir: Path | None = None) -> lis
     return sorted(seen)
 
 
-def code_digest(script: str | Path, package_dir: Path | None = None) -> str:
+def code_digest(script: str | Path, package_dir: Path | None = None, cache: str | Path | None = None) -> str:
     """Digest of the script ``script`` and of the source of every regeval module it runs
-    (:func:`imported_modules`), 16 hex digits."""
+    (:func:`imported_modules`), 16 hex digits. ``cache``: a file that keeps the imports
+    found in each module between processes (see the module's docstring); the digest
+    does not depend on it."""
     package_dir = Path(package_dir or PACKAGE_DIR)
-    index = _index(_stamp(package_dir), package_dir)
+    index = _index(_stamp(package_dir), package_dir, Path(cache) if cache is not None else None)
     h = hashlib.sha256(Path(script).read_bytes())
-    for name in imported_modules(script, package_dir):
+    for name in imported_modules(script, package_dir, cache):
         h.update(f"{name}:{index[name][0]}".encode())
     return h.hexdigest()[:16]
 

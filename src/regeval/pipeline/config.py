@@ -24,7 +24,7 @@ import jsonschema
 import yaml
 
 from regeval.errors import ConfigError
-from regeval.pipeline.schema import fill_defaults, load_schema
+from regeval.pipeline.schema import fill_defaults, shared_schema
 from regeval.pipeline.spec import (
     canonical,
     deep_merge,
@@ -158,7 +158,7 @@ def validate_config(
 
 
 def _validate(config: Mapping[str, Any], base_dir: str | Path | None, check_files: bool) -> None:
-    validator = jsonschema.Draft7Validator(load_schema())
+    validator = jsonschema.Draft7Validator(shared_schema())
     errors = sorted(validator.iter_errors(dict(config)), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = []

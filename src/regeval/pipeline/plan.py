@@ -81,7 +81,8 @@ class Plan:
         the sweep's specs and plan."""
         config = load_config(config, base_dir)
         expanded, sweep_specs = expand_sweep(config)
-        expanded = load_config(expanded, base_dir)
+        if sweep_specs:  # the sweep's specs are checked like the others (without a sweep: nothing new)
+            expanded = load_config(expanded, base_dir)
         specs = parse_specs(expanded)
         keys = {name: spec.keys() for name, spec in specs.items()}
         spec_of_key: dict[str, str] = {}

@@ -28,12 +28,21 @@ def _schema_text() -> str:
     return resources.files(package).joinpath(name).read_text(encoding="utf-8")
 
 
-def load_schema() -> dict[str, Any]:
-    """The configuration's JSON schema (a fresh copy)."""
-    schema = yaml.safe_load(_schema_text())
+@functools.lru_cache(maxsize=1)
+def shared_schema() -> dict[str, Any]:
+    """The schema, parsed once per process and shared: read it, never change it
+    (:func:`load_schema` gives a copy). Every Snakemake start, also in each cluster job,
+    validates the configuration, so it is parsed with libyaml when PyYAML has it."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    schema = yaml.load(_schema_text(), Loader=loader)  # noqa: S506 (a safe loader)
     if not isinstance(schema, dict):
         raise TypeError("config.schema.yaml: the top level must be a mapping")
     return schema
+
+
+def load_schema() -> dict[str, Any]:
+    """The configuration's JSON schema (a fresh copy)."""
+    return copy.deepcopy(shared_schema())
 
 
 def _resolve(node: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -80,13 +89,13 @@ _NONE = object()
 
 def fill_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``config`` with every missing key that has a default in the schema."""
-    schema = load_schema()
+    schema = shared_schema()  # fill copies every default it adds
     return fill(copy.deepcopy(dict(config)), schema, schema)
 
 
 @functools.lru_cache(maxsize=1)
 def _spec_defaults() -> dict[str, Any]:
-    schema = load_schema()
+    schema = shared_schema()  # defaults_of copies every default
     return defaults_of(schema["definitions"]["spec"], schema)
 
 
@@ -95,4 +104,4 @@ def spec_defaults() -> dict[str, Any]:
     return copy.deepcopy(_spec_defaults())
 
 
-__all__ = ["SCHEMA_RESOURCE", "defaults_of", "fill", "fill_defaults", "load_schema", "spec_defaults"]
+__all__ = ["SCHEMA_RESOURCE", "defaults_of", "fill", "fill_defaults", "load_schema", "shared_schema", "spec_defaults"]

@@ -335,9 +335,9 @@ def resolve_spec(config: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _default_control_rule() -> str:
-    from regeval.pipeline.schema import load_schema
+    from regeval.pipeline.schema import shared_schema
 
-    return str(load_schema()["properties"]["population"]["properties"]["control_rule"]["default"])
+    return str(shared_schema()["properties"]["population"]["properties"]["control_rule"]["default"])
 
 
 def propensity_choices(spec: Spec | Mapping[str, Any]) -> dict[str, Any]:
