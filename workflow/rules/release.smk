@@ -13,6 +13,13 @@ RELEASE_OUTPUTS = {
 ALL_TARGETS.extend(RELEASE_OUTPUTS.values())
 
 
+# A local rule: it runs after every export, on the machine that runs Snakemake (one thread,
+# ~0.3 GB; 10 s at the default size, ~1.5 min for a sweep of 25 specs), so a cluster run
+# does not pay another job submission and status-check lag for it (BENCHMARKS.md).
+localrules:
+    release,
+
+
 rule release:
     input:
         **release_inputs(),
@@ -22,7 +29,6 @@ rule release:
         specs=EXPORTED_SPECS,
         disclosure=DISCLOSURE,
         code=code("release"),
-    # not a local rule: the linear-programming audit of a sweep's release takes minutes
     threads: 1
     resources:
         mem_mb=mem_mb(800, 4),
