@@ -104,10 +104,19 @@ class BasePopulation:
     flow: pd.DataFrame
 
 
+def _member(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Boolean mask: which elements of ``values`` are in ``allowed``.
+
+    A hash lookup (linear in the number of elements, for integer and string person ids
+    alike); never ``np.isin``, which compares object arrays pairwise.
+    """
+    return pd.Index(np.asarray(allowed)).unique().get_indexer(np.asarray(values)) >= 0
+
+
 def _keep(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """Sorted unique elements of ``values`` that are in ``allowed``."""
-    values = np.asarray(values)
-    return np.sort(pd.unique(values[np.isin(values, allowed)]))
+    values = pd.unique(np.asarray(values))
+    return np.sort(values[_member(values, allowed)])
 
 
 def _age_group(age: pd.Series) -> pd.Series:
@@ -253,10 +262,10 @@ def build_base_population(
         treated = _keep(treated_resident, base)
         # everyone not started by t; control_pool() narrows it for never_participated
         excluded = first_by_person[first_by_person <= cohort].index.to_numpy()
-        controls = base[~np.isin(base, excluded)]
-        criteria["age"] += int(np.isin(treated_resident, resident.to_numpy()).sum())
-        criteria["support"] += int(np.isin(treated_resident, on_support.to_numpy()).sum())
-        criteria["diagnosis"] += int(np.isin(treated_resident, np.asarray(diag_ok)).sum())
+        controls = base[~_member(base, excluded)]
+        criteria["age"] += int(_member(treated_resident, resident.to_numpy()).sum())
+        criteria["support"] += int(_member(treated_resident, on_support.to_numpy()).sum())
+        criteria["diagnosis"] += int(_member(treated_resident, np.asarray(diag_ok)).sum())
         flow_rows.append(
             {
                 "cohort": cohort,
