@@ -10,6 +10,7 @@ from regeval.errors import RegevalError
 from regeval.pipeline.code import code_digest
 from regeval.budget.tables import BUDGET_TABLES, BUSINESS_CASE_TABLES
 from regeval.pipeline.plan import EXPORT_TABLES, SHARED, Plan
+from regeval.registers.contract import TABLE_NAMES
 from regeval.registers.read import register_files, register_fingerprint, resolve_sources
 
 try:
@@ -46,7 +47,9 @@ try:
         _sources = resolve_sources(_reg["directory"], _reg.get("tables") or {})
         REGISTER_FILES = register_files(_sources)
         REGISTER_STAMP = register_fingerprint(_sources)
-        REGISTERS = {"registers": REGISTER_FILES}
+        CACHE = f"{SHARED}/register_cache"
+        CACHE_FILES = {name: f"{CACHE}/{name}.parquet" for name in TABLE_NAMES}
+        REGISTERS = {"registers": list(CACHE_FILES.values()), "cache": f"{CACHE}/cache.json"}
 except RegevalError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)

@@ -129,10 +129,7 @@ def _employment_history(
     sources: Mapping[str, TableSource], years: Sequence[int], persons: np.ndarray | None
 ) -> pd.DataFrame:
     """Full-time days per person and year (only person-years with employment)."""
-    emp = read_table(sources["beskaeftigelse"], ["pnr", "aar", "fuldtid_dage"], years=years)
-    if persons is not None:
-        emp = emp[emp["pnr"].isin(persons)]
-    return emp
+    return read_table(sources["beskaeftigelse"], ["pnr", "aar", "fuldtid_dage"], years=years, persons=persons)
 
 
 def _characteristics_of_cohort(

@@ -8,7 +8,7 @@ names the function and runs it with :func:`regeval.pipeline.runner.run_rule`.
 ============================  ==========================================
 module                        rules
 ============================  ==========================================
-:mod:`.data`                  generate_synthetic, validate_registers
+:mod:`.data`                  generate_synthetic, register_cache, validate_registers
 :mod:`.population`            base_population, population_means, person_years
 :mod:`.control_group`         propensity, control_group
 :mod:`.effects`               effects

@@ -17,7 +17,7 @@ log = logging.getLogger("regeval")
 
 def base_population(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Write the units (``output.units``, person-level) and the flow (``output.flow``)."""
-    sources = register_sources(params["data"], input.get("generated"))
+    sources = register_sources(params["data"], input.get("generated"), input.get("cache"))
     bp = build_base_population(sources, PopulationSpec.from_config(params["population"]))
     Path(output["units"]).parent.mkdir(parents=True, exist_ok=True)
     bp.units.to_parquet(output["units"], index=False)

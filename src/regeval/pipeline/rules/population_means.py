@@ -12,6 +12,6 @@ from regeval.population.tables import population_means_table
 
 def population_means(input: Files, output: Files, params: Params, threads: int = 1) -> None:
     """Write the whole population's means (``output.means``)."""
-    sources = register_sources(params["data"], input.get("generated"))
+    sources = register_sources(params["data"], input.get("generated"), input.get("cache"))
     spec = PopulationSpec.from_config(params["population"])
     write_aggregate(population_means_table(sources, spec), output["means"])
