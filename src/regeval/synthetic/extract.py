@@ -17,7 +17,9 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from regeval.registers.contract import CONTRACT, TABLE_NAMES
 
@@ -56,10 +58,10 @@ def _write(frame: pd.DataFrame, path: Path, fmt: str) -> None:
             pyreadstat.write_xport(frame, str(path), file_format_version=8, table_name=path.stem[:32])
 
 
-def _read(source: Path, year: int | None) -> pd.DataFrame:
+def _read(source: Path, year: int | None, person_ids: str) -> pd.DataFrame:
     dataset = ds.dataset(str(source), format="parquet")
     flt = ds.field("aar") == year if year is not None else None
-    table = dataset.to_table(filter=flt)
+    table = _ids(dataset.to_table(filter=flt), person_ids)
     for i, f in enumerate(table.schema):
         if pa.types.is_dictionary(f.type):
             table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
@@ -72,15 +74,43 @@ def _read(source: Path, year: int | None) -> pd.DataFrame:
     return frame
 
 
+def _copy_parquet(source: Path, target: Path, person_ids: str) -> None:
+    """A Parquet table copied row group by row group, its ids written as ``person_ids``."""
+    reader = pq.ParquetFile(str(source))
+    writer = None
+    try:
+        for i in range(reader.num_row_groups):
+            table = _ids(reader.read_row_group(i), person_ids)
+            if writer is None:
+                writer = pq.ParquetWriter(str(target), table.schema, compression="zstd")
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _ids(table: pa.Table, person_ids: str) -> pa.Table:
+    """``table`` with integer person ids as ten-digit text if ``person_ids`` is ``string``."""
+    if person_ids != "string" or "pnr" not in table.column_names:
+        return table
+    if not pa.types.is_integer(table.schema.field("pnr").type):
+        return table
+    i = table.column_names.index("pnr")
+    text = pc.utf8_lpad(pc.cast(table.column(i), pa.string()), width=10, padding="0")
+    return table.set_column(i, pa.field("pnr", pa.string()), text)
+
+
 def write_extract(
     registers: str | Path,
     out_dir: str | Path,
     layouts: Mapping[str, str],
     years: tuple[int, int],
+    person_ids: str = "as_generated",
 ) -> dict[str, Any]:
     """Write the tables of ``registers`` (the generator's folder) to ``out_dir`` in the
     given layout per table (default ``parquet``; see :data:`LAYOUTS`); per-year layouts
-    write the years of ``years``. Returns the config section ``data.registers``."""
+    write the years of ``years``. ``person_ids="string"`` writes integer ids as ten-digit
+    text. Returns the config section ``data.registers``."""
     registers, out_dir = Path(registers), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables: dict[str, Any] = {}
@@ -94,12 +124,15 @@ def write_extract(
             if CONTRACT[name].year_column != "aar" or name == "diag":
                 raise ValueError(f"table {name} is not yearly")
             for year in range(years[0], years[1] + 1):
-                frame = _read(source, year).drop(columns=["aar"])
+                frame = _read(source, year, person_ids).drop(columns=["aar"])
                 _write(frame, out_dir / f"{name}{year}{SUFFIX[fmt]}", fmt)
                 del frame
             tables[name] = {"path": f"{name}{{year}}{SUFFIX[fmt]}"}
+        elif fmt == "parquet":
+            _copy_parquet(source, out_dir / f"{name}.parquet", person_ids)
+            tables[name] = {"path": f"{name}.parquet"}
         else:
-            _write(_read(source, None), out_dir / f"{name}{SUFFIX[fmt]}", fmt)
+            _write(_read(source, None, person_ids), out_dir / f"{name}{SUFFIX[fmt]}", fmt)
             tables[name] = {"path": f"{name}{SUFFIX[fmt]}"}
     return {"directory": str(out_dir), "tables": tables}
 
