@@ -14,6 +14,14 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 include: "workflow/rules/common.smk"
 
 
+# On a cluster these run where Snakemake runs instead of being submitted: the target
+# rule, and the summaries that read only a few small exported tables.
+localrules:
+    all,
+    sweep_summary,
+    business_case,
+
+
 rule all:
     input:
         lambda wildcards: ALL_TARGETS,

@@ -88,7 +88,7 @@ def make_data(n_controls: int, n_treated: int = N_TREATED, seed: int = SEED) -> 
     diag_p = [(0.10, 0.55), (0.08, 0.15), (0.10, 0.12), (0.03, 0.06),
               (0.12, 0.08), (0.35, 0.15), (0.07, 0.05), (0.20, 0.15)]
     diag_cols = COVARIATES[3:11]
-    for col, (pc, pt) in zip(diag_cols, diag_p):
+    for col, (pc, pt) in zip(diag_cols, diag_p, strict=True):
         df[col] = bern(pc, pt)
     df["n_diag_groups"] = (df[diag_cols].sum(axis=1) + rng.poisson(0.3, n)).astype(np.int16)
     df["income_support"] = cat(
@@ -192,7 +192,7 @@ def _machine() -> dict[str, str]:
         "numpy": numpy.__version__,
         "pandas": pandas.__version__,
         "scipy": scipy.__version__,
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -202,11 +202,10 @@ def _competitors(df: pd.DataFrame) -> dict[str, float]:
 
     import statsmodels.api as sm
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
     from regeval.stats.design import build_design, design_matrix
     from regeval.stats.propensity import fit_propensity
-
-    from threadpoolctl import threadpool_limits
 
     warnings.simplefilter("ignore")
     ours = fit_propensity(df, "treat", COVARIATES, categorical=CATEGORICAL)
@@ -251,7 +250,7 @@ def _tie_heavy(df: pd.DataFrame, score: np.ndarray, repeats: int) -> dict:
             del kwargs["ties"]
             rule = "fixed rule"
             m = match_nearest(df, "treat", tied, **kwargs)
-        med, times = _median_time(lambda: match_nearest(df, "treat", tied, **kwargs), repeats)
+        med, times = _median_time(lambda kwargs=kwargs: match_nearest(df, "treat", tied, **kwargs), repeats)
         sets[rule] = m.pairs.groupby("treated")["control"].apply(frozenset)
         out[rule] = {"median": med, "min": min(times), "ess": m.ess_control}
         if rule == "fixed rule":
@@ -272,7 +271,9 @@ def match_only(repeats: int) -> None:
     score = fit_propensity(df, "treat", COVARIATES, categorical=CATEGORICAL).score
     print(f"regeval from {Path(regeval.__file__).parent}; load average {os.getloadavg()}")
     for exact in (["cohort"], None):
-        med, times = _median_time(lambda: match_nearest(df, "treat", score, k=10, replace=True, exact=exact), repeats)
+        med, times = _median_time(
+            lambda exact=exact: match_nearest(df, "treat", score, k=10, replace=True, exact=exact), repeats
+        )
         print(f"match k=10, replace, exact={exact}: median {med:.3f} s (min {min(times):.3f})")
     print("tie-heavy score:", _tie_heavy(df, score, repeats))
     print(f"load average {os.getloadavg()}")
@@ -309,15 +310,18 @@ def main() -> None:
         fit = fit_propensity(df, "treat", COVARIATES, categorical=CATEGORICAL)
         if n_c == max(sizes):
             med, times = _median_time(
-                lambda: fit_propensity(df, "treat", COVARIATES, categorical=CATEGORICAL), max(3, args.repeats)
+                lambda df=df: fit_propensity(df, "treat", COVARIATES, categorical=CATEGORICAL), max(3, args.repeats)
             )
             fit_row = {"n": n_c + N_TREATED, "median": med, "times": times, "iterations": fit.iterations,
                        "terms": len(fit.terms), "auc": fit.auc}
         score = fit.score
         med_x, t_x = _median_time(
-            lambda: match_nearest(df, "treat", score, k=10, replace=True, exact=["cohort"]), args.repeats
+            lambda df=df, score=score: match_nearest(df, "treat", score, k=10, replace=True, exact=["cohort"]),
+            args.repeats,
         )
-        med_n, t_n = _median_time(lambda: match_nearest(df, "treat", score, k=10, replace=True), args.repeats)
+        med_n, t_n = _median_time(
+            lambda df=df, score=score: match_nearest(df, "treat", score, k=10, replace=True), args.repeats
+        )
         m = match_nearest(df, "treat", score, k=10, replace=True, exact=["cohort"])
         runs = []
         for _ in range(3):

@@ -19,7 +19,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -77,7 +76,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "results_generator.md"))
     args = ap.parse_args()
     rows = []
-    for n, reps in zip(args.sizes, args.repeats):
+    for n, reps in zip(args.sizes, args.repeats, strict=False):
         runs = [run_once(n, args.workers) for _ in range(reps)]
         walls = [r[0] for r in runs]
         rows.append((n, reps, statistics.median(walls), min(walls), max(walls), max(r[1] for r in runs), runs[0][2]))

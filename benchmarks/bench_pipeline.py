@@ -81,7 +81,7 @@ def main() -> None:
             shutil.rmtree(work_sweep)
     load_end = os.getloadavg()[0]
     one, sweep = float(pd.Series(ones).median()), float(pd.Series(sweeps).median())
-    ratios = [s / o for s, o in zip(sweeps, ones)]
+    ratios = [s / o for s, o in zip(sweeps, ones, strict=False)]
     n_specs = len([p for p in (work_sweep / "results").iterdir() if (p / "export" / "report.html").exists()])
     times = rule_times(work_one)
     sweep_times = rule_times(work_sweep)

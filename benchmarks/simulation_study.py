@@ -135,11 +135,11 @@ def sample_truth(panel: pd.DataFrame, truth_effects: pd.DataFrame, outcomes: lis
 
 def run_replication(job: Job) -> pd.DataFrame:
     """Generate, evaluate and compare one replication; one row per (outcome, rel_year)."""
-    from regeval.stats import _logit
-    from regeval.stats.effects import estimate_effects
     from regeval.pipeline.evaluate import effect_options, evaluate
     from regeval.population.base import build_base_population
     from regeval.registers.read import resolve_sources
+    from regeval.stats import _logit
+    from regeval.stats.effects import estimate_effects
     from regeval.synthetic import SyntheticConfig, generate
 
     if hasattr(_logit, "_N_WORKERS"):  # one thread per worker (results do not depend on it)
@@ -359,7 +359,7 @@ def summarise(raw: pd.DataFrame, vcovs: list[str], truth: str = "truth") -> pd.D
             mean_se = float(se.mean())
             rows.append(
                 dict(
-                    zip(keys, key),
+                    zip(keys, key, strict=False),
                     vcov=v,
                     R=R,
                     mean_estimate=float(g["estimate"].mean()),
@@ -646,9 +646,9 @@ def write_report(path: Path, raw: pd.DataFrame, summary: pd.DataFrame, args: arg
         L.append("## Unobserved confounding\n")
         Rc = raw[raw["confounding"] != conf0].groupby("confounding")["rep"].nunique()
         L.append(
-            f"The generator's `confounding` is the coefficient of an unobserved 'motivation' (standard normal) "
-            f"in both the selection into the programme and the employment model of people on FØP; matching "
-            f"cannot see it. Replications per value: "
+            "The generator's `confounding` is the coefficient of an unobserved 'motivation' (standard normal) "
+            "in both the selection into the programme and the employment model of people on FØP; matching "
+            "cannot see it. Replications per value: "
             + ", ".join(f"{c:g}: {int(raw[raw['confounding'] == c]['rep'].nunique())}" for c in confs)
             + f" (the value {conf0:g} uses the first {int(Rc.max()) if len(Rc) else R} replications of the main study, "
             "the same seeds as the other values, so the rows are paired). Bias = mean(estimate − truth) pooled over "
@@ -705,7 +705,7 @@ def _failure_line(failed: pd.DataFrame | None, conf0: float) -> str:
     parts = []
     for (d, c), g in f.groupby(["design", "confounding"]):
         parts.append(f"{d}, confounding {c:g}: {len(g)} (reps {', '.join(str(int(r)) for r in sorted(g['rep']))})")
-    return (f"- Replications the pipeline stopped, excluded from the tables: " + "; ".join(parts) + ". Reason: "
+    return ("- Replications the pipeline stopped, excluded from the tables: " + "; ".join(parts) + ". Reason: "
             + "; ".join(sorted(set(f["error"].str.split(r" occurs| for \d|\(", regex=True).str[0].str.strip())))
             + ". The pipeline refuses a propensity model "
             "with separation (a characteristic level without treated units) instead of matching on meaningless "

@@ -87,7 +87,7 @@ def run_cases() -> dict[str, object]:
                 continue
             for k, f in case.edit.items():
                 prev = edits.get(k)
-                edits[k] = (lambda f, prev: (lambda df: f(prev(df)) if prev else f(df)))(f, prev)
+                edits[k] = lambda df, f=f, prev=prev: f(prev(df)) if prev else f(df)
         res["combined"] = one(tm.DataCase("combined", [], edit=edits), Path(t) / "comb")
         text_ids = {k: tm.as_text("pnr") for k in tm.FRAMES if k != "deltagere"}
         text_ids["deltagere"] = lambda df: df.assign(pnr=[None if pd.isna(x) else str(x) for x in df["pnr"]])

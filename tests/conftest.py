@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from regeval.synthetic import SyntheticConfig, generate
 
@@ -19,3 +23,42 @@ def small_registers(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("registers")
     generate(SyntheticConfig(**SMALL), out)
     return out
+
+
+# The whole DAG on a tiny synthetic population (tests/test_pipeline_e2e.py, the report's
+# browser test): run once per test session.
+TINY = {
+    "synthetic": {"seed": 5, "n_persons": 30000, "n_participants": 600, "workers": 1},
+    "spec_defaults": {
+        "effects": {
+            "outcomes": ["employed", "fulltime_days", "hours_per_week", "sel103_104", "botilbud", "sel85", "gp_contacts", "taxable_income"],
+            "windows": [{"outcome": "hours_per_week", "from": 0, "to": 7}],
+        }
+    },
+    # a budget variant: shares the default's effect table, so one export job writes both
+    "specs": {"all_effects": {"budget": {"effects_rule": "all"}},
+              # the report's possible reading of the control group, side by side
+              "never": {"control_rule": "never_participated"}},
+    "run_specs": ["default", "all_effects", "never"],
+}
+
+
+def snakemake(workdir: Path, configfile: Path, cores: int, *extra: str) -> subprocess.CompletedProcess:
+    """``snakemake`` as a user runs it, in ``workdir`` with ``configfile``."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+         "--configfile", str(configfile), "--cores", str(cores), *extra],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """Working directory of one run of the DAG on :data:`TINY` (``--cores 1``)."""
+    work = tmp_path_factory.mktemp("run1")
+    cfg = work / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(TINY))
+    proc = snakemake(work, cfg, 1)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work

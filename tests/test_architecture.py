@@ -13,7 +13,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "": ("regeval.errors",),  # regeval/__init__.py (its names are lazy)
     "errors": (),
     "_lazy": (),
-    "stats": ("regeval.errors", "regeval.disclosure.meta"),
+    "parallel": (),
+    "stats": ("regeval.errors", "regeval.parallel", "regeval.disclosure.meta"),
     "registers": ("regeval.errors",),
     "population": ("regeval.errors", "regeval.registers", "regeval.disclosure.meta"),
     "synthetic": ("regeval.errors", "regeval.registers.contract", "regeval.registers.read", "regeval.population"),

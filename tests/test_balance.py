@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from regeval.stats.balance import balance_table, descriptive_table
+
 from regeval.errors import MatchingError
+from regeval.stats.balance import balance_table, descriptive_table
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def test_with_the_printed_rounded_unit_costs_the_results_are_within_the_rounding
     r = business_case(case.table, case.unit_costs_published, case.investment, start=case.start, end=case.end)
     cmp = compare_with_published(r, case.published).set_index(["group", "measure", "time_point"])
     costed = case.table[case.table["cost_category"].map(case.unit_costs_published) > 0]
-    for group, n in (("intervention", 28), ("control", 26)):
+    for group, _n in (("intervention", 28), ("control", 26)):
         g = costed[costed["group"] == group].groupby("time_point")["citizens"].sum()
         # each monthly unit cost is off by at most 0.5 kr -> at most 6 kr a year per citizen
         bound = 6.0 * (g[case.start] + g[case.end]) + 1.0  # + published rounding of the gain

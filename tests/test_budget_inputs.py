@@ -16,7 +16,7 @@ EFFECT_OUTCOMES = [
     "employed", "fulltime_days", "hours_per_week", "sel103_104", "botilbud", "sel85", "sel_other",
     "gp_contacts", "specialist_contacts", "somatic_hospital", "psychiatric_hospital", "support_foep",
     "support_fleksjob", "support_ledighedsydelse", "support_kontanthjaelp", "support_ressourceforloeb",
-    "support_dagpenge", "support_sygedagpenge", "support_su", "support_selvforsoerget", "support_other",
+    "support_dagpenge", "support_sygedagpenge", "support_su", "support_selvforsoerget", "support_oevrig",
     "taxable_income",
 ]
 

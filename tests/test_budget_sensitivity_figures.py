@@ -82,7 +82,7 @@ def test_pessimistic_and_optimistic_take_per_effect_the_bound_that_moves_the_net
 
     lo, hi = per_cell("ci_low"), per_cell("ci_high")
     cost = res["all"].by_item.loc[res["all"].by_item["outcome"] == "", "value_pv"].sum()
-    expected = sum(pick(x, y) for x, y in zip(lo, hi)) + cost
+    expected = sum(pick(x, y) for x, y in zip(lo, hi, strict=True)) + cost
     assert res[rule].net_pv() == pytest.approx(expected, rel=1e-12)
     others = [res[r].net_pv() for r in ("ci_low", "ci_high", "all")]
     assert res[rule].net_pv() == pytest.approx(pick([res[rule].net_pv(), *others]))
@@ -107,7 +107,7 @@ def test_the_figures_can_be_labelled_in_danish(setup, grid):
     figs = budget_figures(compute_budget(eff, inputs, a), grid, language="da")
     for name, fig in figs.items():
         ax = fig.axes[0]
-        assert "kr pr. deltager" in ax.get_xlabel() + ax.get_ylabel(), name
+        assert "kr. pr. deltager" in ax.get_xlabel() + ax.get_ylabel(), name
         assert "participant" not in ax.get_xlabel() + ax.get_ylabel() + ax.get_title(), name
     ticks = [t.get_text() for t in figs["net_by_actor"].axes[0].get_yticklabels()]
     assert "Kommuner" in ticks and "Staten" in ticks

@@ -141,7 +141,7 @@ def test_a_module_edit_changes_the_digest_of_the_rules_that_run_it(package_copy)
     # matching is imported by regeval.pipeline.evaluate, which the keyed rules use
     assert _changed_by(package_copy, "stats/matching.py") == {"propensity", "control_group", "effects"}
     assert _changed_by(package_copy, "synthetic/generator.py") == {"generate_synthetic"}
-    assert _changed_by(package_copy, "registers/validate.py") == {"validate_registers"}
+    assert _changed_by(package_copy, "registers/validate/values.py") == {"validate_registers"}
     assert _changed_by(package_copy, "reporting/html.py") == {"export"}
 
 
@@ -211,3 +211,14 @@ def test_an_undeclared_file_in_an_export_fails_the_step(tmp_path):
     (tmp_path / "tables" / "extra.csv").write_text("x")
     with pytest.raises(RegevalError, match="extra.csv"):
         files.check_declared(tmp_path, declared, directories=[declared["figures"]])
+
+
+def test_a_name_a_package_exports_lazily_brings_its_module(package_copy):
+    """``from regeval.synthetic import generate`` runs regeval.synthetic.generator (loaded
+    by the package's ``__getattr__``): the digest follows it, and only it."""
+    module = package_copy / "pipeline" / "rules" / "effects.py"
+    module.write_text(module.read_text() + "\ndef late():\n    from regeval.synthetic import SyntheticConfig  # noqa: F401\n")
+    modules = code.imported_modules(SCRIPTS / "effects.py", package_copy)
+    assert "regeval.synthetic.config" in modules
+    assert "regeval.synthetic.generator" not in modules
+    assert _changed_by(package_copy, "synthetic/config.py") >= {"effects", "generate_synthetic"}

@@ -20,6 +20,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
+from regeval.errors import EstimationError, RegevalWarning
 from regeval.stats.effects import (
     EFFECT_COLUMNS,
     MEANS_COLUMNS,
@@ -30,7 +31,6 @@ from regeval.stats.effects import (
 )
 from regeval.stats.results import EffectEstimate, WLSFit, stars_for
 from regeval.stats.wls import fit_wls
-from regeval.errors import EstimationError, RegevalWarning
 
 REF_DIR = Path(__file__).parent / "data" / "matchit_lalonde_effects"
 LALONDE_COVARIATES = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
@@ -664,7 +664,7 @@ def test_group_means_of_an_empty_year_are_nan(panel):
 def stacked_design(panel, outcome, years, covariates):
     """Stacked person-years with every coefficient year-specific (block design)."""
     blocks = []
-    for j, r in enumerate(years):
+    for r in years:
         sub = panel[panel["rel_year"] == r].dropna(subset=[outcome])
         cols = [np.ones(len(sub)), sub["treated"].to_numpy(float), *(sub[c].to_numpy(float) for c in covariates)]
         if r != -1:

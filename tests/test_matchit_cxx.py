@@ -30,8 +30,8 @@ import pandas as pd
 import pytest
 
 import regeval.stats._nearest as nearest
-from regeval.stats import _cxxsort
 from regeval.errors import MatchingError
+from regeval.stats import _cxxsort
 from regeval.stats.matching import match_nearest
 
 HERE = Path(__file__).parent
@@ -59,7 +59,7 @@ def run_cxx_matching(exe: Path, df: pd.DataFrame, k: int, replace: bool, caliper
     lines = [f"{len(df)} {k} {int(replace)} {(-1.0 if caliper is None else float(caliper))!r}"]
     lines += [
         f"{float(x)!r} {int(t)} {int(s)}"
-        for x, t, s in zip(df["ps"].to_numpy(), df["treat"].to_numpy(), df["stratum"].to_numpy())
+        for x, t, s in zip(df["ps"].to_numpy(), df["treat"].to_numpy(), df["stratum"].to_numpy(), strict=True)
     ]
     out = subprocess.run(
         [str(exe)], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True
@@ -67,7 +67,7 @@ def run_cxx_matching(exe: Path, df: pd.DataFrame, k: int, replace: bool, caliper
     labels = df.index.to_numpy()
     treated = labels[df["treat"].to_numpy() == 1]
     assert len(out) == len(treated)
-    return {t: [] if line == "-" else [labels[int(j)] for j in line.split()] for t, line in zip(treated, out)}
+    return {t: [] if line == "-" else [labels[int(j)] for j in line.split()] for t, line in zip(treated, out, strict=True)}
 
 
 def ours(df: pd.DataFrame, k: int, replace: bool, caliper: float | None, ties: str = "matchit") -> dict:
@@ -116,7 +116,7 @@ def test_partial_sort_and_sort_equal_gnu_libstdcxx(programs):
     ).stdout.splitlines()
     assert len(out) == len(cases)
     n_unstable = 0
-    for (op, m, v), line in zip(cases, out):
+    for (op, m, v), line in zip(cases, out, strict=True):
         a = list(range(len(v)))
         if op == "P":
             _cxxsort.partial_sort(a, v, m)

@@ -81,7 +81,7 @@ def test_the_reference_scores_keep_rs_ties(data, results):
     ties = results["ties"]
     assert data["ps"].nunique() == ties["ps_distinct_values"] == 6649
     n_kk1 = n_12 = 0
-    for year, g in data.groupby("start_year"):
+    for _year, g in data.groupby("start_year"):
         c = np.sort(g.loc[g["treat"] == 0, "ps"].to_numpy())
         for pt in g.loc[g["treat"] == 1, "ps"].to_numpy():
             dd = np.sort(np.abs(c - pt))

@@ -45,29 +45,4 @@ def test_importing_the_packages_and_the_contract_does_not_import_pandas_or_pyarr
     assert out.strip() == "[]"
 
 
-ALLOWED = {
-    "registers": {"regeval.errors", "regeval.registers"},
-    "population": {"regeval.errors", "regeval.registers", "regeval.population"},
-    "synthetic": {"regeval.errors", "regeval.registers.contract", "regeval.population", "regeval.synthetic"},
-}
-"""The regeval modules (and packages, with everything under them) each layer may import."""
-
-
-@pytest.mark.parametrize("package", PACKAGES)
-def test_a_layer_imports_only_the_layers_below_it(package):
-    allowed = ALLOWED[package]
-    found = {}
-    for path in sorted((SRC / package).rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module if node.level == 0 else "." * node.level + (node.module or "")]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            else:
-                continue
-            for name in names:
-                if name.startswith(".") or name == "regeval" or name.startswith("regeval."):  # relative: not allowed
-                    ok = any(name == a or name.startswith(a + ".") for a in allowed)
-                    if not ok:
-                        found.setdefault(str(path.relative_to(SRC)), []).append(name)
-    assert not found, f"imports outside the layers allowed for {package}: {found}"
+# the imports each layer may make are checked by tests/test_architecture.py

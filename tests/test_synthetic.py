@@ -11,8 +11,8 @@ import pytest
 
 from regeval.registers.contract import TABLE_NAMES
 from regeval.registers.read import resolve_sources
-from regeval.synthetic import SyntheticConfig, generate
 from regeval.registers.validate import validate_registers
+from regeval.synthetic import SyntheticConfig, generate
 
 from .conftest import SMALL
 
@@ -74,8 +74,8 @@ def test_truth_is_recorded_and_follows_the_published_shape(small_registers):
 def test_naive_comparison_is_biased_while_the_truth_is_known(small_registers):
     """Participants differ from the base population before start (selection on
     observables), so a naive treated-vs-untreated difference misses the truth."""
-    from regeval.population.base import PopulationSpec, build_base_population
     from regeval.pipeline.config import load_yaml
+    from regeval.population.base import PopulationSpec, build_base_population
 
     from .conftest import REPO
 

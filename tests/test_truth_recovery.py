@@ -26,11 +26,11 @@ import pytest
 from scipy import stats
 
 from regeval.pipeline.config import load_yaml, resolve_spec
-from regeval.stats.effects import estimate_effect, estimate_effects, window_summary
-from regeval.stats.wls import fit_wls
 from regeval.pipeline.evaluate import effect_options, evaluate
 from regeval.population.base import PopulationSpec, build_base_population
 from regeval.registers.read import resolve_sources
+from regeval.stats.effects import estimate_effect, estimate_effects, window_summary
+from regeval.stats.wls import fit_wls
 from regeval.synthetic import SyntheticConfig, generate
 
 REPO = Path(__file__).resolve().parents[1]

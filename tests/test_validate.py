@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from register_factory import ARRIVED_2018, LEFT_AFTER_2017, YEARS, valid_frames, write_registers  # noqa: E402
 
-from regeval.registers.contract import CONTRACT, TABLE_NAMES  # noqa: E402
 from regeval.errors import ConfigError, DataContractError, RegevalWarning  # noqa: E402
+from regeval.registers.contract import CONTRACT, TABLE_NAMES  # noqa: E402
 from regeval.registers.read import TableSource, read_table, resolve_sources  # noqa: E402
 from regeval.registers.validate import ValidationReport, validate_registers  # noqa: E402
 

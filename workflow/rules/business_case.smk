@@ -21,6 +21,10 @@ if PLAN.business_case_files():
         params:
             min_persons=MIN_PERSONS,
             code=code("business_case"),
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
         log:
             "results/business_case/logs/business_case.log",
         script:

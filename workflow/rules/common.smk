@@ -7,11 +7,13 @@ import re
 import sys
 
 from regeval.errors import RegevalError
+from regeval.pipeline import resources as job_resources
 from regeval.pipeline.code import code_digest
 from regeval.budget.tables import BUDGET_TABLES, BUSINESS_CASE_TABLES
 from regeval.pipeline.plan import EXPORT_TABLES, SHARED, Plan
 from regeval.registers.contract import TABLE_NAMES
 from regeval.registers.read import register_files, register_fingerprint, resolve_sources
+from regeval.synthetic.config import SyntheticConfig
 
 try:
     PLAN = Plan.from_config(config, base_dir=workflow.basedir)
@@ -54,6 +56,21 @@ except RegevalError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)
 
+# Resources of every job (regeval.pipeline.resources; README, "Running on a SLURM
+# cluster"): threads per rule, memory and time growing with the size of what a job reads.
+def generator_mem_mb(wildcards, attempt):
+    syn = SyntheticConfig(**config["synthetic"])
+    return job_resources.generator_mem_mb(syn.workers, syn.chunk_size, attempt)
+
+
+def generator_runtime(wildcards, attempt):
+    return job_resources.generator_runtime(SyntheticConfig(**config["synthetic"]).n_persons, attempt)
+
+
+mem_mb = job_resources.mem_mb
+runtime = job_resources.runtime
+
+
 # the population settings the propensity and control-group rules use (names in order)
 DIAGNOSIS_GROUPS = {"diagnosis_groups": list(config["population"]["diagnosis_groups"])}
 
@@ -84,6 +101,9 @@ def export_inputs(specs):
     """Inputs of the export of ``specs`` (sharing an effect table): the person ids, the
     shared aggregates, and per spec ``s<i>_budget_input_<name>`` its budget inputs."""
     files = {"units": f"{SHARED}/base_population.parquet", **PLAN.aggregates(specs[0])}
+    if GENERATED:
+        # the synthetic registers' true effects, stated beside the estimates in the report
+        files["truth"] = f"{GENERATED}/truth_att.csv"
     for i, s in enumerate(specs):
         files.update({f"s{i}_budget_input_{name}": path for name, path in PLAN.budget_files(s).items()})
     return files
@@ -109,4 +129,16 @@ def export_outputs(specs):
         )
         out[f"s{i}_html"] = report(f"results/{s}/export/report.html", category="Evaluation report", labels={"spec": s, "file": "report.html"})
         out[f"s{i}_xlsx"] = report(f"results/{s}/export/tables.xlsx", category="Evaluation report", labels={"spec": s, "file": "tables.xlsx"})
+    return out
+
+
+def sweep_settings(spec):
+    """The values of the sweep grid's settings (dotted keys) in ``spec``."""
+    data = PLAN.spec_data(spec)
+    out = {}
+    for key in (PLAN.config.get("sweep") or {}).get("grid") or {}:
+        value = data
+        for part in key.split("."):
+            value = value[part]
+        out[key] = value
     return out

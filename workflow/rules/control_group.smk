@@ -17,6 +17,10 @@ rule propensity:
         pool=lambda w: PLAN.spec_of(w.pskey).propensity_choices()["pool"],
         population=DIAGNOSIS_GROUPS,
         code=code("propensity"),
+    threads: 2
+    resources:
+        mem_mb=mem_mb(400, 12),
+        runtime=runtime(10, 60),
     log:
         "results/_shared/logs/propensity_{pskey}.log",
     benchmark:
@@ -43,6 +47,10 @@ rule control_group:
         spec=lambda w: PLAN.spec_of(w.mkey).match_choices(),
         population=DIAGNOSIS_GROUPS,
         code=code("control_group"),
+    threads: 2
+    resources:
+        mem_mb=mem_mb(400, 8),
+        runtime=runtime(10, 60),
     log:
         "results/_shared/logs/control_group_{mkey}.log",
     benchmark:

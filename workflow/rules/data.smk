@@ -15,6 +15,9 @@ if GENERATED:
             synthetic={k: v for k, v in config["synthetic"].items() if k != "workers"},
             code=code("generate_synthetic"),
         threads: config["synthetic"]["workers"]
+        resources:
+            mem_mb=generator_mem_mb,
+            runtime=generator_runtime,
         log:
             "results/_shared/logs/generate_synthetic.log",
         benchmark:
@@ -35,6 +38,12 @@ else:
             # size and modification time of every extract file (see common.smk)
             registers_stamp=REGISTER_STAMP,
             code=code("register_cache"),
+        # the conversion reads each file in chunks and writes it table by table: memory grows
+        # with the largest table, time with everything read (SAS and CSV are uncompressed)
+        threads: 1
+        resources:
+            mem_mb=mem_mb(500, 1.0),
+            runtime=runtime(10, 20),
         log:
             "results/_shared/logs/register_cache.log",
         benchmark:
@@ -53,6 +62,10 @@ rule validate_registers:
         # only what validation checks against (other population keys do not rerun it)
         population={k: config["population"][k] for k in ("education_levels", "diagnosis_groups")},
         code=code("validate_registers"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb(400, 2.5),
+        runtime=runtime(10, 30),
     log:
         "results/_shared/logs/validate_registers.log",
     benchmark:

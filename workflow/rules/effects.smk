@@ -21,6 +21,10 @@ rule effects:
         spec=lambda w: PLAN.spec_of(w.ekey).effects_choices(),
         data={"years": list(config["data"]["years"])},
         code=code("effects"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb(400, 10),
+        runtime=runtime(10, 60),
     log:
         "results/_shared/logs/effects_{ekey}.log",
     benchmark:

@@ -27,6 +27,10 @@ for _group in PLAN.exports:
             min_persons=MIN_PERSONS,
             language=LANG,
             code=code("export"),
+        threads: 1
+        resources:
+            mem_mb=mem_mb(600, 2),
+            runtime=runtime(15, 30),
         log:
             **{f"s{i}": f"results/{s}/logs/export.log" for i, s in enumerate(_group.specs)},
         benchmark:

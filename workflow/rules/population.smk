@@ -15,6 +15,10 @@ rule base_population:
         data=config["data"],
         population=config["population"],
         code=code("base_population"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb(400, 2.0),
+        runtime=runtime(10, 30),
     log:
         "results/_shared/logs/base_population.log",
     benchmark:
@@ -33,6 +37,10 @@ rule population_means:
         data=config["data"],
         population=config["population"],
         code=code("population_means"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb(400, 2.0),
+        runtime=runtime(10, 30),
     log:
         "results/_shared/logs/population_means.log",
     benchmark:
@@ -50,6 +58,10 @@ rule person_years:
     params:
         data=config["data"],
         code=code("person_years"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb(400, 2.5),
+        runtime=runtime(10, 30),
     log:
         "results/_shared/logs/person_years.log",
     benchmark:

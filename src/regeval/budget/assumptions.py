@@ -109,7 +109,9 @@ class BudgetAssumptions:
         error naming the key and listing the valid ones.
         """
         if not isinstance(mapping, Mapping):
-            raise BudgetError(f"{source}: expected a mapping of assumption names to values, got {type(mapping).__name__}")
+            raise BudgetError(
+                f"{source}: expected a mapping of assumption names to values, got {type(mapping).__name__}"
+            )
         names = {f.name for f in fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, value in mapping.items():
@@ -151,7 +153,7 @@ def _tuple_of_numbers(name: str, values: object, minimum: float | None) -> tuple
     if isinstance(values, str) or not hasattr(values, "__iter__"):
         raise BudgetError(f"assumption {name} must be a list of numbers, got {values!r}")
     out = []
-    for v in values:  # type: ignore[union-attr]
+    for v in values:
         if not _is_number(v) or (minimum is not None and float(v) < minimum):
             raise BudgetError(f"assumption {name}: {v!r} is not a number >= {minimum}")
         out.append(float(v))

@@ -45,7 +45,7 @@ PUBLISHED_SHAPE: dict[str, tuple[float, ...]] = {
     "support_sygedagpenge": (0.0,) * 6,
     "support_su": (0.0,) * 6,
     "support_selvforsoerget": (0.0,) * 6,
-    "support_other": (0.0,) * 6,
+    "support_oevrig": (0.0,) * 6,
 }
 #: (outcome, rel_year) pairs given a non-significant p-value in the example.
 NOT_SIGNIFICANT: frozenset[tuple[str, int]] = frozenset(

@@ -245,10 +245,11 @@ def validate_prices(df: pd.DataFrame, source: str = "price table") -> pd.DataFra
         line = i + 2
         name = _text(rec["consequence"])
         key = f"consequence '{name}'" if name else None
-        w = lambda col: _where(source, line, col, key)  # noqa: E731
+        w = lambda col, line=line, key=key: _where(source, line, col, key)  # noqa: E731
         if not _NAME.match(name):
             raise BudgetError(
-                f"{w('consequence')}: {name!r} is not a valid name (lower-case letters, digits and _ , starting with a letter)"
+                f"{w('consequence')}: {name!r} is not a valid name "
+                "(lower-case letters, digits and _ , starting with a letter)"
             )
         if name in seen:
             raise BudgetError(f"{w('consequence')}: duplicate of line {seen[name]}; each consequence has one row")
@@ -330,7 +331,7 @@ def validate_consequences(df: pd.DataFrame, prices: pd.DataFrame,
         outcome = _text(rec["outcome"])
         cons = _text(rec["consequence"])
         key = f"outcome '{outcome}'" if outcome else None
-        w = lambda col: _where(source, line, col, key)  # noqa: E731
+        w = lambda col, line=line, key=key: _where(source, line, col, key)  # noqa: E731
         if not outcome:
             raise BudgetError(f"{w('outcome')}: the outcome name is empty")
         if cons and cons not in known:
@@ -383,7 +384,8 @@ def validate_programme_cost(df: pd.DataFrame, source: str = "programme cost") ->
         bearer = _choice(rec["bearer"], BEARERS, _where(source, line, "bearer"))
         if (rel_year, bearer) in seen:
             raise BudgetError(
-                f"{_where(source, line, 'bearer')}: year {rel_year} and bearer '{bearer}' repeat line {seen[(rel_year, bearer)]}"
+                f"{_where(source, line, 'bearer')}: year {rel_year} and bearer '{bearer}' "
+                f"repeat line {seen[(rel_year, bearer)]}"
             )
         seen[(rel_year, bearer)] = line
         amount = _number(rec["amount"], _where(source, line, "amount"), minimum=0.0)
@@ -610,7 +612,9 @@ def load_business_case(csv_path: Path | str, yaml_path: Path | str | None = None
     present = set(table["group"])
     for role, g in (("intervention", intervention), ("control", control)):
         if g not in present:
-            raise BudgetError(f"{src}: groups.{role} = '{g}' is not a group of {csv_path} ({', '.join(sorted(present))})")
+            raise BudgetError(
+                f"{src}: groups.{role} = '{g}' is not a group of {csv_path} ({', '.join(sorted(present))})"
+            )
     tps = set(table["time_point"])
     start, end = _text(meta.get("start")), _text(meta.get("end"))
     for key, tp in (("start", start), ("end", end)):

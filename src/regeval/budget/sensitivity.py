@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from regeval.budget.assumptions import BudgetAssumptions
-from regeval.budget.inputs import BudgetInputs
 from regeval.budget.discounting import discount_factors
+from regeval.budget.inputs import BudgetInputs
 from regeval.budget.schema import PROGRAMME_GROUP
 from regeval.budget.som import _net, compute_budget
 
@@ -60,7 +60,9 @@ def sensitivity_grid(
         for f in factors:
             a.with_(discount_rate=float(r), programme_cost_factor=float(f))  # validates the point
             value = np.where(is_cost, undiscounted * float(f), undiscounted)
-            point = items[["spec", "actor", "group", "rel_year"]].assign(value_undiscounted=value, value_pv=value * dfac)
+            point = items[["spec", "actor", "group", "rel_year"]].assign(
+                value_undiscounted=value, value_pv=value * dfac
+            )
             net = _net(point, specs)[["spec", "actor", "value_pv"]].rename(columns={"value_pv": "net_pv"})
             net.insert(1, "cost_factor", float(f))
             net.insert(2, "discount_rate", float(r))

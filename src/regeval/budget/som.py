@@ -187,7 +187,8 @@ def _choose(
         side = "lower" if use_lo else "upper"
         if math.isnan(bound):
             return 0.0, False, f"{side} confidence bound missing: counted as 0"
-        return bound, True, f"rule '{rule}': {side} 95 % confidence bound ({'lowers' if rule == 'pessimistic' else 'raises'} the net result)"
+        effect = "lowers" if rule == "pessimistic" else "raises"
+        return bound, True, f"rule '{rule}': {side} 95 % confidence bound ({effect} the net result)"
     if rule == "significant":
         if math.isnan(p):
             return 0.0, False, "p-value missing: counted as 0"

@@ -22,14 +22,13 @@ declares such a column must rest it on a count of persons sharing the value.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-import re
 
 from regeval.disclosure.aggregates import AggregateMeta, read_aggregate
 from regeval.errors import DisclosureError
@@ -212,7 +211,10 @@ def _apply(frame: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for c in mask.columns:
         if mask[c].any():
-            out[c] = out[c].astype(object).where(~mask[c], None) if out[c].dtype == object else out[c].where(~mask[c], np.nan)
+            if out[c].dtype == object:
+                out[c] = out[c].astype(object).where(~mask[c], None)
+            else:
+                out[c] = out[c].where(~mask[c], np.nan)
     names = [", ".join(mask.columns[row]) for row in mask.to_numpy()]
     out["suppressed"] = names
     return out
@@ -247,6 +249,6 @@ def export_tables(
     for meta, res in checked:
         res.table.to_parquet(export_dir / f"{meta.name}.parquet", index=False)
         res.table.to_csv(export_dir / f"{meta.name}.csv", index=False, float_format="%.10g")
-        log["tables"].append({**res.log, "title": meta.title, "kind": meta.kind})  # type: ignore[union-attr]
+        log["tables"].append({**res.log, "title": meta.title, "kind": meta.kind})  # type: ignore[attr-defined]
     (export_dir / "disclosure_log.json").write_text(json.dumps(log, indent=2, sort_keys=True) + "\n")
     return log

@@ -19,7 +19,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from threadpoolctl import threadpool_limits
+
 from regeval.errors import RegevalError
+from regeval.parallel import using_threads
 
 log = logging.getLogger("regeval")
 
@@ -65,14 +68,21 @@ def run(
     name: str | None = None,
 ) -> None:
     """Run one rule's ``function``; on a failure, log a readable message, remove the
-    outputs written so far and exit with status 1 (a traceback only for a bug)."""
+    outputs written so far and exit with status 1 (a traceback only for a bug).
+
+    The job uses the ``threads`` it was given, not the machine's cores: the library's
+    thread pools get that budget (:func:`regeval.parallel.using_threads`) and
+    numerical libraries' own pools (BLAS, OpenMP) are limited to it
+    (``threadpoolctl``), so jobs on a shared node or in a cluster allocation do not
+    oversubscribe it."""
     name = name or function.__name__
     configure_logging(logfiles)
     os.environ.setdefault("MPLBACKEND", "Agg")
     started = time.perf_counter()
-    log.info("rule %s started", name)
+    log.info("rule %s started (%d thread%s)", name, threads, "" if threads == 1 else "s")
     try:
-        function(input, output, params, threads)
+        with threadpool_limits(limits=threads), using_threads(threads):
+            function(input, output, params, threads)
     except RegevalError as exc:  # bad input or configuration: the message names it, no traceback
         _fail(f"{name} failed: {exc}", output)
     except (OSError, MemoryError) as exc:  # the machine (disk, memory, a file removed meanwhile)

@@ -79,18 +79,18 @@ class PopulationSpec:
             raise ConfigError("population.age_min is larger than population.age_max")
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, object]) -> "PopulationSpec":
-        groups = {str(k): tuple(str(c) for c in v) for k, v in dict(cfg["diagnosis_groups"]).items()}  # type: ignore[arg-type]
+    def from_config(cls, cfg: Mapping[str, object]) -> PopulationSpec:
+        groups = {str(k): tuple(str(c) for c in v) for k, v in dict(cfg["diagnosis_groups"]).items()}  # type: ignore[call-overload]
         base = cfg.get("base_diagnosis_groups") or list(groups)
         return cls(
-            cohorts=tuple(int(c) for c in cfg["cohorts"]),  # type: ignore[union-attr]
-            age_min=int(cfg["age_min"]),  # type: ignore[arg-type]
-            age_max=int(cfg["age_max"]),  # type: ignore[arg-type]
-            support_types=tuple(str(s) for s in cfg["support_types"]),  # type: ignore[union-attr]
+            cohorts=tuple(int(c) for c in cfg["cohorts"]),  # type: ignore[attr-defined]
+            age_min=int(cfg["age_min"]),  # type: ignore[call-overload]
+            age_max=int(cfg["age_max"]),  # type: ignore[call-overload]
+            support_types=tuple(str(s) for s in cfg["support_types"]),  # type: ignore[attr-defined]
             diagnosis_groups=groups,
-            base_diagnosis_groups=tuple(str(g) for g in base),  # type: ignore[union-attr]
+            base_diagnosis_groups=tuple(str(g) for g in base),  # type: ignore[attr-defined]
             education_levels={
-                str(k): tuple(int(x) for x in v) for k, v in dict(cfg["education_levels"]).items()  # type: ignore[arg-type]
+                str(k): tuple(int(x) for x in v) for k, v in dict(cfg["education_levels"]).items()  # type: ignore[call-overload]
             },
             control_rule=str(cfg.get("control_rule", "censor_at_start")),
         )
@@ -297,7 +297,7 @@ def _other_start_years(
     other = participants[~participants["first_year"].isin(spec.cohorts)]
     if other.empty:
         return []
-    rows = []
+    rows: list[dict[str, object]] = []
     for year, part in other.groupby("first_year", sort=True):
         pnr = part["pnr"].dropna().unique()
         pnr = pnr[first_by_person.reindex(pnr).to_numpy() == year]
@@ -309,8 +309,8 @@ def _other_start_years(
                 "with_person_id": int(len(pnr)),
             }
         )
-    n = sum(int(r["participants"]) for r in rows)  # type: ignore[arg-type]
-    n_id = sum(int(r["with_person_id"]) for r in rows)  # type: ignore[arg-type]
+    n = sum(int(r["participants"]) for r in rows)  # type: ignore[call-overload]
+    n_id = sum(int(r["with_person_id"]) for r in rows)  # type: ignore[call-overload]
     years = ", ".join(f"{r['cohort']}: {r['participants']}" for r in rows)
     warnings.warn(
         f"participants outside cohorts: {n} participant(s) ({n_id} person(s) with a person id) first started in "
@@ -389,7 +389,9 @@ def control_pool(units: pd.DataFrame, control_rule: str) -> pd.DataFrame:
     if control_rule != "never_participated":
         return units
     if "first_start" not in units:
-        raise ConfigError("control_rule never_participated needs the units' first_start column; rebuild the base population")
+        raise ConfigError(
+            "control_rule never_participated needs the units' first_start column; rebuild the base population"
+        )
     keep = (units["treated"].to_numpy() == 1) | units["first_start"].isna().to_numpy()
     return units.loc[keep].reset_index(drop=True)
 
@@ -432,7 +434,8 @@ def population_means(
         del before, employment, chars
     if n_total == 0:
         raise PopulationError(
-            f"population means: nobody in the age range — nobody resident is aged population.age_min … age_max ({spec.age_min}–"
+            "population means: nobody in the age range — nobody resident is aged "
+            f"population.age_min … age_max ({spec.age_min}–"
             f"{spec.age_max}) in the years before the cohorts {list(spec.cohorts)}; check the age range and "
             "population.cohorts against data.years"
         )

@@ -198,7 +198,8 @@ def censor_at_start(
     rel = np.arange(int(panel["rel_year"].min()), int(panel["rel_year"].max()) + 1)
     ncens = fc.groupby("rel_year")["person_id"].nunique().reindex(rel, fill_value=0)
     nun = fc[fc["unmodelled"]].groupby("rel_year")["person_id"].nunique().reindex(rel, fill_value=0)
-    f_ctrl = pd.DataFrame({"rel_year": panel.loc[ctrl & ~censored, "rel_year"].to_numpy(), "f": factor[ctrl & ~censored]})
+    kept = ctrl & ~censored
+    f_ctrl = pd.DataFrame({"rel_year": panel.loc[kept, "rel_year"].to_numpy(), "f": factor[kept]})
     fstat = f_ctrl.groupby("rel_year")["f"].agg(["mean", "max"]).reindex(rel)
     censoring = pd.DataFrame(
         {

@@ -195,9 +195,19 @@ def diagnosis_groups(
             hit |= codes.str.startswith(str(prefix).upper()).to_numpy()
         sub = diag.loc[hit, ["pnr", "aar"]]
         first = sub.groupby("pnr", sort=True)["aar"].min()
-        parts.append(pd.DataFrame({"pnr": first.index.to_numpy(), "group": name, "first_year": first.to_numpy().astype(np.int64)}))
+        parts.append(
+            pd.DataFrame(
+                {"pnr": first.index.to_numpy(), "group": name, "first_year": first.to_numpy().astype(np.int64)}
+            )
+        )
     if not parts:
-        return pd.DataFrame({"pnr": pd.Series(dtype=np.int64), "group": pd.Series(dtype=object), "first_year": pd.Series(dtype=np.int64)})
+        return pd.DataFrame(
+            {
+                "pnr": pd.Series(dtype=np.int64),
+                "group": pd.Series(dtype=object),
+                "first_year": pd.Series(dtype=np.int64),
+            }
+        )
     return pd.concat(parts, ignore_index=True)
 
 

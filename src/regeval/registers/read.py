@@ -80,7 +80,7 @@ def resolve_sources(
         path = Path(str(override.get("path", f"{name}.parquet")))
         if not path.is_absolute():
             path = directory / path
-        columns = dict(override.get("columns", {}) or {})  # type: ignore[arg-type]
+        columns = dict(override.get("columns", {}) or {})  # type: ignore[call-overload]
         spec = table_spec(name)
         bad = sorted(set(columns) - set(spec.column_names))
         if bad:

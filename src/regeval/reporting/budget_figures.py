@@ -16,47 +16,21 @@ from regeval.budget.business_case import BusinessCaseResult
 from regeval.budget.schema import BEARERS, PROGRAMME_GROUP, label
 from regeval.budget.som import BudgetResult
 from regeval.errors import BudgetError
-from regeval.reporting.labels import translate
+from regeval.reporting import numbers as nf
+from regeval.reporting.labels import has, t
+from regeval.reporting.plotting import legend_below, new_figure, wrap
 
 ACTOR_COLOURS = {"kommune": "#1f6f8b", "region": "#99c24d", "stat": "#e3a72f", "programme": "#b8435a",
                  "total": "#333333"}
 
 
-# figure texts in English and Danish (report.language)
-TEXT: dict[str, tuple[str, str]] = {
-    "kr_pv": ("kr per participant ({py} prices, present value at year 0)",
-              "kr pr. deltager ({py}-priser, nutidsværdi i år 0)"),
-    "kr_year": ("kr per participant ({py} prices, {kind})", "kr pr. deltager ({py}-priser, {kind})"),
-    "undiscounted": ("undiscounted", "ikke tilbagediskonteret"),
-    "discounted": ("discounted to year 0", "tilbagediskonteret til år 0"),
-    "gains": ("positive = the public budget gains", "positiv = de offentlige budgetter vinder"),
-    "net_title": ("Budget-economic net result by public actor", "Budgetøkonomisk nettoresultat pr. offentlig aktør"),
-    "year_title": ("Net result per year by public actor", "Nettoresultat pr. år og offentlig aktør"),
-    "group_title": ("Net result by consequence", "Nettoresultat pr. konsekvens"),
-    "sens_title": ("Sensitivity of the net result ({actor})", "Følsomhed af nettoresultatet ({actor})"),
-    "total_year": ("Total in the year", "I alt i året"),
-    "cum_pv": ("Cumulative present value", "Akkumuleret nutidsværdi"),
-    "year": ("Year {t}", "År {t}"),
-    "rel_year": ("Year relative to start (year 0 = calendar year of start)",
-                 "År i forhold til start (år 0 = kalenderåret for start)"),
-    "total_suffix": (" (total)", " (i alt)"),
-    "cost_rel": ("Programme cost relative to the base case", "Indsatsens omkostning i forhold til grundforløbet"),
-    "kr_pv_short": ("kr per participant ({prices}present value)", "kr pr. deltager ({prices}nutidsværdi)"),
-    "prices": ("{py} prices, ", "{py}-priser, "),
-    "rate": ("discount rate {rate:.1%}", "diskonteringsrente {rate:.1%}"),
-    "subtitle": ("spec '{spec}' · kr per participant, {py} prices · years 0–{h}\n"
-                 "discount rate {rate:.1%} a year · effects counted: {rule}",
-                 "spec '{spec}' · kr pr. deltager, {py}-priser · år 0–{h}\n"
-                 "diskonteringsrente {rate:.1%} om året · medregnede effekter: {rule}"),
-}
-
-
 def _t(key: str, language: str, **kw: object) -> str:
-    return translate(TEXT, key, language, **kw)
+    """Text ``key`` of the translation catalogue's section ``budget_figure``."""
+    return t(key, language, "budget_figure", **kw)
 
 
-def _kr(x: float, _pos: object = None) -> str:
-    return f"{x:,.0f}".replace(",", " ")
+def _kr(x: float, _pos: object = None, language: str = "en") -> str:
+    return nf.number(x, 0, language)
 
 
 def _one_spec(df: pd.DataFrame, spec: str | None) -> tuple[pd.DataFrame, str]:
@@ -70,24 +44,30 @@ def _one_spec(df: pd.DataFrame, spec: str | None) -> tuple[pd.DataFrame, str]:
     return df[df["spec"] == spec], spec
 
 
+def _rule(rule: str, language: str) -> str:
+    return t(f"rule_{rule}", language) if has(f"rule_{rule}") else rule
+
+
 def _subtitle(result: BudgetResult, spec: str, language: str = "en") -> str:
     a = result.assumptions
-    return _t("subtitle", language, spec=spec, py=a.price_year, h=a.horizon, rate=a.discount_rate, rule=a.effect_rule)
+    text = _t("subtitle", language, spec=spec, py=a.price_year, h=a.horizon,
+              rate=nf.percent(a.discount_rate, language), rule=_rule(a.effect_rule, language))
+    return "\n".join(wrap(line, 72) for line in text.split("\n"))
 
 
-def _kr_axis(axis) -> None:
+def _kr_axis(axis, language: str = "en") -> None:
     axis.set_major_locator(MaxNLocator(nbins=5))
-    axis.set_major_formatter(FuncFormatter(_kr))
+    axis.set_major_formatter(FuncFormatter(lambda x, _p: _kr(x, language=language)))
 
 
-def _bar_labels(ax, bars, values, horizontal: bool) -> None:
+def _bar_labels(ax, bars, values, horizontal: bool, language: str = "en") -> None:
     for bar, v in zip(bars, values, strict=True):
         if horizontal:
-            ax.annotate(f"{_kr(v)} kr", (v, bar.get_y() + bar.get_height() / 2),
+            ax.annotate(nf.kr(v, language), (v, bar.get_y() + bar.get_height() / 2),
                         xytext=(4 if v >= 0 else -4, 0), textcoords="offset points",
                         ha="left" if v >= 0 else "right", va="center", fontsize=8)
         else:
-            ax.annotate(f"{_kr(v)}", (bar.get_x() + bar.get_width() / 2, v),
+            ax.annotate(_kr(v, language=language), (bar.get_x() + bar.get_width() / 2, v),
                         xytext=(0, 3 if v >= 0 else -10), textcoords="offset points", ha="center", fontsize=8)
 
 
@@ -96,15 +76,15 @@ def plot_net_by_actor(result: BudgetResult, spec: str | None = None, language: s
     net, spec = _one_spec(result.net, spec)
     order = list(BEARERS) + ["total"]
     net = net.set_index("actor").loc[order]
-    fig = Figure(figsize=(8, 4.2), layout="constrained")
+    fig = new_figure((8, 4.2))
     ax = fig.add_subplot()
     y = np.arange(len(order))[::-1]
     bars = ax.barh(y, net["value_pv"], color=[ACTOR_COLOURS[a] for a in order])
     ax.set_yticks(y, [label(a, language) for a in order])
     ax.axvline(0, color="black", lw=0.8)
-    _kr_axis(ax.xaxis)
+    _kr_axis(ax.xaxis, language)
     ax.set_xlabel(_t("kr_pv", language, py=result.price_year))
-    _bar_labels(ax, bars, net["value_pv"].to_numpy(), horizontal=True)
+    _bar_labels(ax, bars, net["value_pv"].to_numpy(), horizontal=True, language=language)
     ax.margins(x=0.2)
     fig.suptitle(_t("net_title", language), fontweight="bold")
     ax.set_title(_subtitle(result, spec, language), fontsize=8)
@@ -122,7 +102,7 @@ def plot_by_year(result: BudgetResult, spec: str | None = None, value: str = "va
     by_year, spec = _one_spec(result.by_year, spec)
     wide = by_year.pivot(index="rel_year", columns="actor", values=value).reindex(columns=list(BEARERS)).fillna(0.0)
     pv = by_year.groupby("rel_year")["value_pv"].sum().cumsum()
-    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    fig = new_figure((8, 4.5))
     ax = fig.add_subplot()
     x = wide.index.to_numpy()
     pos = np.zeros(len(x))
@@ -136,15 +116,16 @@ def plot_by_year(result: BudgetResult, spec: str | None = None, value: str = "va
     total = wide.sum(axis=1).to_numpy()
     ax.plot(x, total, "D", color=ACTOR_COLOURS["total"], label=_t("total_year", language))
     for xi, ti in zip(x, total, strict=True):
-        ax.annotate(_kr(ti), (xi, ti), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
+        ax.annotate(_kr(ti, language=language), (xi, ti), xytext=(0, 6), textcoords="offset points", ha="center",
+                    fontsize=8)
     ax.plot(x, pv.to_numpy(), "-o", color="grey", lw=1, ms=3, label=_t("cum_pv", language))
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, [_t("year", language, t=t) for t in x])
-    _kr_axis(ax.yaxis)
+    _kr_axis(ax.yaxis, language)
     kind = _t("undiscounted" if value == "value_undiscounted" else "discounted", language)
     ax.set_ylabel(_t("kr_year", language, py=result.price_year, kind=kind))
     ax.set_xlabel(_t("rel_year", language))
-    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    legend_below(fig, ax, ncols=3)
     fig.suptitle(_t("year_title", language), fontweight="bold")
     ax.set_title(_subtitle(result, spec, language), fontsize=8)
     return fig
@@ -155,23 +136,24 @@ def plot_by_group(result: BudgetResult, spec: str | None = None, language: str =
     by_group, spec = _one_spec(result.by_group, spec)
     rows: list[tuple[str, float, str]] = []
     social = by_group[by_group["group"] == "social_services"]
-    rows.append((label("social_services", language) + _t("total_suffix", language), float(social["value_pv"].sum()), "#1f6f8b"))
+    rows.append((label("social_services", language) + _t("total_suffix", language), float(social["value_pv"].sum()),
+                 "#1f6f8b"))
     for r in social.itertuples():
         rows.append(("– " + label(r.consequence_group, language), float(r.value_pv), "#7fb3c8"))
     for r in by_group[by_group["group"] != "social_services"].itertuples():
         colour = ACTOR_COLOURS["programme"] if r.group == PROGRAMME_GROUP else "#5b7f95"
         rows.append((label(r.consequence_group, language), float(r.value_pv), colour))
     rows.append((label("total", language), float(by_group["value_pv"].sum()), ACTOR_COLOURS["total"]))
-    fig = Figure(figsize=(8.5, 5), layout="constrained")
+    fig = new_figure((8.5, 5))
     ax = fig.add_subplot()
     y = np.arange(len(rows))[::-1]
     values = np.array([r[1] for r in rows])
     bars = ax.barh(y, values, color=[r[2] for r in rows])
     ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
     ax.axvline(0, color="black", lw=0.8)
-    _kr_axis(ax.xaxis)
+    _kr_axis(ax.xaxis, language)
     ax.set_xlabel(_t("kr_pv", language, py=result.price_year) + "\n" + _t("gains", language))
-    _bar_labels(ax, bars, values, horizontal=True)
+    _bar_labels(ax, bars, values, horizontal=True, language=language)
     ax.margins(x=0.25)
     fig.suptitle(_t("group_title", language), fontweight="bold")
     ax.set_title(_subtitle(result, spec, language), fontsize=8)
@@ -185,20 +167,20 @@ def plot_sensitivity(table: pd.DataFrame, spec: str | None = None, actor: str = 
     t = t[t["actor"] == actor]
     if t.empty:
         raise BudgetError(f"no sensitivity rows for actor {actor!r}")
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    fig = new_figure((7, 4.2))
     ax = fig.add_subplot()
     for rate, g in t.groupby("discount_rate", sort=True):
         g = g.sort_values("cost_factor")
-        ax.plot(g["cost_factor"], g["net_pv"], "-o", ms=4, label=_t("rate", language, rate=rate))
+        ax.plot(g["cost_factor"], g["net_pv"], "-o", ms=4, label=_t("rate", language, rate=nf.percent(rate, language)))
     ax.axhline(0, color="black", lw=0.8)
-    _kr_axis(ax.yaxis)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0%}"))
+    _kr_axis(ax.yaxis, language)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: nf.percent(x, language, 0)))
     ax.set_xlabel(_t("cost_rel", language))
     prices = _t("prices", language, py=price_year) if price_year else ""
     ax.set_ylabel(_t("kr_pv_short", language, prices=prices))
-    ax.legend(fontsize=8, frameon=False)
+    legend_below(fig, ax, ncols=4)
     fig.suptitle(_t("sens_title", language, actor=label(actor, language).lower()), fontweight="bold")
-    ax.set_title(f"spec '{spec}'", fontsize=8)
+    ax.set_title(_t("spec", language, spec=spec), fontsize=8)
     return fig
 
 

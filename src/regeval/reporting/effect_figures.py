@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from regeval.errors import EstimationError, MatchingError
-from regeval.reporting.labels import translate
+from regeval.reporting import numbers as nf
+from regeval.reporting.labels import t, term_label, unit_label
+from regeval.reporting.plotting import format_axis, legend_below, new_figure, wrap
 
 __all__ = ["effect_figure", "levels_figure", "love_plot"]
 
 
 def _new_figure(figsize: tuple[float, float]) -> Figure:
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
+    return new_figure(figsize)
 
 
 def _select_outcome(df: pd.DataFrame, outcome: str, what: str) -> pd.DataFrame:
@@ -36,24 +35,19 @@ def _select_outcome(df: pd.DataFrame, outcome: str, what: str) -> pd.DataFrame:
     return sub.sort_values("rel_year", kind="stable")
 
 
-def _axis_label(label: str, unit: str | None) -> str:
-    return f"{label} ({unit})" if unit else label
-
-
-# figure texts: English, Danish
-_FIG_TEXT: dict[str, tuple[str, str]] = {
-    "x": ("Year relative to start (0 = start year)", "År i forhold til start (0 = startåret)"),
-    "effect_y": ("Effect: {axis}", "Effekt: {axis}"),
-    "effect_title": ("Effect on {label} by year relative to start", "Effekt på {label} pr. år i forhold til start"),
-    "ci": ("(95 % CI, {vc} SE)", "(95 %-konfidensinterval, {vc}-standardfejl)"),
-    "estimate": ("estimate with 95 % CI", "estimat med 95 %-konfidensinterval"),
-    "levels_title": ("{label}: participants and matched controls (weighted means, 95 % CI)",
-                     "{label}: deltagere og matchede kontroller (vægtede gennemsnit, 95 %-konfidensinterval)"),
-}
-
-
 def _ft(key: str, language: str, **kw: object) -> str:
-    return translate(_FIG_TEXT, key, language, **kw)
+    return t(key, language, "figure", **kw)
+
+
+def _scale(unit: str | None) -> float:
+    """Shares are drawn in per cent (levels) and percentage points (effects)."""
+    return 100.0 if unit == "share" else 1.0
+
+
+def _level_unit(unit: str | None, language: str) -> str:
+    if unit == "share":
+        return "%"
+    return unit_label(unit, language) if unit else ""
 
 
 def effect_figure(
@@ -88,12 +82,13 @@ def effect_figure(
     """
     sub = _select_outcome(effects, outcome, "effects")
     label = label or outcome
+    k = _scale(unit)
     fig = _new_figure(figsize)
     ax = fig.add_subplot()
     x = sub["rel_year"].to_numpy(dtype=float)
-    est = sub["estimate"].to_numpy(dtype=float)
-    lo = sub["ci_low"].to_numpy(dtype=float)
-    hi = sub["ci_high"].to_numpy(dtype=float)
+    est = sub["estimate"].to_numpy(dtype=float) * k
+    lo = sub["ci_low"].to_numpy(dtype=float) * k
+    hi = sub["ci_high"].to_numpy(dtype=float) * k
     ok = np.isfinite(est)
     ax.axhline(0.0, color="0.3", linewidth=0.8)
     ax.axvline(-0.5, color="0.5", linewidth=0.8, linestyle="--")
@@ -104,17 +99,17 @@ def effect_figure(
         fmt="o", color="C0", ecolor="C0", capsize=3, linewidth=1.2, label=_ft("estimate", language),
     )
     if "stars" in sub.columns:
-        for xi, hv, s in zip(x[ok], hi[ok], sub["stars"].to_numpy()[ok]):
+        for xi, hv, s in zip(x[ok], hi[ok], sub["stars"].to_numpy()[ok], strict=True):
             if isinstance(s, str) and s and np.isfinite(hv):
-                ax.annotate(str(s), (xi, hv), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=8)
+                ax.annotate(str(s), (xi, hv), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=7)
+    ax.margins(y=0.12)
     ax.set_xticks(x)
-    ax.set_xlabel(_ft("x", language))
-    ax.set_ylabel(_ft("effect_y", language, axis=_axis_label(label, unit)))
-    vc = ""
-    if "vcov" in sub.columns:
-        vcs = sub["vcov"].dropna().unique()
-        vc = str(vcs[0]) if len(vcs) == 1 else ""
-    ax.set_title(_ft("effect_title", language, label=label) + ("\n" + _ft("ci", language, vc=vc) if vc else ""), fontsize=10)
+    format_axis(ax.xaxis, language)
+    format_axis(ax.yaxis, language)
+    ax.set_xlabel(_ft("x_rel_year", language))
+    ax.set_ylabel(_ft("effect_y", language, unit=unit_label(unit, language) if unit else "")
+                  if unit else _ft("effect_title", language))
+    ax.set_title(wrap(label, 60), fontsize=10)
     return fig
 
 
@@ -148,27 +143,31 @@ def levels_figure(
     """
     sub = _select_outcome(means, outcome, "means")
     label = label or outcome
+    k = _scale(unit)
     fig = _new_figure(figsize)
     ax = fig.add_subplot()
     for (group, glabel), color, offset in zip(
-        (("treated", group_labels[0]), ("control", group_labels[1])), ("C0", "C1"), (-0.06, 0.06)
+        (("treated", group_labels[0]), ("control", group_labels[1])), ("C0", "C1"), (-0.06, 0.06), strict=True
     ):
         g = sub[sub["group"] == group]
         x = g["rel_year"].to_numpy(dtype=float)
-        m = g["mean"].to_numpy(dtype=float)
-        lo = g["ci_low"].to_numpy(dtype=float)
-        hi = g["ci_high"].to_numpy(dtype=float)
+        m = g["mean"].to_numpy(dtype=float) * k
+        lo = g["ci_low"].to_numpy(dtype=float) * k
+        hi = g["ci_high"].to_numpy(dtype=float) * k
         ok = np.isfinite(m)
-        ax.plot(x[ok] + offset, m[ok], marker="o", color=color, label=glabel, linewidth=1.2)
+        ax.plot(x[ok] + offset, m[ok], marker="o", color=color, label=glabel, linewidth=1.2, markersize=4)
         band = ok & np.isfinite(lo) & np.isfinite(hi)
         ax.vlines(x[band] + offset, lo[band], hi[band], color=color, linewidth=1.0)
     ax.axvline(-0.5, color="0.5", linewidth=0.8, linestyle="--")
     years = np.unique(sub["rel_year"].to_numpy())
     ax.set_xticks(years)
-    ax.set_xlabel(_ft("x", language))
-    ax.set_ylabel(_axis_label(label, unit))
-    ax.set_title(_ft("levels_title", language, label=label), fontsize=10)
-    ax.legend(frameon=False)
+    ax.margins(y=0.1)
+    format_axis(ax.xaxis, language)
+    format_axis(ax.yaxis, language)
+    ax.set_xlabel(_ft("x_rel_year", language))
+    ax.set_ylabel(_level_unit(unit, language))
+    ax.set_title(wrap(label, 60), fontsize=10)
+    legend_below(fig, ax, ncols=2)
     return fig
 
 
@@ -177,6 +176,7 @@ def love_plot(
     *,
     threshold: float = 0.1,
     title: str | None = None,
+    language: str = "en",
 ) -> Figure:
     """Draw |SMD| per term before and after matching (a "love plot").
 
@@ -197,29 +197,33 @@ def love_plot(
     """
     if "term" not in balance.columns or "smd_before" not in balance.columns:
         raise MatchingError("balance must be a balance_table() result with 'term' and 'smd_before'")
-    terms = balance["term"].astype(str).tolist()
+    if "variable" in balance.columns and "level" in balance.columns:
+        terms = [term_label(v, lv, language) for v, lv in zip(balance["variable"], balance["level"], strict=True)]
+    else:
+        terms = balance["term"].astype(str).tolist()
     n = len(terms)
-    fig = Figure(figsize=(6.5, max(2.5, 0.28 * n + 1.2)))
-    FigureCanvasAgg(fig)
+    fig = _new_figure((7.0, max(3.0, 0.24 * n + 1.6)))
     ax = fig.add_subplot(1, 1, 1)
     y = np.arange(n)[::-1]
     before = np.abs(balance["smd_before"].to_numpy(dtype=float))
-    ax.scatter(before, y, facecolors="none", edgecolors="#444444", label="Before matching", zorder=3)
+    ax.scatter(before, y, facecolors="none", edgecolors="#444444", label=_ft("before", language), zorder=3, s=22)
+    after = None
     if "smd_after" in balance.columns:
         after = np.abs(balance["smd_after"].to_numpy(dtype=float))
-        ax.scatter(after, y, color="#1f77b4", label="After matching", zorder=4)
-        for yi, b, a in zip(y, before, after):
+        ax.scatter(after, y, color="#1f77b4", label=_ft("after", language), zorder=4, s=22)
+        for yi, b, a in zip(y, before, after, strict=True):
             if np.isfinite(a) and np.isfinite(b):
                 ax.plot([b, a], [yi, yi], color="#bbbbbb", linewidth=0.8, zorder=2)
-    ax.axvline(threshold, color="#d62728", linestyle="--", linewidth=1, label=f"|SMD| = {threshold:g}")
+    ax.axvline(threshold, color="#d62728", linestyle="--", linewidth=1,
+               label=_ft("limit", language) if threshold == 0.1 else f"|SMD| = {nf.number(threshold, 2, language)}")
     ax.set_yticks(y)
-    ax.set_yticklabels(terms)
-    ax.set_xlabel("Absolute standardised mean difference")
-    ax.set_ylabel("Characteristic")
-    ax.set_xlim(left=0)
+    ax.set_yticklabels(terms, fontsize=7 if n > 30 else 8)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlabel(_ft("love_x", language))
+    finite = np.concatenate([before[np.isfinite(before)], after[np.isfinite(after)] if after is not None else []])
+    ax.set_xlim(0, max(threshold, float(finite.max()) if finite.size else threshold) * 1.08)
+    format_axis(ax.xaxis, language)
     ax.grid(axis="x", color="#eeeeee")
-    ax.legend(loc="lower right", fontsize="small")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
+    legend_below(fig, ax)
+    ax.set_title(title if title is not None else _ft("love_title", language), fontsize=10)
     return fig

@@ -5,6 +5,7 @@ registers or the pipeline. See ``docs/architecture.md`` for the modules and what
 may import.
 """
 
+from regeval.parallel import thread_budget, using_threads
 from regeval.stats.balance import balance_table, descriptive_table
 from regeval.stats.design import DesignColumn, build_design, design_matrix, expand_covariates, treatment_indicator
 from regeval.stats.effects import (
@@ -41,6 +42,8 @@ __all__ = [
     "group_means",
     "match_nearest",
     "stars_for",
+    "thread_budget",
     "treatment_indicator",
+    "using_threads",
     "window_summary",
 ]

@@ -9,11 +9,12 @@ design itself is built by :mod:`regeval.stats.design` and the model is assembled
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import linalg, special
+
+from regeval.parallel import thread_budget
 
 #: Rows per block when accumulating ``X' W X`` (bounded temporary memory).
 _BLOCK_ROWS = 65_536
@@ -24,9 +25,10 @@ _ALIAS_TOL = 1e-9
 #: :func:`_warm_start`).
 _WARM_MIN_ROWS = 50_000
 _WARM_CONTROLS_PER_TREATED = 20
-#: Threads over row blocks for the cross-products (each on a single BLAS thread):
-#: on a shared machine multi-threaded BLAS on small blocks slows down badly.
-_N_WORKERS = max(1, min(4, os.cpu_count() or 1))
+#: At most this many threads over row blocks for the cross-products (each on a single
+#: BLAS thread; on a shared machine multi-threaded BLAS on small blocks slows down
+#: badly), and never more than the caller's budget (:mod:`regeval.parallel`).
+_MAX_WORKERS = 4
 
 
 def _gram(X: np.ndarray, w: np.ndarray | None = None, center: np.ndarray | None = None) -> np.ndarray:
@@ -47,8 +49,9 @@ def _gram(X: np.ndarray, w: np.ndarray | None = None, center: np.ndarray | None 
         return B.T @ (B * w[start : start + _BLOCK_ROWS, None])
 
     starts = range(0, n, _BLOCK_ROWS)
-    if n >= 4 * _BLOCK_ROWS and _N_WORKERS > 1:
-        with ThreadPoolExecutor(max_workers=_N_WORKERS) as ex:
+    workers = min(_MAX_WORKERS, thread_budget())
+    if n >= 4 * _BLOCK_ROWS and workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as ex:
             parts = list(ex.map(block, starts))
     else:
         parts = [block(s) for s in starts]

@@ -15,12 +15,12 @@ them. The MatchIt tie replay is in :mod:`regeval.stats._ties`; the public functi
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from regeval.parallel import thread_budget
 from regeval.stats._ties import _matchit_ties_with_replacement
 
 #: With at least this many potential controls, matching with replacement first leaves
@@ -41,8 +41,8 @@ def _sort_units(d: np.ndarray, codes: np.ndarray, n_strata: int) -> np.ndarray:
         sub = by_stratum[a:b]
         out[a:b] = sub[np.argsort(d[sub], kind="stable")]
 
-    if len(d) >= _PARALLEL_SORT_MIN and n_strata > 1:
-        workers = min(os.cpu_count() or 1, n_strata)
+    if len(d) >= _PARALLEL_SORT_MIN and n_strata > 1 and thread_budget() > 1:
+        workers = min(thread_budget(), n_strata)
         with ThreadPoolExecutor(max_workers=workers) as ex:
             list(ex.map(sort_one, range(n_strata)))
     else:
@@ -383,7 +383,7 @@ def _nearest_with_replacement(
     )
     kept_index = np.full(len(d), -1, dtype=np.int64)
     kept_index[s.ctrl_rows] = np.arange(len(s.ctrl_rows))
-    for i, (sel_rows, sel_d) in zip(flagged.tolist(), exact_sel):
+    for i, (sel_rows, sel_d) in zip(flagged.tolist(), exact_sel, strict=False):
         j = kept_index[np.asarray(sel_rows, dtype=np.int64)]
         if (j < 0).any():  # cannot happen: such controls are never among the k nearest
             raise RuntimeError("internal error: a left-out control was selected at a tie")

@@ -31,7 +31,6 @@ from regeval.stats.design import (
 from regeval.stats.results import CLUSTERED_VCOVS, _wald, stars_for
 from regeval.stats.wls import _Base, _blas_single_thread, _Clusters, _codes, _Core, _finish, _make_base, _solve
 
-
 # --------------------------------------------------------------------------------------
 # checked inputs
 # --------------------------------------------------------------------------------------
@@ -375,7 +374,7 @@ def _year_index(year: np.ndarray) -> dict[int, np.ndarray]:
     order = np.argsort(year, kind="stable")
     ys = year[order]
     cuts = np.flatnonzero(np.diff(ys)) + 1
-    bounds = zip(np.r_[0, cuts], np.r_[cuts, len(ys)])
+    bounds = zip(np.r_[0, cuts], np.r_[cuts, len(ys)], strict=False)
     return {int(ys[s]): order[s:e] for s, e in bounds if e > s}
 
 

@@ -56,7 +56,8 @@ def _single_term_separation(
     keep: list[int],
 ) -> list[str]:
     """Describe every kept design column that on its own separates treated and controls."""
-    term_to_col = {t: (d.column, lv) for d in design for t, lv in zip(d.terms, d.levels[1:])}
+    # a numeric column has one term and no levels: it maps nothing (zip stops short)
+    term_to_col = {t: (d.column, lv) for d in design for t, lv in zip(d.terms, d.levels[1:], strict=False)}
     problems = []
     for j in keep:
         if j == 0:

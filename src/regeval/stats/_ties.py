@@ -94,7 +94,7 @@ def _matchit_ties_with_replacement(
     cal = np.inf if caliper is None else float(caliper)
     return [
         _replay_unit(ok_i, step_i, dist_i, rows_i, k, cal)
-        for ok_i, step_i, dist_i, rows_i in zip(ok.tolist(), step.tolist(), dist.tolist(), w_rows.tolist())
+        for ok_i, step_i, dist_i, rows_i in zip(ok.tolist(), step.tolist(), dist.tolist(), w_rows.tolist(), strict=True)
     ]
 
 

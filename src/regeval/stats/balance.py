@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from regeval.errors import MatchingError
 from regeval.stats.design import expand_covariates, is_categorical, level_label, levels_of, treatment_indicator
 
@@ -206,7 +207,7 @@ def balance_table(
     """
     t = treatment_indicator(data, treatment, error=MatchingError, require_both=True) == 1.0
     terms = expand_covariates(data, covariates, categorical=categorical, error=MatchingError)
-    for term, var, _, x in terms:
+    for _term, var, _, x in terms:
         if np.isnan(x).any():
             raise MatchingError(
                 f"covariate {var!r} has {int(np.isnan(x).sum())} missing value(s); balance "

@@ -29,16 +29,16 @@ import pandas as pd
 
 from regeval.errors import EstimationError, RegevalWarning
 from regeval.stats._panel import (
-    _CellCache,
     _cell_fit,
+    _CellCache,
     _effect_clusters,
     _effect_record,
     _effect_sample,
     _group_mean,
     _n_persons,
     _prepare_panel,
-    _wmean,
     _window_cells,
+    _wmean,
     _year_index,
 )
 from regeval.stats.design import INTERCEPT, require_columns, require_treatment_column

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from regeval.errors import MatchingError, RegevalWarning
+from regeval.parallel import using_threads
 from regeval.stats._nearest import (
     _fewer_by_caliper,
     _nearest_with_replacement,
@@ -350,11 +351,11 @@ def _unmatched(
     available = s.n_c_stratum[s.code_t] if replace else None
     reasons: list[str] = []
     short = np.flatnonzero(n_matched < k)
-    for i in short:
+    for i in short.tolist():
         m = int(n_matched[i])
         if s.n_c_stratum[s.code_t[i]] == 0:
             reasons.append(REASON_NO_CONTROLS)
-        elif cal_abs is not None and m == 0 and (not replace or available[i] > 0):
+        elif cal_abs is not None and m == 0 and (available is None or available[i] > 0):
             # nothing within the caliper (without replacement: possibly used up too)
             within = _nothing_within(i, s.d_t, s.lo, s.hi, s.ctrl_d, cal_abs)
             reasons.append(REASON_CALIPER if within else REASON_FEWER)
@@ -430,6 +431,7 @@ def match_nearest(
     m_order: MOrder = "largest",
     seed: int | None = None,
     ties: Ties = "matchit",
+    threads: int | None = None,
 ) -> MatchResult:
     """Match each treated unit to its ``k`` nearest controls on a scalar distance.
 
@@ -471,6 +473,10 @@ def match_nearest(
         steps; deterministic and independent of any C++ library, but not always
         MatchIt's choice. Distances and weights differ between the two only where
         distances tie exactly.
+    threads : int, optional
+        Threads for the per-stratum sorts of large data; default: the budget of the
+        calling context (:func:`regeval.stats.using_threads`, 1 unless set). The
+        result does not depend on it.
 
     Returns
     -------
@@ -543,7 +549,8 @@ def match_nearest(
     if caliper is not None:
         cal_abs = float(caliper) * float(np.std(d, ddof=1)) if caliper_scale == "sd" else float(caliper)
 
-    s = _search_arrays(d, t, codes, n_strata, k, replace)
+    with using_threads(threads):
+        s = _search_arrays(d, t, codes, n_strata, k, replace)
     if replace:
         cj, cdist, cvalid = _nearest_with_replacement(s, d, t, codes, n_strata, k, cal_abs, ties)
     else:

@@ -31,6 +31,7 @@ from scipy import linalg, special
 from threadpoolctl import threadpool_limits
 
 from regeval.errors import PropensityError, RegevalWarning
+from regeval.parallel import using_threads
 from regeval.stats._logit import _aliased_columns, _auc, _gram, _irls, _linear_predictor, _warm_start
 from regeval.stats._separation import check_fit, check_single_terms
 from regeval.stats.design import (
@@ -285,6 +286,7 @@ def fit_propensity(
     categorical: Sequence[str] | None = None,
     max_iter: int = 50,
     tol: float = 1e-10,
+    threads: int | None = None,
 ) -> PropensityFit:
     """Fit the propensity score as a maximum-likelihood logistic regression.
 
@@ -306,6 +308,10 @@ def fit_propensity(
         Convergence tolerance on the relative change in deviance,
         ``|dev - dev_old| / (|dev| + 0.1) < tol`` (R's ``glm.control`` rule;
         R's default ``epsilon`` is 1e-8).
+    threads : int, optional
+        Threads for the block-wise cross-products of large data (at most 4 are used);
+        default: the budget of the calling context (:func:`regeval.stats.using_threads`,
+        1 unless set). The result does not depend on it.
 
     Returns
     -------
@@ -343,7 +349,7 @@ def fit_propensity(
     the fit for each single dummy and numeric term, and after the fit by the presence
     of fitted probabilities within ``10 * eps`` of 0 or 1 (R's warning condition).
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), using_threads(threads):
         return _fit_propensity(
             data, treatment, covariates, categorical=categorical, max_iter=max_iter, tol=tol
         )

@@ -87,12 +87,13 @@ class _Clusters:
     def __init__(self, codes: np.ndarray, n_groups: int, codes2: np.ndarray | None = None,
                  n_groups2: int | None = None) -> None:
         self.n_groups = int(n_groups)
-        self.n_groups2 = None if codes2 is None else int(n_groups2 or 0)
+        self.n_groups2: int | None = None
         # (sign, grouping): vcovCL adds the meat of each variable and subtracts the
         # meat of their intersection, each with its own G/(G-1)
         self.terms: list[tuple[float, _Grouping]] = [(1.0, _Grouping(codes, n_groups))]
         self.n_groups12 = None
         if codes2 is not None:
+            self.n_groups2 = int(n_groups2 or 0)
             codes12, g12 = _intersect_codes(codes, codes2)
             self.n_groups12 = g12
             self.terms.append((1.0, _Grouping(codes2, self.n_groups2)))
@@ -245,6 +246,7 @@ def _solve(
     if q is None:
         resid = y - X @ beta
     else:
+        assert extra is not None  # q is set only for an extra column
         resid = y - X @ beta[:-1] - extra * beta[-1]
         if keep_scores or vcov in ("HC1", "HC3") or base.clusters is None:
             X = np.column_stack([X, extra])

@@ -133,7 +133,7 @@ class SyntheticConfig:
             )
 
     @classmethod
-    def from_dict(cls, values: dict[str, object]) -> "SyntheticConfig":
+    def from_dict(cls, values: dict[str, object]) -> SyntheticConfig:
         values = dict(values)
         for key in ("start_years", "start_year_weights"):
             if key in values:

@@ -32,7 +32,9 @@ Modules: :mod:`~regeval.synthetic.config` (the knobs), :mod:`~regeval.synthetic.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing as mp
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -49,6 +51,8 @@ from regeval.synthetic.simulate import N_REL, Chunk, simulate_chunk
 from regeval.synthetic.tables import participant_file
 
 __all__ = ["generate"]
+
+log = logging.getLogger("regeval")
 
 
 def _chunk_bounds(cfg: SyntheticConfig) -> list[tuple[int, int, int]]:
@@ -95,7 +99,7 @@ def _write_by_year(writer: pq.ParquetWriter, table: pa.Table, person_ids: str = 
     bounds = np.flatnonzero(np.diff(years)) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [years.size]])
-    for a, b in zip(starts, ends):
+    for a, b in zip(starts, ends, strict=False):
         writer.write_table(_person_ids(table.slice(int(a), int(b - a)), person_ids))
 
 
@@ -126,8 +130,10 @@ def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
     counts = np.zeros(N_REL)
     linked_parts = []
     rows_written: dict[str, int] = {}
+    n_chunks = len(_chunk_bounds(cfg))
+    started = time.monotonic()
     try:
-        for chunk in _iter_chunks(cfg):
+        for i_chunk, chunk in enumerate(_iter_chunks(cfg), start=1):
             for name, table in chunk.tables.items():
                 if name not in writers:
                     writers[name] = pq.ParquetWriter(
@@ -146,6 +152,8 @@ def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
                 sums[k] += chunk.truth_sums[k]
             counts += chunk.truth_counts
             linked_parts.append(chunk.participants)
+            log.info("synthetic registers: chunk %d of %d simulated and written (%.0f s)", i_chunk, n_chunks,
+                     time.monotonic() - started)
     finally:
         for w in writers.values():
             w.close()
@@ -158,7 +166,7 @@ def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
     rel_years = np.arange(-5, MAX_REL_YEAR + 1)
     truth = []
     for k in OUTCOMES:
-        for r, s, c in zip(rel_years, sums[k], counts):
+        for r, s, c in zip(rel_years, sums[k], counts, strict=False):
             if c > 0:
                 truth.append((k, int(r), s / c, int(c)))
     truth_df = pd.DataFrame(truth, columns=["outcome", "rel_year", "true_att", "n_treated"])

@@ -9,6 +9,7 @@ configured order, then the repeated starts; then the outcomes in the order of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -46,7 +47,7 @@ def draw_starts(
     started = np.full(n, NOT_STARTED, dtype=np.int64)
     extra_start = np.full(n, NOT_STARTED, dtype=np.int64)
     weights = np.array(cfg.start_year_weights) / np.sum(cfg.start_year_weights)
-    for t, w in zip(cfg.start_years, weights):
+    for t, w in zip(cfg.start_years, weights, strict=False):
         _select_starters(rng, cfg, share, p, y0, t, w, started)
     # additional starts in later years (several rows per person)
     part = np.flatnonzero(started < NOT_STARTED)
@@ -87,7 +88,7 @@ def _select_starters(
     any_diag_b = np.zeros(n, dtype=bool)
     for g in COGNITIVE_GROUPS:
         any_diag_b |= known[g]
-    n_cog_b = sum(known[g].astype(np.int8) for g in COGNITIVE_GROUPS)
+    n_cog_b = cast(np.ndarray, sum(known[g].astype(np.int8) for g in COGNITIVE_GROUPS))
     edu_b = np.where(p.edu_missing | (age_b < p.completion_age), 0, p.edu_final)
     elig = (
         resident[:, jb]

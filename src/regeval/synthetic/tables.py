@@ -167,7 +167,13 @@ def participant_file(cfg: SyntheticConfig, linked: pd.DataFrame) -> pa.Table:
     n_unlinked = int(round(n_unique_linked * (1 - cfg.share_with_id) / cfg.share_with_id))
     weights = np.array(cfg.start_year_weights) / np.sum(cfg.start_year_weights)
     years = np.asarray(cfg.start_years)[rng.choice(len(weights), size=n_unlinked, p=weights)]
-    unl = pd.DataFrame({"pnr": pd.array([pd.NA] * n_unlinked, dtype="Int64"), "year": years, "doy": rng.integers(0, 365, size=n_unlinked)})
+    unl = pd.DataFrame(
+        {
+            "pnr": pd.array([pd.NA] * n_unlinked, dtype="Int64"),
+            "year": years,
+            "doy": rng.integers(0, 365, size=n_unlinked),
+        }
+    )
     rep = (rng.random(n_unlinked) < cfg.share_multi_year) & (years < max(cfg.start_years))
     extra = unl[rep].copy()
     extra["year"] = [

@@ -187,7 +187,8 @@ def _draw_employment(
         hours0[:, j] = np.where(
             s == S_FOEP, h_skaane, np.where(s == S_FLEX, h_flex, np.where(s == S_SU, 10.0, h_gen))
         )
-        share0[:, j] = np.where((s == S_SELV) | (s == S_FLEX) | (s == S_FOEP), np.maximum(w_draw[:, j], 0.35), 0.45 * w_draw[:, j])
+        working = (s == S_SELV) | (s == S_FLEX) | (s == S_FOEP)
+        share0[:, j] = np.where(working, np.maximum(w_draw[:, j], 0.35), 0.45 * w_draw[:, j])
     hours0 = np.where(emp0, np.round(hours0, 1), 0.0)
     share0 = np.where(emp0, share0, 0.0)
     # full-time equivalent days: hours beyond a 37-hour week do not count (at most 365)
@@ -243,7 +244,9 @@ def _draw_health(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """GP and specialist contacts, somatic and psychiatric hospital contact."""
     n, cls, male = p.cls.size, p.cls, p.male
-    gp_rate = np.exp(np.log(5.0) + 0.5 * (cls > 0) + 0.2 * ~male + 0.3 * rng.normal(size=n))[:, None] * np.exp(0.01 * (age - 40))
+    gp_rate = np.exp(np.log(5.0) + 0.5 * (cls > 0) + 0.2 * ~male + 0.3 * rng.normal(size=n))[:, None] * np.exp(
+        0.01 * (age - 40)
+    )
     gp0 = rng.poisson(gp_rate * resident)
     sp_rate = np.exp(np.log(1.0) + 0.4 * (cls > 0) + 0.6 * rng.normal(size=n))[:, None] * np.ones((1, NY))
     sp0 = rng.poisson(sp_rate * resident)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from regeval.budget import BudgetAssumptions, compute_budget, load_budget_inputs
 from regeval.budget.tables import BUDGET_TABLES, budget_tables
 from regeval.disclosure.aggregates import read_aggregate, write_aggregate
 from regeval.disclosure.check import export_tables
+from regeval.errors import RegevalWarning
 from regeval.pipeline.files import BUDGET_INPUT_FILES, EXPORT_AGGREGATES, atomic_folder, check_declared, staged
 from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.spec import Spec
@@ -83,10 +85,13 @@ def export_spec(
     effect table, whose control-group and effect figures are copied instead of drawn
     again."""
     typed = Spec.from_mapping(spec)
+    log.info("spec %s: budget", typed.name)
     budget(input["effects"], {n: input[f"budget_input_{n}"] for n in BUDGET_INPUT_FILES}, typed, output)
     aggregates = [input[t] for t in EXPORT_AGGREGATES] + [output[t] for t in BUDGET_TABLES]
     tables_dir = Path(output["log"]).parent
+    log.info("spec %s: disclosure control of %d tables", typed.name, len(aggregates))
     export_tables(aggregates, tables_dir, min_persons, person_ids, spec=typed.name)
+    log.info("spec %s: figures", typed.name)
     figures_dir = Path(output["figures"])
     figures_dir.mkdir(parents=True, exist_ok=True)
     if shared_figures is not None:
@@ -99,9 +104,10 @@ def export_spec(
             list(typed.effects.outcomes), figures_dir, language,
         )
     draw_spec_figures(tables_dir, figures_dir, spec, language, shared_from=shared_figures)
+    log.info("spec %s: report and workbook", typed.name)
     write_report(
         tables_dir, figures_dir, spec, output["html"], output["xlsx"], language=language,
-        control_rule=typed.control_rule,
+        control_rule=typed.control_rule, truth=input.get("truth"),
     )
 
 
@@ -110,13 +116,20 @@ def budget(effects: str | Path, files: Mapping[str, str], spec: Spec, output: Ma
     effects × prices by actor, year and consequence; writes the tables of
     :data:`regeval.budget.tables.BUDGET_TABLES` to ``output[<table>]``."""
     effects_table, _ = read_aggregate(effects)
+    # the effect table may be shared with other specs (a sweep's budget variants): its
+    # rows are this spec's effects, and the budget's tables and warnings name this spec
+    effects_table = effects_table.assign(spec=spec.name)
     files = {name: str(Path(f).resolve()) for name, f in files.items()}
     inputs = load_budget_inputs(Path(files["prices"]).parent, **files)
     assumptions = BudgetAssumptions.from_mapping(
         spec.budget.assumptions() | {"alpha": spec.effects.alpha}, source=f"specs.{spec.name}.budget"
     )
     result = compute_budget(effects_table, inputs, assumptions)
-    for name, table in budget_tables(result, sensitivity_grid(effects_table, inputs, assumptions)).items():
+    with warnings.catch_warnings():
+        # the grid recomputes the same budget: its warnings are compute_budget's, given above
+        warnings.simplefilter("ignore", RegevalWarning)
+        grid = sensitivity_grid(effects_table, inputs, assumptions)
+    for name, table in budget_tables(result, grid).items():
         write_aggregate(table, output[name])
     net = result.net.set_index("actor")["value_pv"]
     log.info("net result per participant (PV): %s", net.round(0).to_dict())

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-ArrayLike = pa.Array | pa.ChunkedArray
+if TYPE_CHECKING:  # pyarrow ships no type information: for the type checker its arrays are Any
+    ArrayLike: TypeAlias = Any
+else:
+    ArrayLike = pa.Array | pa.ChunkedArray
 
 
 def is_string(t: pa.DataType) -> bool:

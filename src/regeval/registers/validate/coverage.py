@@ -96,7 +96,7 @@ def check_dense(rec: Recorder, t: Table) -> None:
     flat = np.flatnonzero(missing.ravel())[: rec.k]
     person, year = np.divmod(flat, n_years)
     ids = rec.bef_persons.take(pa.array(person, pa.int64())).to_pylist()
-    examples = [f"pnr={fmt(i)}, aar={rec.first + int(y)}" for i, y in zip(ids, year)]
+    examples = [f"pnr={fmt(i)}, aar={rec.first + int(y)}" for i, y in zip(ids, year, strict=False)]
     by_year = ", ".join(f"{rec.first + y}: {int(c)}" for y, c in enumerate(per_year) if c)
     rec.add(
         t.name,

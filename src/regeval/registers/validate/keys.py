@@ -21,7 +21,7 @@ class KeyCoder:
         self.numeric = pa.types.is_integer(arr.type) or is_date(arr.type)
         self.precoded = None if self.numeric else precoded
         if self.precoded is not None:
-            self.uniques = self.precoded[0]
+            self.uniques: pa.Array | None = self.precoded[0]
             self.size = max(len(self.uniques), 1)
             self.lo = 0
         elif self.numeric:
@@ -33,7 +33,7 @@ class KeyCoder:
             self.null_code = lo - 1 if arr.null_count else None
             self.lo = lo - 1 if arr.null_count else lo
             self.size = hi - self.lo + 1
-            self.uniques: pa.Array | None = None
+            self.uniques = None
         else:
             uniq = pc.unique(arr)
             self.uniques = uniq.combine_chunks() if isinstance(uniq, pa.ChunkedArray) else uniq
@@ -96,15 +96,15 @@ def check_duplicates(rec: Recorder, t: Table) -> None:
     arrays = [t.read(c) for c in key]
     coders = [
         KeyCoder(a, t.person_codes() if c == "pnr" and not pa.types.is_integer(a.type) else None)
-        for c, a in zip(key, arrays)
+        for c, a in zip(key, arrays, strict=False)
     ]
     total = 1
     for c in coders:
         total *= c.size
     if total >= 2**62:  # numeric ranges too wide to combine: use dense codes instead
-        coders = [DenseCoder(a) if c.numeric else c for c, a in zip(coders, arrays)]
+        coders = [DenseCoder(a) if c.numeric else c for c, a in zip(coders, arrays, strict=False)]
     combined = np.zeros(t.rows, np.int64)
-    for coder, arr in zip(coders, arrays):
+    for coder, arr in zip(coders, arrays, strict=False):
         offset = 0
         combined *= coder.size
         for codes in coder.codes(arr):
@@ -125,7 +125,9 @@ def check_duplicates(rec: Recorder, t: Table) -> None:
         t.persons = int(np.count_nonzero(combined[1:] != combined[:-1])) + 1 - (1 if arrays[0].null_count else 0)
 
 
-def report_duplicates(rec: Recorder, t: Table, coders: Sequence[KeyCoder], combined: np.ndarray, same: np.ndarray) -> None:
+def report_duplicates(
+    rec: Recorder, t: Table, coders: Sequence[KeyCoder], combined: np.ndarray, same: np.ndarray
+) -> None:
     key = t.spec.key
     run_start = same.copy()
     run_start[1:] &= ~same[:-1]
@@ -134,14 +136,14 @@ def report_duplicates(rec: Recorder, t: Table, coders: Sequence[KeyCoder], combi
     dup_values = combined[1:][run_start][: rec.k]
     lengths = run_lengths(same, run_start, rec.k)
     examples = []
-    for value, length in zip(dup_values, lengths):
+    for value, length in zip(dup_values, lengths, strict=False):
         parts = []
         rest = int(value)
         decoded = []
         for coder in reversed(coders):
             rest, code = divmod(rest, coder.size)
             decoded.append(coder.decode(code))
-        for c, v in zip(key, reversed(decoded)):
+        for c, v in zip(key, reversed(decoded), strict=False):
             parts.append(f"{c}={fmt(v)}")
         examples.append(", ".join(parts) + f": {length} rows")
     rec.add(

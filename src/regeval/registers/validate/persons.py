@@ -25,7 +25,6 @@ def check_bef(rec: Recorder, t: Table) -> None:
     """Impossible birth dates and the persons/birth years other tables are checked against."""
     if "pnr" not in t.usable:
         return
-    pnr = t.read("pnr")
     if "foed_dag" in t.usable:
         foed = t.read("foed_dag")
         birth_year = pc.year(foed)

@@ -6,6 +6,7 @@ import logging
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow.compute as pc
@@ -95,10 +96,10 @@ def validate_registers(
     return run(Recorder(sources, coverage, max_examples, levels, groups))
 
 
-def _check_years(years: object) -> tuple[int, int]:
+def _check_years(years: Any) -> tuple[int, int]:
     """The years of coverage as a pair of ints (first, last), or ConfigError."""
     try:
-        first, last = years  # type: ignore[misc]
+        first, last = years
     except (TypeError, ValueError):
         raise ConfigError(f"years must be a pair (first, last), got {years!r}") from None
     ok = all(isinstance(y, (int, np.integer)) and not isinstance(y, bool) for y in (first, last))
@@ -150,9 +151,9 @@ def run(rec: Recorder) -> ValidationReport:
         if warns:
             lines.append("warnings:")
             lines += ["  - " + w.message() for w in warns]
-        exc = DataContractError("\n".join(lines))
-        exc.violations = tuple(rec.violations)  # type: ignore[attr-defined]
-        raise exc
+        error = DataContractError("\n".join(lines))
+        error.violations = tuple(rec.violations)  # type: ignore[attr-defined]
+        raise error
     return ValidationReport(
         coverage=(rec.first, rec.last),
         tables=tuple(rec.reports[n] for n in TABLE_NAMES if n in rec.reports),

@@ -52,12 +52,17 @@ def check_column(rec: Recorder, t: Table, col: ColumnSpec, arr: ArrayLike) -> No
             "value out of range",
             bad,
             f"allowed range [{fmt(col.min)}, {fmt(col.max)}]"
-            + (f" (rows before {col.codes_from}; later rows are checked against the code list)" if list_rows is not None else "")
+            + (
+                f" (rows before {col.codes_from}; later rows are checked against the code list)"
+                if list_rows is not None
+                else ""
+            )
             + "; seen: {seen}",
             extra={col.name: arr},
         )
 
     if col.codes is not None and list_rows is not None:
+        assert year_col is not None  # list_rows are only computed with a year column
         codes = pa.array(col.codes, pa.int64())
         bad = pc.and_(pc.and_(pc.invert(pc.is_in(arr.cast(pa.int64()), value_set=codes)), valid), list_rows)
         rec.report_mask(
