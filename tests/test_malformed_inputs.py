@@ -571,7 +571,8 @@ def run_cache(config: Mapping[str, Any], work: Path, capsys) -> StepRun:
     from regeval.registers.contract import TABLE_NAMES
 
     folder = work / "results" / "_shared" / "inside" / "register_cache"
-    outputs = {"report": folder / "cache.json", **{t: folder / f"{t}.parquet" for t in TABLE_NAMES}}
+    outputs = {"report": folder / "cache.json", **{t: folder / f"{t}.parquet" for t in TABLE_NAMES},
+               "persons": folder / "persons.parquet"}
     logfile = work / "results" / "_shared" / "logs" / "register_cache.log"
     capsys.readouterr()
     try:
@@ -633,6 +634,10 @@ EXTRACT_CASES: list[ExtractCase] = [
     ExtractCase("column missing in one year's file",
                 ("bef.kom: column missing — looked for column 'kom' in", "bef2017.dta'"),
                 change=_column_missing_in_a_year),
+    ExtractCase("person ids of another kind", ("deltagere.pnr: wrong type — person id is string here",
+                                               "but integer in bef; every table must carry pnr as the same kind"),
+                layouts={}, edit={"deltagere": lambda df: df.assign(
+                    pnr=[None if pd.isna(p) else str(p) for p in df["pnr"]])}),
     ExtractCase("non-integral doubles",
                 ("bef.koen: value not integral — 2 rows", "bef2016.dta row", "koen=1.5",
                  "contract kind 'int' needs whole numbers"),
@@ -673,8 +678,13 @@ def test_a_per_year_stata_extract_with_integral_doubles_converts_and_passes_vali
     assert report["tables"]["handicap"]["doubles_converted_to_integers"]["sel85"] == len(FRAMES["handicap"])
     cached = pd.read_parquet(folder / "bef.parquet")
     expected = bef.sort_values(["aar", "pnr"], kind="stable").reset_index(drop=True)
-    for c in ("pnr", "aar", "koen", "kom", "ie_type"):
+    for c in ("aar", "koen", "kom", "ie_type"):
         assert cached[c].tolist() == expected[c].astype("int64").tolist(), c
+    # person ids are the ranks of the distinct ids of all tables; persons.parquet maps them back
+    persons = pd.read_parquet(folder / "persons.parquet")
+    every = sorted(set().union(*(set(FRAMES[t]["pnr"].dropna().astype("int64")) for t in FRAMES if "pnr" in FRAMES[t])))
+    assert persons["code"].tolist() == list(range(len(every))) and persons["pnr"].tolist() == every
+    assert persons["pnr"].to_numpy()[cached["pnr"].to_numpy()].tolist() == expected["pnr"].astype("int64").tolist()
     assert [d.isoformat() for d in cached["foed_dag"]] == [pd.Timestamp(d).date().isoformat() for d in expected["foed_dag"]]
     from regeval.registers.extract import cache_sources
     from regeval.registers.validate import validate_registers
@@ -787,7 +797,7 @@ CLI_CASES: list[CliCase] = [
             edit={"diag": lambda df: df.assign(diag=df["diag"].str[1:])}),
     CliCase("education level not mapped", ("udda.hfaudd: education level not configured — 8 rows",),
             "validate_registers", edit={"udda": setting("hfaudd", 9010, pnr=100004)}),
-    CliCase("person id of another kind", ("deltagere.pnr: wrong type",), "validate_registers",
+    CliCase("person id of another kind", ("deltagere.pnr: wrong type",), "register_cache",
             edit={"deltagere": lambda df: df.assign(pnr=[None if pd.isna(p) else str(p) for p in df["pnr"]])}),
     CliCase("no participant in the cohorts", ("no participant first started in a year of population.cohorts [2015, 2016]",),
             "base_population", config={"data": {"years": [2010, 2019]}, "population": {"cohorts": [2015, 2016]}},

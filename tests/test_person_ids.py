@@ -73,3 +73,69 @@ def test_string_ids_give_the_same_base_population_and_person_years(
     assert len(py_text) == len(py_int) > 0
     np.testing.assert_array_equal(py_text["pnr"].astype("int64").to_numpy(), py_int["pnr"].to_numpy())
     pd.testing.assert_frame_equal(py_text.drop(columns="pnr"), py_int.drop(columns="pnr"))
+
+
+@pytest.fixture(scope="module")
+def caches(small_registers, tmp_path_factory):
+    """The small registers as two extracts, integer ids (Parquet) and ten-digit text ids
+    (the population register as one Stata file per year), each converted into the cache."""
+    from regeval.registers.extract import build_cache
+    from regeval.synthetic.extract import write_extract
+
+    root = tmp_path_factory.mktemp("caches")
+    out = {}
+    for ids, layouts in (("as_generated", {}), ("string", {"bef": "stata_per_year"})):
+        extract = write_extract(small_registers, root / f"extract_{ids}", layouts, (2009, 2025), ids)
+        sources = resolve_sources(extract["directory"], extract["tables"])
+        build_cache(sources, (2009, 2025), root / f"cache_{ids}")
+        out[ids] = root / f"cache_{ids}"
+    return out
+
+
+def test_the_cache_codes_persons_alike_whatever_the_kind_of_id(small_registers, caches):
+    from regeval.registers.contract import TABLE_NAMES
+
+    ints, text = caches["as_generated"], caches["string"]
+    for name in TABLE_NAMES:
+        key = ["pnr", "aar"] if name in ("bef", "diag") else ["pnr"]
+        a = pd.read_parquet(ints / f"{name}.parquet", columns=key)
+        b = pd.read_parquet(text / f"{name}.parquet", columns=key)
+        assert b["pnr"].dtype == a["pnr"].dtype == np.int64 or name == "deltagere", name
+        if name == "bef":  # one file per year: rows in the order of the year files
+            a, b = (f.sort_values(key, kind="stable").reset_index(drop=True) for f in (a, b))
+        np.testing.assert_array_equal(a["pnr"].to_numpy(), b["pnr"].to_numpy())
+    # the codes are the ranks of the distinct ids of every table; the map gives them back
+    p_int = pd.read_parquet(ints / "persons.parquet")
+    p_text = pd.read_parquet(text / "persons.parquet")
+    every = set()
+    for name in TABLE_NAMES:
+        every |= set(pd.read_parquet(small_registers / f"{name}.parquet", columns=["pnr"])["pnr"].dropna().astype("int64"))
+    assert p_int["pnr"].tolist() == sorted(every)
+    assert p_text["pnr"].tolist() == [f"{p:010d}" for p in sorted(every)]
+    assert p_int["code"].tolist() == p_text["code"].tolist() == list(range(len(every)))
+    coded = pd.read_parquet(ints / "bef.parquet", columns=["pnr", "aar"])
+    raw = pd.read_parquet(small_registers / "bef.parquet", columns=["pnr", "aar"])
+    assert p_int["pnr"].to_numpy()[coded["pnr"].to_numpy()].tolist() == raw["pnr"].tolist()
+
+
+def test_validation_of_the_cache_names_persons_by_the_extracts_ids(caches, tmp_path):
+    import shutil
+
+    from regeval.errors import DataContractError
+    from regeval.registers.person_codes import read_person_ids, to_codes
+    from regeval.registers.read import cache_sources
+    from regeval.registers.validate import validate_registers
+
+    folder = tmp_path / "cache"
+    shutil.copytree(caches["string"], folder)
+    bef = pd.read_parquet(folder / "bef.parquet")
+    code = int(bef["pnr"].iloc[100])
+    bef.loc[bef["pnr"] == code, "koen"] = 3
+    bef.to_parquet(folder / "bef.parquet", index=False)
+    ids = read_person_ids(folder / "persons.parquet")
+    shown = ids[code].as_py()
+    assert len(shown) == 10 and to_codes([shown, "no such id"], ids).tolist() == [code, -1]
+    with pytest.raises(DataContractError) as err:
+        validate_registers(cache_sources(folder), (2009, 2025), person_ids=ids)
+    assert "bef.koen: value not allowed" in str(err.value)
+    assert f"pnr={shown!r}" in str(err.value) or f"pnr={shown}" in str(err.value), str(err.value)[:2000]

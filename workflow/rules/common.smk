@@ -44,6 +44,7 @@ try:
         REGISTER_FILES = [str(s.path) for _, s in sorted(resolve_sources(GENERATED).items())]
         REGISTER_STAMP = None
         REGISTERS = {"registers": REGISTER_FILES, "generated": f"{GENERATED}/generator.json"}
+        PERSONS = {}
     else:
         _reg = config["data"]["registers"]
         _sources = resolve_sources(_reg["directory"], _reg.get("tables") or {})
@@ -52,6 +53,9 @@ try:
         CACHE = f"{SHARED}/register_cache"
         CACHE_FILES = {name: f"{CACHE}/{name}.parquet" for name in TABLE_NAMES}
         REGISTERS = {"registers": list(CACHE_FILES.values()), "cache": f"{CACHE}/cache.json"}
+        # the cache's map from person code to the extract's id (register_cache): for the
+        # rules that show or read the extract's ids
+        PERSONS = {"persons": f"{CACHE}/persons.parquet"}
 except RegevalError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)
@@ -83,7 +87,8 @@ def keyed(kind, key):
 def control_ids(wildcards):
     """The control-id file of the control group ``mkey``, if its specs bring their own."""
     path = PLAN.control_ids(PLAN.spec_of_key[wildcards.mkey])
-    return {"control_ids": path} if path else {}
+    # with the register cache, the file's ids are mapped to the cache's person codes
+    return {"control_ids": path, **PERSONS} if path else {}
 
 
 # every file of every export is a target, so that a deleted one is made again (Snakemake

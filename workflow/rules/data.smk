@@ -33,6 +33,7 @@ else:
         output:
             report=f"{CACHE}/cache.json",
             **CACHE_FILES,
+            **PERSONS,
         params:
             data=config["data"],
             # size and modification time of every extract file (see common.smk)
@@ -55,6 +56,7 @@ else:
 rule validate_registers:
     input:
         **REGISTERS,
+        **PERSONS,
     output:
         report=f"{SHARED}/validation.json",
     params:

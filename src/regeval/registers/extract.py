@@ -18,6 +18,12 @@ year, id and 0/1 columns and stored as int64 (the cache report counts them); a
 non-integral value there is a named error (table, column, rows, examples). Text columns
 lose SAS's blank-for-missing (an empty string is missing), dates stay dates.
 
+Then the person ids of all tables are replaced by integer codes, the ranks of the sorted
+distinct ids, with a map back to the ids in ``persons.parquet``
+(:mod:`regeval.registers.person_codes`): every later step joins and groups integers,
+whatever kind of id the extract has. Tables whose ids are of different kinds (integer
+in one, text in another) are a named error.
+
 Structural problems (a table or file missing, a pattern matching no file, a year of the
 coverage without a file, a column missing in one year's file, an unreadable file) are
 found from the files' metadata before any row is converted, and reported together.
@@ -45,6 +51,7 @@ import pyarrow.parquet as pq
 
 from regeval.errors import DataContractError
 from regeval.registers.contract import CONTRACT, TABLE_NAMES, ColumnSpec, TableSpec
+from regeval.registers.person_codes import PERSONS_FILE, code_tables, id_kinds
 from regeval.registers.read import TableSource, cache_sources, is_pattern, pattern_files
 
 log = logging.getLogger("regeval")
@@ -66,6 +73,7 @@ EXTRACT_PROBLEMS: tuple[str, ...] = (
     "unreadable",
     "column missing",
     "value not integral",
+    "wrong type",
 )
 """Every problem the conversion into the cache can report (documented in
 ``docs/data_contract.md``, "From a research machine's extract")."""
@@ -329,7 +337,7 @@ def _plan(sources: Mapping[str, TableSource], years: tuple[int, int]) -> tuple[P
     that type their columns (all but CSV: ``integer`` for integers and SAS/Stata doubles)."""
     plan: Plan = {}
     problems: list[Violation] = []
-    id_kinds: set[str] = set()
+    kinds_seen: set[str] = set()
     for name in TABLE_NAMES:
         source = sources.get(name)
         if source is None:
@@ -358,7 +366,7 @@ def _plan(sources: Mapping[str, TableSource], years: tuple[int, int]) -> tuple[P
                 if got is not None:
                     names[col.name] = got
                     if col.name == "pnr" and f.format != "csv" and kinds[got] != "other":
-                        id_kinds.add("string" if kinds[got] == "string" else "integer")
+                        kinds_seen.add("string" if kinds[got] == "string" else "integer")
                 elif col.name == spec.year_column and f.year is not None:
                     continue  # the year comes from the file name
                 else:
@@ -370,7 +378,7 @@ def _plan(sources: Mapping[str, TableSource], years: tuple[int, int]) -> tuple[P
                         f"looked for column {wanted!r}{mapped} in {str(f.path)!r}, which has [{shown}]; {hint}")))
             entries.append((f, names))
         plan[name] = entries
-    return plan, problems, id_kinds
+    return plan, problems, kinds_seen
 
 
 def _raise(problems: list[Violation], what: str) -> None:
@@ -383,7 +391,8 @@ def _raise(problems: list[Violation], what: str) -> None:
 
 
 def build_cache(sources: Mapping[str, TableSource], years: tuple[int, int], out_dir: str | Path) -> dict[str, Any]:
-    """Convert every contract table of ``sources`` into ``<out_dir>/<table>.parquet``.
+    """Convert every contract table of ``sources`` into ``<out_dir>/<table>.parquet``,
+    person ids as codes, and the map of codes to ids ``<out_dir>/persons.parquet``.
 
     Returns the cache report (per table: files, rows, doubles converted to integers),
     also written to ``<out_dir>/cache.json``. Raises
@@ -392,38 +401,61 @@ def build_cache(sources: Mapping[str, TableSource], years: tuple[int, int], out_
     the cache is then left).
     """
     out_dir = Path(out_dir)
-    plan, problems, id_kinds = _plan(sources, years)
+    plan, problems, typed_kinds = _plan(sources, years)
     if problems:
         _raise(problems, "found before reading any row")
     # CSV carries no types: its person ids take the kind of the typed files' ids (integer
     # only if every typed file has integer ids), else text, so that leading zeros survive
-    csv_id = pa.int64() if id_kinds == {"integer"} else pa.string()
+    csv_id = pa.int64() if typed_kinds == {"integer"} else pa.string()
     out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / ".raw"
+    staging.mkdir(exist_ok=True)
     report: dict[str, Any] = {"coverage": list(years), "tables": {}}
     bad: list[Violation] = []
-    written: list[Path] = []
+    raw: dict[str, Path] = {}
+    final = [out_dir / f"{n}.parquet" for n in TABLE_NAMES] + [out_dir / PERSONS_FILE]
     try:
         for name in TABLE_NAMES:
-            target = out_dir / f"{name}.parquet"
-            stats, found = _convert_table(name, plan[name], target, csv_id)
-            written.append(target)
+            stats, found, raw[name] = _convert_table(name, plan[name], staging / f"{name}.parquet", csv_id)
             report["tables"][name] = stats.to_dict()
             bad += found
+        if bad:
+            _raise(bad, "found while converting")
+        kinds = _id_kind_problems(id_kinds(raw), plan)
+        if kinds:
+            _raise(kinds, "found while converting")
+        n_persons, _ = code_tables(raw, out_dir)
     except BaseException:
-        for p in written + [out_dir / f"{n}.parquet" for n in TABLE_NAMES]:
+        for p in final:
             p.unlink(missing_ok=True)
         raise
-    if bad:
-        for p in written:
-            p.unlink(missing_ok=True)
-        _raise(bad, "found while converting")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report["persons"] = n_persons
     (out_dir / "cache.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     return report
 
 
+def _id_kind_problems(kinds: Mapping[str, str | None], plan: Plan) -> list[Violation]:
+    """Tables whose person ids are of another kind than bef's (or than most tables')."""
+    known = {n: k for n, k in kinds.items() if k is not None}
+    if len(set(known.values())) <= 1 and "other" not in known.values():
+        return []
+    ref = "bef" if known.get("bef") in ("integer", "string") else None
+    ref_kind = known[ref] if ref else max(set(known.values()), key=list(known.values()).count)
+    out = []
+    for name, k in sorted(known.items()):
+        if k != ref_kind:
+            files = ", ".join(repr(str(f.path)) for f, _ in plan.get(name, [])[:3])
+            out.append(Violation(name, "pnr", "wrong type", detail=(
+                f"person id is {k} here ({files}) but {ref_kind} in {ref or 'the other tables'}; every table must "
+                "carry pnr as the same kind (cast the extract)")))
+    return out
+
+
 def _in_cache_form(spec: TableSpec, entries: list[tuple[ExtractFile, dict[str, str]]]) -> bool:
     """True if the table is one Parquet file whose contract columns have their contract
-    names and types the cache keeps as they are (nothing to convert): it is copied."""
+    names and types the cache keeps as they are (nothing to convert): it is read as it is."""
     if len(entries) != 1:
         return False
     f, names = entries[0]
@@ -449,20 +481,19 @@ def _in_cache_form(spec: TableSpec, entries: list[tuple[ExtractFile, dict[str, s
 
 
 def _convert_table(name: str, entries: list[tuple[ExtractFile, dict[str, str]]], target: Path,
-                   csv_id: pa.DataType) -> tuple[TableConversion, list[Violation]]:
-    """One table, file by file and chunk by chunk, into ``target`` (a Parquet file
-    already in the cache's form is copied byte for byte)."""
+                   csv_id: pa.DataType) -> tuple[TableConversion, list[Violation], Path]:
+    """One table, file by file and chunk by chunk, into ``target``; returns what was
+    done, the non-integral values and the Parquet file to code the person ids from (a
+    Parquet file already in the cache's form is read as it is)."""
     spec = CONTRACT[name]
     stats = TableConversion(name)
     if _in_cache_form(spec, entries):
-        t0 = time.perf_counter()
         f = entries[0][0]
-        shutil.copyfile(f.path, target)
-        stats.rows = pq.ParquetFile(str(target)).metadata.num_rows
+        stats.rows = pq.ParquetFile(str(f.path)).metadata.num_rows
         stats.files.append({"path": str(f.path), "year": None, "rows": stats.rows, "copied": True})
-        log.info("register cache: %s file 1/1 %s: %d rows, copied (already in the cache's form) in %.1f s", name,
-                 f.path.name, stats.rows, time.perf_counter() - t0)
-        return stats, []
+        log.info("register cache: %s file 1/1 %s: %d rows, already in the cache's form", name, f.path.name,
+                 stats.rows)
+        return stats, [], f.path
     problems = _Problems(name)
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
@@ -499,7 +530,7 @@ def _convert_table(name: str, entries: list[tuple[ExtractFile, dict[str, str]]],
     finally:
         if writer is not None:
             writer.close()
-    return stats, problems.violations(spec)
+    return stats, problems.violations(spec), target
 
 
 def _conform(table: pa.Table, schema: pa.Schema, f: ExtractFile, name: str) -> pa.Table:

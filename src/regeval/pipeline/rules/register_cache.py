@@ -8,6 +8,7 @@ from pathlib import Path
 
 from regeval.pipeline.runner import Files, Params
 from regeval.registers.extract import build_cache
+from regeval.registers.person_codes import PERSONS_FILE
 from regeval.registers.read import resolve_sources
 
 log = logging.getLogger("regeval")
@@ -24,11 +25,12 @@ def register_cache(input: Files, output: Files, params: Params, threads: int = 1
     sources = resolve_sources(registers["directory"], registers.get("tables") or {})
     first, last = (int(y) for y in data["years"])
     folder = Path(output["report"]).parent
-    expected = {str(folder / f"{name}.parquet") for name in sources}
+    expected = {str(folder / f"{name}.parquet") for name in sources} | {str(folder / PERSONS_FILE)}
     declared = {str(v) for k, v in output.items() if k != "report"}
     if declared and declared != expected:
         raise AssertionError(f"register_cache: outputs {sorted(declared)} are not the cache's {sorted(expected)}")
     report = build_cache(sources, (first, last), folder)
     n = sum(t["rows"] for t in report["tables"].values())
     converted = sum(sum(t["doubles_converted_to_integers"].values()) for t in report["tables"].values())
-    log.info("register cache: %d tables, %d rows (%d integral doubles stored as integers)", len(sources), n, converted)
+    log.info("register cache: %d tables, %d rows (%d integral doubles stored as integers), %d persons", len(sources), n,
+             converted, report["persons"])

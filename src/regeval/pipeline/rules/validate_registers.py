@@ -9,6 +9,7 @@ from pathlib import Path
 
 from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.sources import register_sources
+from regeval.registers.person_codes import read_person_ids
 from regeval.registers.validate import validate_registers as validate
 
 log = logging.getLogger("regeval")
@@ -26,6 +27,8 @@ def validate_registers(input: Files, output: Files, params: Params, threads: int
         (first, last),
         education_levels=population.get("education_levels"),
         diagnosis_groups=population.get("diagnosis_groups"),
+        # the cache holds person codes: examples name the extract's ids
+        person_ids=read_person_ids(input["persons"]) if input.get("persons") else None,
     )
     out = report.to_dict()
     if input.get("cache"):
