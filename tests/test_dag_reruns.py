@@ -318,7 +318,7 @@ def journey(tmp_path_factory):
 
 def _all_but_business_case(jobs) -> set[str]:
     return {
-        "register_cache", "validate_registers", "base_population", "population_means", "person_years",
+        "register_cache", "validate_registers", "base_population", "person_years",
         jobs["propensity"], *jobs["control_group"].values(), *jobs["effects"].values(), *jobs["export"].values(), "all",
     }
 

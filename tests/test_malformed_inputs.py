@@ -5,7 +5,7 @@ Three layers of checks, each fed every class of bad input it is responsible for:
 1. the configuration (:func:`regeval.pipeline.config.validate_config`, run when the Snakefile is
    parsed, before any job);
 2. the register extract (the validation step, the first job of the DAG);
-3. the base population (the base_population and population_means steps, before the
+3. the base population (the base_population step, with the population means, before the
    propensity model).
 
 Each case goes through the rule's real entry point in-process (:func:`regeval.pipeline.runner.run`
@@ -46,7 +46,6 @@ from regeval.errors import ConfigError  # noqa: E402
 from regeval.pipeline import runner  # noqa: E402
 from regeval.pipeline.config import CONFIG_CHECKS, deep_merge, load_yaml, validate_config  # noqa: E402
 from regeval.pipeline.rules.base_population import base_population  # noqa: E402
-from regeval.pipeline.rules.population_means import population_means  # noqa: E402
 from regeval.pipeline.rules.validate_registers import validate_registers  # noqa: E402
 from regeval.registers.validate import PROBLEMS  # noqa: E402
 
@@ -131,7 +130,7 @@ class StepRun:
     outputs_left: list[str]
 
 
-RULE_FUNCTIONS = {"validate": validate_registers, "base_population": base_population, "population_means": population_means}
+RULE_FUNCTIONS = {"validate": validate_registers, "base_population": base_population}
 
 
 def run_step(step: str, config: Mapping[str, Any], work: Path, capsys) -> StepRun:
@@ -143,7 +142,6 @@ def run_step(step: str, config: Mapping[str, Any], work: Path, capsys) -> StepRu
             "units": shared / "inside" / "base_population.parquet",
             "flow": shared / "inside" / "aggregates" / "population_flow.parquet",
         },
-        "population_means": {"means": shared / "inside" / "aggregates" / "population_means.parquet"},
     }[step]
     pop = config["population"]
     params: dict[str, Any] = {"data": config["data"]}
@@ -751,10 +749,21 @@ def test_no_participant_in_any_cohort_is_a_named_error_before_the_propensity_mod
 
 
 def test_population_means_without_anybody_in_the_age_range_is_a_named_error(tmp_path, capsys):
+    from regeval.errors import PopulationError
+    from regeval.population.base import PopulationSpec, population_means
+    from regeval.population.tables import population_means_of
+    from regeval.registers.read import resolve_sources
+
     cfg = full_config(write_registers(tmp_path / "reg", years=YEARS))
     cfg["population"].update({"age_min": 100, "age_max": 110})
-    run = run_step("population_means", cfg, tmp_path / "work", capsys)
-    assert_named_failure(run, ["population means: nobody in the age range — nobody resident is aged population.age_min … age_max (100–110)"])
+    spec = PopulationSpec.from_config(cfg["population"])
+    with pytest.raises(PopulationError, match="population means: nobody in the age range — nobody resident is aged "
+                       "population.age_min … age_max \\(100–110\\)"):
+        population_means(resolve_sources(cfg["data"]["registers"]["directory"]), spec, *population_means_of(spec))
+    # in the pipeline the base population, built from the same year-before variables, stops first
+    run = run_step("base_population", cfg, tmp_path / "work", capsys)
+    assert_named_failure(run, ["base population: no treated unit in any cohort",
+                               "0 of them are aged population.age_min … age_max (100–110)"])
 
 
 # ========================================================================================
