@@ -105,7 +105,8 @@ wildcard_constraints:
 def export_inputs(specs):
     """Inputs of the export of ``specs`` (sharing an effect table): the person ids, the
     shared aggregates, and per spec ``s<i>_budget_input_<name>`` its budget inputs."""
-    files = {"units": f"{SHARED}/base_population.parquet", **PLAN.aggregates(specs[0])}
+    # with the register cache, its map from person code to id (the ids the tables are checked for)
+    files = {"units": f"{SHARED}/base_population.parquet", **PERSONS, **PLAN.aggregates(specs[0])}
     if GENERATED:
         # the synthetic registers' true effects, stated beside the estimates in the report
         files["truth"] = f"{GENERATED}/truth_att.csv"

@@ -181,10 +181,7 @@ def show_ids(codes: list[object], person_ids: pa.Array | None) -> list[object]:
     """Codes as the extract's ids (as they are without a map; None stays None)."""
     if person_ids is None:
         return codes
-    out: list[object] = []
-    for c in codes:
-        out.append(None if c is None else person_ids[int(c)].as_py())  # type: ignore[call-overload]
-    return out
+    return person_ids.take(pa.array(codes, pa.int64(), from_pandas=True)).to_pylist()
 
 
 __all__ = ["PERSONS_FILE", "code_tables", "distinct_ids", "id_kind", "id_kinds", "read_person_ids", "show_ids",
