@@ -54,7 +54,7 @@ def test_every_cluster_rule_is_in_a_group_and_the_local_rules_in_none():
     local_rules = {name for text in sources for block in re.findall(r"^\s*localrules:\n((?:\s+\w+,\n)+)", text, re.M)
                    for name in re.findall(r"\w+", block)}
     assert local_rules == {"all", "sweep_summary", "business_case", "release"}
-    registers = {"generate_synthetic", "validate_registers", "base_population", "population_means", "person_years"}
+    registers = {"generate_synthetic", "register_cache", "validate_registers", "base_population", "person_years"}
     for name, block in blocks.items():
         group = re.search(r"^\s*group: (\w+)$", block, re.M)
         if name in local_rules:
@@ -87,7 +87,7 @@ def test_the_group_jobs_of_a_run_with_two_specs(tmp_path):
         elif line.startswith(("[", "rule ", "localrule ", "Job stats")):  # a job that is in no group
             current = None
     assert {g: sorted(r) for g, r in groups.items()} == {
-        "registers": ["base_population", "generate_synthetic", "person_years", "population_means", "validate_registers"],
+        "registers": ["base_population", "generate_synthetic", "person_years", "validate_registers"],
         "evaluation": ["control_group", "control_group", "effects", "effects", "export_default", "export_k1", "propensity"],
     }
 

@@ -5,7 +5,7 @@ Three layers of checks, each fed every class of bad input it is responsible for:
 1. the configuration (:func:`regeval.pipeline.config.validate_config`, run when the Snakefile is
    parsed, before any job);
 2. the register extract (the validation step, the first job of the DAG);
-3. the base population (the base_population and population_means steps, before the
+3. the base population (the base_population step, with the population means, before the
    propensity model).
 
 Each case goes through the rule's real entry point in-process (:func:`regeval.pipeline.runner.run`
@@ -46,7 +46,6 @@ from regeval.errors import ConfigError  # noqa: E402
 from regeval.pipeline import runner  # noqa: E402
 from regeval.pipeline.config import CONFIG_CHECKS, deep_merge, load_yaml, validate_config  # noqa: E402
 from regeval.pipeline.rules.base_population import base_population  # noqa: E402
-from regeval.pipeline.rules.population_means import population_means  # noqa: E402
 from regeval.pipeline.rules.validate_registers import validate_registers  # noqa: E402
 from regeval.registers.validate import PROBLEMS  # noqa: E402
 
@@ -131,7 +130,7 @@ class StepRun:
     outputs_left: list[str]
 
 
-RULE_FUNCTIONS = {"validate": validate_registers, "base_population": base_population, "population_means": population_means}
+RULE_FUNCTIONS = {"validate": validate_registers, "base_population": base_population}
 
 
 def run_step(step: str, config: Mapping[str, Any], work: Path, capsys) -> StepRun:
@@ -143,7 +142,6 @@ def run_step(step: str, config: Mapping[str, Any], work: Path, capsys) -> StepRu
             "units": shared / "inside" / "base_population.parquet",
             "flow": shared / "inside" / "aggregates" / "population_flow.parquet",
         },
-        "population_means": {"means": shared / "inside" / "aggregates" / "population_means.parquet"},
     }[step]
     pop = config["population"]
     params: dict[str, Any] = {"data": config["data"]}
@@ -548,6 +546,153 @@ def test_dropping_a_tenth_of_the_support_rows_of_a_synthetic_extract_is_caught(s
 
 
 # ========================================================================================
+# 2b. the extract as it arrives (the register_cache step: formats, per-year files, doubles)
+
+
+def _extract(tmp_path: Path, layouts: Mapping[str, str], edit: Mapping[str, Callable[[pd.DataFrame], pd.DataFrame]] | None = None,
+             omit: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The tiny valid set written as an extract (``layouts`` per table, see
+    regeval.synthetic.extract); returns the full config mapping it."""
+    from regeval.synthetic.extract import write_extract
+
+    parquet = write_registers(tmp_path / "parquet", years=YEARS, edit=edit)
+    registers = write_extract(parquet, tmp_path / "extract", layouts, YEARS)
+    for name in omit:
+        for f in (tmp_path / "extract").glob(f"{name}*"):
+            f.unlink()
+    cfg = full_config(tmp_path / "extract")
+    cfg["data"]["registers"] = registers
+    return cfg
+
+
+def run_cache(config: Mapping[str, Any], work: Path, capsys) -> StepRun:
+    """Run the register_cache rule's function through regeval.pipeline.runner.run."""
+    from regeval.pipeline.rules.register_cache import register_cache
+    from regeval.registers.contract import TABLE_NAMES
+
+    folder = work / "results" / "_shared" / "inside" / "register_cache"
+    outputs = {"report": folder / "cache.json", **{t: folder / f"{t}.parquet" for t in TABLE_NAMES},
+               "persons": folder / "persons.parquet"}
+    logfile = work / "results" / "_shared" / "logs" / "register_cache.log"
+    capsys.readouterr()
+    try:
+        runner.run(register_cache, {}, {k: str(v) for k, v in outputs.items()}, {"data": config["data"]}, str(logfile),
+                   name="register_cache")
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    return StepRun(code, logfile.read_text(), err, [str(p) for p in outputs.values() if p.exists()])
+
+
+def _garbage_sas(cfg: dict[str, Any], tmp_path: Path) -> None:
+    (tmp_path / "extract" / "udda.sas7bdat").write_bytes(b"not a SAS dataset\n" * 20)
+    cfg["data"]["registers"]["tables"]["udda"] = {"path": "udda.sas7bdat"}
+
+
+def _no_such_pattern(cfg: dict[str, Any], tmp_path: Path) -> None:
+    cfg["data"]["registers"]["tables"]["bef"] = {"path": "BEF{year}.sas7bdat"}
+
+
+def _year_missing(cfg: dict[str, Any], tmp_path: Path) -> None:
+    (tmp_path / "extract" / "bef2015.dta").unlink()
+
+
+def _column_missing_in_a_year(cfg: dict[str, Any], tmp_path: Path) -> None:
+    import pyreadstat
+
+    path = tmp_path / "extract" / "bef2017.dta"
+    frame, _ = pyreadstat.read_dta(str(path))
+    pyreadstat.write_dta(frame.drop(columns=["kom"]), str(path))
+
+
+def _sex_one_and_a_half(df: pd.DataFrame, persons: tuple[int, ...], year: int) -> pd.DataFrame:
+    df = df.astype({"koen": "float64"})
+    df.loc[df["pnr"].isin(persons) & (df["aar"] == year), "koen"] = 1.5
+    return df
+
+
+@dataclass
+class ExtractCase:
+    id: str
+    expected: tuple[str, ...]
+    layouts: dict[str, str] = field(default_factory=lambda: {"bef": "stata_per_year"})
+    edit: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = field(default_factory=dict)
+    omit: tuple[str, ...] = ()
+    change: Callable[[dict[str, Any], Path], None] | None = None
+
+
+EXTRACT_CASES: list[ExtractCase] = [
+    ExtractCase("table missing", ("handicap: table missing — file or folder", "handicap.parquet' does not exist"),
+                omit=("handicap",)),
+    ExtractCase("pattern matches no file", ("bef: no file matches the pattern — no file matches", "BEF{year}.sas7bdat"),
+                change=_no_such_pattern),
+    ExtractCase("year file missing", ("bef: year file missing — no file for year(s) 2015 of the coverage 2012–2019",),
+                change=_year_missing),
+    ExtractCase("unreadable SAS file", ("udda: unreadable —", "udda.sas7bdat' is not a readable sas7bdat file"),
+                change=_garbage_sas),
+    ExtractCase("column missing in one year's file",
+                ("bef.kom: column missing — looked for column 'kom' in", "bef2017.dta'"),
+                change=_column_missing_in_a_year),
+    ExtractCase("person ids of another kind", ("deltagere.pnr: wrong type — person id is string here",
+                                               "but integer in bef; every table must carry pnr as the same kind"),
+                layouts={}, edit={"deltagere": lambda df: df.assign(
+                    pnr=[None if pd.isna(p) else str(p) for p in df["pnr"]])}),
+    ExtractCase("non-integral doubles",
+                ("bef.koen: value not integral — 2 rows", "bef2016.dta row", "koen=1.5",
+                 "contract kind 'int' needs whole numbers"),
+                edit={"bef": lambda df: _sex_one_and_a_half(df, (100003, 100004), 2016)}),
+]
+
+
+@pytest.mark.parametrize("case", EXTRACT_CASES, ids=[c.id for c in EXTRACT_CASES])
+def test_a_bad_extract_stops_the_cache_step_before_any_later_step(case, tmp_path, capsys):
+    cfg = _extract(tmp_path, case.layouts, case.edit, case.omit)
+    if case.change:
+        case.change(cfg, tmp_path)
+    run = run_cache(cfg, tmp_path / "work", capsys)
+    assert_named_failure(run, list(case.expected))
+
+
+def test_every_extract_problem_has_a_case():
+    from regeval.registers.extract import EXTRACT_PROBLEMS
+
+    named = {e.split(": ", 1)[1].split(" —")[0] for c in EXTRACT_CASES for e in c.expected if ": " in e and " —" in e}
+    assert named == set(EXTRACT_PROBLEMS)
+
+
+def test_a_per_year_stata_extract_with_integral_doubles_converts_and_passes_validation(tmp_path, capsys):
+    """Numbers stored as doubles (as SAS and Stata store them) are accepted where integral,
+    and counted; the cache holds the same values as the Parquet original."""
+    import json
+
+    cfg = _extract(tmp_path, {"bef": "stata_per_year", "forsorg": "xport", "udda": "csv", "handicap": "stata"})
+    work = tmp_path / "work"
+    run = run_cache(cfg, work, capsys)
+    assert run.code == 0, run.log
+    assert "register cache: bef file 8/8 bef2019.dta" in run.log
+    folder = work / "results" / "_shared" / "inside" / "register_cache"
+    report = json.loads((folder / "cache.json").read_text())
+    bef = FRAMES["bef"]
+    assert report["tables"]["bef"]["doubles_converted_to_integers"] == {c: len(bef) for c in ("ie_type", "koen", "kom", "pnr")}
+    assert report["tables"]["handicap"]["doubles_converted_to_integers"]["sel85"] == len(FRAMES["handicap"])
+    cached = pd.read_parquet(folder / "bef.parquet")
+    expected = bef.sort_values(["aar", "pnr"], kind="stable").reset_index(drop=True)
+    for c in ("aar", "koen", "kom", "ie_type"):
+        assert cached[c].tolist() == expected[c].astype("int64").tolist(), c
+    # person ids are the ranks of the distinct ids of all tables; persons.parquet maps them back
+    persons = pd.read_parquet(folder / "persons.parquet")
+    every = sorted(set().union(*(set(FRAMES[t]["pnr"].dropna().astype("int64")) for t in FRAMES if "pnr" in FRAMES[t])))
+    assert persons["code"].tolist() == list(range(len(every))) and persons["pnr"].tolist() == every
+    assert persons["pnr"].to_numpy()[cached["pnr"].to_numpy()].tolist() == expected["pnr"].astype("int64").tolist()
+    assert [d.isoformat() for d in cached["foed_dag"]] == [pd.Timestamp(d).date().isoformat() for d in expected["foed_dag"]]
+    from regeval.registers.extract import cache_sources
+    from regeval.registers.validate import validate_registers
+
+    validate_registers(cache_sources(folder), YEARS)
+
+
+# ========================================================================================
 # 3. the base population
 
 
@@ -606,10 +751,21 @@ def test_no_participant_in_any_cohort_is_a_named_error_before_the_propensity_mod
 
 
 def test_population_means_without_anybody_in_the_age_range_is_a_named_error(tmp_path, capsys):
+    from regeval.errors import PopulationError
+    from regeval.population.base import PopulationSpec, population_means
+    from regeval.population.tables import population_means_of
+    from regeval.registers.read import resolve_sources
+
     cfg = full_config(write_registers(tmp_path / "reg", years=YEARS))
     cfg["population"].update({"age_min": 100, "age_max": 110})
-    run = run_step("population_means", cfg, tmp_path / "work", capsys)
-    assert_named_failure(run, ["population means: nobody in the age range — nobody resident is aged population.age_min … age_max (100–110)"])
+    spec = PopulationSpec.from_config(cfg["population"])
+    with pytest.raises(PopulationError, match="population means: nobody in the age range — nobody resident is aged "
+                       "population.age_min … age_max \\(100–110\\)"):
+        population_means(resolve_sources(cfg["data"]["registers"]["directory"]), spec, *population_means_of(spec))
+    # in the pipeline the base population, built from the same year-before variables, stops first
+    run = run_step("base_population", cfg, tmp_path / "work", capsys)
+    assert_named_failure(run, ["base population: no treated unit in any cohort",
+                               "0 of them are aged population.age_min … age_max (100–110)"])
 
 
 # ========================================================================================
@@ -639,7 +795,9 @@ CLI_CASES: list[CliCase] = [
                                    "specs.default.budget.horizon: 5 is beyond"), "config",
             config={"spec_defaults": {"effects": {"windows": [{"outcome": "employed", "from": 2, "to": 1}]},
                                       "budget": {"horizon": 5}}}),
-    CliCase("table missing", ("handicap: table missing",), "validate_registers", omit=("handicap",)),
+    CliCase("table missing", ("handicap: table missing",), "register_cache", omit=("handicap",)),
+    CliCase("pattern matches no file", ("bef: no file matches the pattern",), "register_cache",
+            config={"data": {"registers": {"tables": {"bef": {"path": "BEF{year}.sas7bdat"}}}}}),
     CliCase("sex code", ("bef.koen: value not allowed — 8 rows",), "validate_registers",
             edit={"bef": setting("koen", 7, pnr=100002)}),
     CliCase("support rows dropped", ("forsorg.pnr+aar: resident person-year missing — 9 rows",), "validate_registers",
@@ -650,7 +808,7 @@ CLI_CASES: list[CliCase] = [
             edit={"diag": lambda df: df.assign(diag=df["diag"].str[1:])}),
     CliCase("education level not mapped", ("udda.hfaudd: education level not configured — 8 rows",),
             "validate_registers", edit={"udda": setting("hfaudd", 9010, pnr=100004)}),
-    CliCase("person id of another kind", ("deltagere.pnr: wrong type",), "validate_registers",
+    CliCase("person id of another kind", ("deltagere.pnr: wrong type",), "register_cache",
             edit={"deltagere": lambda df: df.assign(pnr=[None if pd.isna(p) else str(p) for p in df["pnr"]])}),
     CliCase("no participant in the cohorts", ("no participant first started in a year of population.cohorts [2015, 2016]",),
             "base_population", config={"data": {"years": [2010, 2019]}, "population": {"cohorts": [2015, 2016]}},
@@ -659,6 +817,8 @@ CLI_CASES: list[CliCase] = [
 
 DOWNSTREAM = {
     # what must not exist after the failing job (its outputs and everything after it)
+    "register_cache": ("register_cache/", "inside/validation.json", "base_population", "population_flow",
+                       "population_means", "person_years", "/propensity/", "/matching/", "/effects/"),
     "validate_registers": ("inside/validation.json", "base_population", "population_flow", "population_means",
                            "person_years", "/propensity/", "/matching/", "/effects/"),
     "base_population": ("base_population.parquet", "population_flow", "person_years", "/propensity/",

@@ -139,13 +139,43 @@ def test_string_person_ids_are_checked_for_duplicates_and_against_bef(tmp_path):
         df["pnr"] = [None if pd.isna(p) else f"{int(p):010d}" for p in df["pnr"]]
         return df
 
-    extra = pd.DataFrame({"pnr": ["0000200001", "0000100001"], "aar": [2016, 2016], "skattepl_indk": [1.0, 2.0]})
+    extra = pd.DataFrame({"pnr": ["0000200001", "0000100001"], "aar": [2017, 2016], "skattepl_indk": [1.0, 2.0]})
     edit = {name: as_str for name in TABLE_NAMES}
     edit["indkomst"] = lambda df: pd.concat([as_str(df), extra], ignore_index=True)
     message = contract_error(write_registers(tmp_path, edit=edit))
     assert_violation(message, "indkomst.pnr+aar", "duplicate key", rows=2, example="pnr=0000100001, aar=2016: 2 rows")
-    assert_violation(message, "indkomst.pnr", "person not in bef", rows=1, example="pnr=0000200001, aar=2016")
+    assert_violation(message, "indkomst.pnr", "person not in bef", rows=1, example="pnr=0000200001, aar=2017")
     assert len(error_lines(message)) == 2
+
+
+@pytest.mark.parametrize("ids", ["integer", "string"])
+def test_income_in_the_year_of_death_is_accepted_for_a_person_never_in_bef(tmp_path, ids):
+    """The contract allows an income row in the year of death. A person resident at the end
+    of the year before the coverage who died during its first year has that row and no bef
+    row at all: a warning (the rows enter no analysis), not 'person not in bef' with a hint
+    about pseudonymisation. The same person with a row in a later year too is an error."""
+    died = 200001 if ids == "integer" else "0000200001"
+    both = 200002 if ids == "integer" else "0000200002"
+
+    def as_kind(df):
+        if ids == "string":
+            df["pnr"] = [None if pd.isna(p) else f"{int(p):010d}" for p in df["pnr"]]
+        return df
+
+    extra = pd.DataFrame({"pnr": [died, both, both], "aar": [2016, 2016, 2017], "skattepl_indk": [1.0, 2.0, 3.0]})
+    edit = {name: as_kind for name in TABLE_NAMES}
+    ok = write_registers(tmp_path / "ok", edit={**edit, "indkomst": lambda df: pd.concat([as_kind(df), extra.iloc[:1]],
+                                                                                     ignore_index=True)})
+    with pytest.warns(RegevalWarning, match="income in the year of death or emigration"):
+        report = validate(ok)
+    (w,) = [w for w in report.warnings if w.problem == "person not in bef"]
+    assert (w.table, w.rows) == ("indkomst", 1) and f"pnr={died}, aar=2016" in w.examples[0]
+    bad = write_registers(tmp_path / "bad", edit={**edit, "indkomst": lambda df: pd.concat([as_kind(df), extra],
+                                                                                       ignore_index=True)})
+    message = contract_error(bad)
+    assert_violation(message, "indkomst.pnr", "person not in bef", rows=2, example=f"pnr={both}, aar=2016")
+    assert "death" in message.split("warnings:")[1]
+    assert len(error_lines(message)) == 1
 
 
 def test_a_column_mapping_in_the_config_validates_an_extract_with_other_names(tmp_path):

@@ -11,6 +11,7 @@ from regeval.pipeline import resources as job_resources
 from regeval.pipeline.code import code_digest
 from regeval.budget.tables import BUDGET_TABLES, BUSINESS_CASE_TABLES
 from regeval.pipeline.plan import EXPORT_TABLES, SHARED, Plan
+from regeval.registers.contract import TABLE_NAMES
 from regeval.registers.read import register_files, register_fingerprint, resolve_sources
 from regeval.synthetic.config import SyntheticConfig
 
@@ -62,12 +63,18 @@ try:
         REGISTER_FILES = [str(s.path) for _, s in sorted(resolve_sources(GENERATED).items())]
         REGISTER_STAMP = None
         REGISTERS = {"registers": REGISTER_FILES, "generated": f"{GENERATED}/generator.json"}
+        PERSONS = {}
     else:
         _reg = config["data"]["registers"]
         _sources = resolve_sources(_reg["directory"], _reg.get("tables") or {})
         REGISTER_FILES = register_files(_sources)
         REGISTER_STAMP = register_fingerprint(_sources)
-        REGISTERS = {"registers": REGISTER_FILES}
+        CACHE = f"{SHARED}/register_cache"
+        CACHE_FILES = {name: f"{CACHE}/{name}.parquet" for name in TABLE_NAMES}
+        REGISTERS = {"registers": list(CACHE_FILES.values()), "cache": f"{CACHE}/cache.json"}
+        # the cache's map from person code to the extract's id (register_cache): for the
+        # rules that show or read the extract's ids
+        PERSONS = {"persons": f"{CACHE}/persons.parquet"}
 except RegevalError as exc:
     sys.stderr.write(f"regeval: {exc}\n")
     sys.exit(1)
@@ -99,7 +106,8 @@ def keyed(kind, key):
 def control_ids(wildcards):
     """The control-id file of the control group ``mkey``, if its specs bring their own."""
     path = PLAN.control_ids(PLAN.spec_of_key[wildcards.mkey])
-    return {"control_ids": path} if path else {}
+    # with the register cache, the file's ids are mapped to the cache's person codes
+    return {"control_ids": path, **PERSONS} if path else {}
 
 
 # every file of every export is a target, so that a deleted one is made again (Snakemake
@@ -116,7 +124,8 @@ wildcard_constraints:
 def export_inputs(specs):
     """Inputs of the export of ``specs`` (sharing an effect table): the person ids, the
     shared aggregates, and per spec ``s<i>_budget_input_<name>`` its budget inputs."""
-    files = {"units": f"{SHARED}/base_population.parquet", **PLAN.aggregates(specs[0])}
+    # with the register cache, its map from person code to id (the ids the tables are checked for)
+    files = {"units": f"{SHARED}/base_population.parquet", **PERSONS, **PLAN.aggregates(specs[0])}
     if GENERATED:
         # the synthetic registers' true effects, stated beside the estimates in the report
         files["truth"] = f"{GENERATED}/truth_att.csv"

@@ -38,7 +38,7 @@ rule control_group:
         units=rules.base_population.output.units,
         scores=lambda w: f"{SHARED}/propensity/{PLAN.upstream_key(w.mkey, 'ps')}/scores.parquet",
         flow=rules.base_population.output.flow,
-        population_means=rules.population_means.output.means,
+        population_means=rules.base_population.output.means,
     output:
         pairs=f"{SHARED}/matching/{{mkey}}/match_pairs.parquet",
         matched=f"{SHARED}/matching/{{mkey}}/matched_units.parquet",

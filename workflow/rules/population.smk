@@ -1,7 +1,8 @@
 # Base population per cohort year (treated + potential controls, characteristics
-# measured the year before start), the population flow, the whole-population means
-# for the descriptive table, and the person-year outcomes of the base population.
-# Each rule that reads registers declares their files.
+# measured the year before start), the population flow and the whole-population means
+# for the descriptive table, in one job that reads each register year once for all
+# three; then the person-year outcomes of the base population. Each rule that reads
+# registers declares their files.
 
 
 rule base_population:
@@ -11,6 +12,7 @@ rule base_population:
     output:
         units=f"{SHARED}/base_population.parquet",
         flow=f"{SHARED}/aggregates/population_flow.parquet",
+        means=f"{SHARED}/aggregates/population_means.parquet",
     params:
         data=config["data"],
         population=config["population"],
@@ -26,29 +28,6 @@ rule base_population:
         "results/_shared/benchmarks/base_population.tsv"
     script:
         "../scripts/base_population.py"
-
-
-rule population_means:
-    input:
-        **REGISTERS,
-        validated=rules.validate_registers.output.report,
-    output:
-        means=f"{SHARED}/aggregates/population_means.parquet",
-    params:
-        data=config["data"],
-        population=config["population"],
-        code=code("population_means"),
-    group: REGISTERS_GROUP
-    threads: 1
-    resources:
-        mem_mb=mem_mb(400, 2.0),
-        runtime=runtime(10, 30),
-    log:
-        "results/_shared/logs/population_means.log",
-    benchmark:
-        "results/_shared/benchmarks/population_means.tsv"
-    script:
-        "../scripts/population_means.py"
 
 
 rule person_years:

@@ -104,10 +104,19 @@ class BasePopulation:
     flow: pd.DataFrame
 
 
+def _member(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Boolean mask: which elements of ``values`` are in ``allowed``.
+
+    A hash lookup (linear in the number of elements, for integer and string person ids
+    alike); never ``np.isin``, which compares object arrays pairwise.
+    """
+    return pd.Index(np.asarray(allowed)).unique().get_indexer(np.asarray(values)) >= 0
+
+
 def _keep(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """Sorted unique elements of ``values`` that are in ``allowed``."""
-    values = np.asarray(values)
-    return np.sort(pd.unique(values[np.isin(values, allowed)]))
+    values = pd.unique(np.asarray(values))
+    return np.sort(values[_member(values, allowed)])
 
 
 def _age_group(age: pd.Series) -> pd.Series:
@@ -120,10 +129,7 @@ def _employment_history(
     sources: Mapping[str, TableSource], years: Sequence[int], persons: np.ndarray | None
 ) -> pd.DataFrame:
     """Full-time days per person and year (only person-years with employment)."""
-    emp = read_table(sources["beskaeftigelse"], ["pnr", "aar", "fuldtid_dage"], years=years)
-    if persons is not None:
-        emp = emp[emp["pnr"].isin(persons)]
-    return emp
+    return read_table(sources["beskaeftigelse"], ["pnr", "aar", "fuldtid_dage"], years=years, persons=persons)
 
 
 def _characteristics_of_cohort(
@@ -148,36 +154,6 @@ def _characteristics_of_cohort(
     u["age_group"] = _age_group(u["age"])
     u["cohort_year"] = u["cohort"].astype(str)
     return u
-
-
-def measure_characteristics(
-    sources: Mapping[str, TableSource],
-    units: pd.DataFrame,
-    spec: PopulationSpec,
-    diagnoses: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Characteristics in the year before start for units (columns pnr, cohort).
-
-    Every register year is read once for all cohorts (only the units' persons are
-    kept). Returns ``units`` with the characteristic columns added; see
-    :data:`regeval.population.characteristics.CHARACTERISTICS` for which columns carry which
-    of the report's 17 matching characteristics. The yearly outcomes of ``t − 1``
-    are kept too: they are the baselines of the effect regressions.
-    """
-    persons = units["pnr"].unique()
-    if diagnoses is None:
-        diagnoses = diagnosis_groups(sources, spec.diagnosis_groups, persons=persons)
-    cohorts = sorted(int(c) for c in units["cohort"].unique())
-    yv = yearly_variables(
-        sources, [c - 1 for c in cohorts], persons=persons, education_levels=spec.education_levels
-    )
-    years = sorted({y for c in cohorts for y in range(c - 5, c - 1)})
-    employment = _employment_history(sources, years, persons)
-    out = []
-    for cohort, grp in units.groupby("cohort", sort=True):
-        before = yv[yv["year"] == cohort - 1]
-        out.append(_characteristics_of_cohort(grp, int(cohort), before, employment, diagnoses, spec))
-    return pd.concat(out, ignore_index=True)
 
 
 POPULATION_CHECKS: tuple[str, ...] = (
@@ -223,6 +199,28 @@ def build_base_population(
         counted in the flow, not analysed), or a cohort has treated but no potential
         controls.
     """
+    return build_population(sources, spec)[0]
+
+
+def build_population(
+    sources: Mapping[str, TableSource],
+    spec: PopulationSpec,
+    means_of: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> tuple[BasePopulation, pd.DataFrame | None]:
+    """The base population (:func:`build_base_population`) and, given ``means_of``
+    (variables, categorical ones), the whole population's means (:func:`population_means`),
+    from one read of each register year.
+
+    For each cohort the variables of the year before start are built once for the whole
+    population (every register read once for that year, filtered to its columns); the
+    base-population criteria, the characteristics of the cohort's units and the
+    population means all come from them. The employment history (full-time days of the
+    four years before) is read once for all cohorts. (The units' characteristics are the rows of their
+    persons: the same values as measured for the units alone.) The support criterion
+    reads the support type from the yearly variables, where a resident person-year
+    without a ``forsorg`` row is ``oevrig``: ``forsorg`` is dense (validation), so every
+    resident person-year has its row.
+    """
     participants = participants_first_year(sources)
     linked = participants.dropna(subset=["pnr"])
     first_by_person = linked.groupby("pnr")["first_year"].min()
@@ -231,32 +229,36 @@ def build_base_population(
     first_diag = base_groups.groupby("pnr")["first_year"].min()
 
     flow_rows: list[dict[str, object]] = []
-    unit_parts = []
+    unit_parts: dict[int, pd.DataFrame] = {}
+    means = _Means(means_of) if means_of is not None else None
+    # the employment history of every cohort (the four years before the year before start)
+    history = _employment_history(sources, sorted({y for c in spec.cohorts for y in range(c - 5, c - 1)}), None)
     # of the resident participants of each cohort: how many meet each base-population criterion
     criteria = {"age": 0, "support": 0, "diagnosis": 0}
     for cohort in spec.cohorts:
         yb = cohort - 1
-        bef = read_table(sources["bef"], ["pnr", "aar", "foed_dag"], years=[yb])
-        age = yb - pd.to_datetime(bef["foed_dag"]).dt.year
-        resident = bef.loc[(age >= spec.age_min).to_numpy() & (age <= spec.age_max).to_numpy(), "pnr"]
-        support = read_table(sources["forsorg"], ["pnr", "aar", "ydelse"], years=[yb])
-        on_support = support.loc[support["ydelse"].astype(str).isin(spec.support_types), "pnr"]
+        before = yearly_variables(sources, [yb], education_levels=spec.education_levels)
+        aged = ((before["age"] >= spec.age_min) & (before["age"] <= spec.age_max)).to_numpy()
+        res_all = before["pnr"].to_numpy()
+        resident = res_all[aged]
+        on_support = res_all[before["support"].isin(spec.support_types).to_numpy()]
+        years = history["aar"].to_numpy()
+        employment = history[(years >= cohort - 5) & (years <= cohort - 2)]
         diag_ok = first_diag[first_diag <= yb].index
-        base = _keep(_keep(resident.to_numpy(), on_support.to_numpy()), np.asarray(diag_ok))
+        base = _keep(_keep(resident, on_support), np.asarray(diag_ok))
         cohort_part = participants[participants["first_year"] == cohort]
         cohort_linked = cohort_part.dropna(subset=["pnr"])
         cohort_pnr = cohort_linked["pnr"].unique()
         # a person's first start year over all their participant numbers
         cohort_pnr = cohort_pnr[first_by_person.reindex(cohort_pnr).to_numpy() == cohort]
-        res_all = bef["pnr"].to_numpy()
         treated_resident = _keep(cohort_pnr, res_all)
         treated = _keep(treated_resident, base)
         # everyone not started by t; control_pool() narrows it for never_participated
         excluded = first_by_person[first_by_person <= cohort].index.to_numpy()
-        controls = base[~np.isin(base, excluded)]
-        criteria["age"] += int(np.isin(treated_resident, resident.to_numpy()).sum())
-        criteria["support"] += int(np.isin(treated_resident, on_support.to_numpy()).sum())
-        criteria["diagnosis"] += int(np.isin(treated_resident, np.asarray(diag_ok)).sum())
+        controls = base[~_member(base, excluded)]
+        criteria["age"] += int(_member(treated_resident, resident).sum())
+        criteria["support"] += int(_member(treated_resident, on_support).sum())
+        criteria["diagnosis"] += int(_member(treated_resident, np.asarray(diag_ok)).sum())
         flow_rows.append(
             {
                 "cohort": cohort,
@@ -269,19 +271,25 @@ def build_base_population(
                 "potential_controls": int(len(controls)),
             }
         )
-        unit_parts.append(pd.DataFrame({"pnr": treated, "cohort": cohort, "treated": 1}))
-        unit_parts.append(pd.DataFrame({"pnr": controls, "cohort": cohort, "treated": 0}))
+        units = pd.concat(
+            [pd.DataFrame({"pnr": treated, "cohort": cohort, "treated": 1}),
+             pd.DataFrame({"pnr": controls, "cohort": cohort, "treated": 0})], ignore_index=True)
+        # the units are sorted treated first, then by person (as the table of all cohorts is)
+        units = units.sort_values(["treated", "pnr"], ascending=[False, True], kind="stable").reset_index(drop=True)
+        if len(units):
+            unit_parts[cohort] = _characteristics_of_cohort(units, cohort, before, employment, diagnoses, spec)
+        if means is not None:
+            everyone = pd.DataFrame({"pnr": res_all[aged], "cohort": cohort})
+            means.add(_characteristics_of_cohort(everyone, cohort, before.loc[aged], employment, diagnoses, spec))
+        del before, employment
     flow_rows += _other_start_years(participants, first_by_person, spec)
     flow = pd.DataFrame(flow_rows, columns=list(FLOW_COLUMNS)).sort_values("cohort", kind="stable")
     flow = flow.reset_index(drop=True)
     _check_flow(flow, spec, criteria)
-    units = pd.concat(unit_parts, ignore_index=True)
-    units = units.sort_values(["cohort", "treated", "pnr"], ascending=[True, False, True], kind="stable")
-    units = units.reset_index(drop=True)
-    units = measure_characteristics(sources, units, spec, diagnoses)
+    units = pd.concat([unit_parts[c] for c in sorted(unit_parts)], ignore_index=True)
     units.insert(0, "unit", np.arange(len(units), dtype=np.int64))
     units["first_start"] = units["pnr"].map(first_by_person).astype(float).to_numpy()
-    return BasePopulation(units=units, flow=flow)
+    return BasePopulation(units=units, flow=flow), (means.table(spec) if means is not None else None)
 
 
 def _other_start_years(
@@ -404,9 +412,7 @@ def population_means(
     share, the number of person-years behind it (``n_population``) and, for shares,
     the number with and without the level (``k_population``, ``nk_population``).
     """
-    sums: dict[tuple[str, str], float] = {}
-    binary: dict[str, bool] = {}
-    n_total = 0
+    means = _Means((variables, categorical))
     diagnoses = diagnosis_groups(sources, spec.diagnosis_groups)
     for cohort in spec.cohorts:
         yb = cohort - 1
@@ -414,37 +420,53 @@ def population_means(
         before = before[(before["age"] >= spec.age_min) & (before["age"] <= spec.age_max)]
         employment = _employment_history(sources, range(cohort - 5, cohort - 1), None)
         units = pd.DataFrame({"pnr": before["pnr"].to_numpy(), "cohort": cohort})
-        chars = _characteristics_of_cohort(units, cohort, before, employment, diagnoses, spec)
-        n_total += len(chars)
-        for v in variables:
+        means.add(_characteristics_of_cohort(units, cohort, before, employment, diagnoses, spec))
+        del before, employment
+    return means.table(spec)
+
+
+class _Means:
+    """Sums of characteristics over person-years, cohort by cohort, and their means."""
+
+    def __init__(self, means_of: tuple[Sequence[str], Sequence[str]]) -> None:
+        self.variables, self.categorical = list(means_of[0]), list(means_of[1])
+        self.sums: dict[tuple[str, str], float] = {}
+        self.binary: dict[str, bool] = {}
+        self.n_total = 0
+
+    def add(self, chars: pd.DataFrame) -> None:
+        self.n_total += len(chars)
+        for v in self.variables:
             col = chars[v]
-            if v in categorical:
+            if v in self.categorical:
                 for level, count in col.astype(str).value_counts().items():
-                    sums[(v, str(level))] = sums.get((v, str(level)), 0.0) + float(count)
+                    self.sums[(v, str(level))] = self.sums.get((v, str(level)), 0.0) + float(count)
             else:
                 values = col.astype(float)
-                binary[v] = binary.get(v, True) and bool(values.isin([0.0, 1.0]).all())
-                sums[(v, "")] = sums.get((v, ""), 0.0) + float(values.sum())
-        del before, employment, chars
-    if n_total == 0:
-        raise PopulationError(
-            "population means: nobody in the age range — nobody resident is aged "
-            f"population.age_min … age_max ({spec.age_min}–"
-            f"{spec.age_max}) in the years before the cohorts {list(spec.cohorts)}; check the age range and "
-            "population.cohorts against data.years"
-        )
-    rows = []
-    for (v, lvl), s in sums.items():
-        # persons with the level (categorical) or with value 1 (binary): the cell
-        k = s if (lvl != "" or binary.get(v, False)) else float("nan")
-        rows.append(
-            {
-                "variable": v,
-                "level": lvl,
-                "population": s / n_total,
-                "n_population": n_total,
-                "k_population": k,
-                "nk_population": n_total - k,
-            }
-        )
-    return pd.DataFrame(rows).sort_values(["variable", "level"], kind="stable").reset_index(drop=True)
+                self.binary[v] = self.binary.get(v, True) and bool(values.isin([0.0, 1.0]).all())
+                self.sums[(v, "")] = self.sums.get((v, ""), 0.0) + float(values.sum())
+
+    def table(self, spec: PopulationSpec) -> pd.DataFrame:
+        if self.n_total == 0:
+            raise PopulationError(
+                "population means: nobody in the age range — nobody resident is aged "
+                f"population.age_min … age_max ({spec.age_min}–"
+                f"{spec.age_max}) in the years before the cohorts {list(spec.cohorts)}; check the age range and "
+                "population.cohorts against data.years"
+            )
+        n_total = self.n_total
+        rows = []
+        for (v, lvl), s in self.sums.items():
+            # persons with the level (categorical) or with value 1 (binary): the cell
+            k = s if (lvl != "" or self.binary.get(v, False)) else float("nan")
+            rows.append(
+                {
+                    "variable": v,
+                    "level": lvl,
+                    "population": s / n_total,
+                    "n_population": n_total,
+                    "k_population": k,
+                    "nk_population": n_total - k,
+                }
+            )
+        return pd.DataFrame(rows).sort_values(["variable", "level"], kind="stable").reset_index(drop=True)

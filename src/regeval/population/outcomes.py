@@ -170,11 +170,12 @@ def censor_at_start(
     first_cens = cens_rows.sort_values(["unit", "rel_year"], kind="stable").drop_duplicates("unit")
 
     # cumulative log survival per person and calendar year, over modelled start years
-    persons = np.sort(out.loc[ctrl, "person_id"].unique())
+    # positions of the persons by hash lookup (linear for string ids too)
+    persons = pd.Index(np.sort(out.loc[ctrl, "person_id"].unique()))
     hz = hazards[hazards["pnr"].isin(persons)]
     years = np.arange(int(out["cohort"].min()), int(cal.max()) + 1)
     grid = np.zeros((persons.size, years.size))
-    pi = np.searchsorted(persons, hz["pnr"].to_numpy())
+    pi = persons.get_indexer(hz["pnr"].to_numpy())
     inside = (hz["cohort"].to_numpy() >= years[0]) & (hz["cohort"].to_numpy() <= years[-1])
     yi = hz["cohort"].to_numpy()[inside] - years[0]
     h = np.clip(hz["score"].to_numpy(dtype=float)[inside], 0.0, 1.0 - 1e-12)
@@ -182,7 +183,7 @@ def censor_at_start(
     cum = np.cumsum(grid, axis=1)
     factor = np.ones(len(out))
     use = ctrl & ~censored & (out["rel_year"].to_numpy() > 0)
-    rp = np.searchsorted(persons, out.loc[use, "person_id"].to_numpy())
+    rp = persons.get_indexer(out.loc[use, "person_id"].to_numpy())
     log_s = cum[rp, cal[use] - years[0]] - cum[rp, out.loc[use, "cohort"].to_numpy() - years[0]]
     factor[use] = np.exp(-log_s)
     out["weight"] = out["weight"].to_numpy() * factor

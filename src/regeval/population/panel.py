@@ -65,12 +65,6 @@ YEARLY_OUTCOMES: tuple[str, ...] = (
 """Every yearly outcome the panel can deliver (project names)."""
 
 
-def _subset(frame: pd.DataFrame, persons: np.ndarray | None) -> pd.DataFrame:
-    if persons is None:
-        return frame
-    return frame[frame["pnr"].isin(persons)]
-
-
 def education_level(hfaudd: pd.Series, levels: Mapping[str, Sequence[int]]) -> pd.Series:
     """Map education codes to configured levels by their first two digits."""
     main = (hfaudd // 100).astype("Int64")
@@ -96,7 +90,7 @@ def yearly_variables(
     """
     years = sorted(set(int(y) for y in years))
     cols = ["pnr", "aar", "koen", "foed_dag", "ie_type", "civst", "kom"] if background else ["pnr", "aar"]
-    bef = _subset(read_table(sources["bef"], cols, years=years), persons)
+    bef = read_table(sources["bef"], cols, years=years, persons=persons)
     out = pd.DataFrame({"pnr": bef["pnr"].to_numpy(), "year": bef["aar"].to_numpy().astype(np.int64)})
     if background:
         birth_year = pd.to_datetime(bef["foed_dag"]).dt.year.to_numpy()
@@ -106,7 +100,7 @@ def yearly_variables(
         out["origin"] = bef["ie_type"].map(ORIGIN_LABELS).to_numpy()
         out["civil_status"] = bef["civst"].astype(str).map(CIVIL_LABELS).to_numpy()
         out["municipality"] = bef["kom"].to_numpy().astype(np.int64)
-        udda = _subset(read_table(sources["udda"], ["pnr", "aar", "hfaudd"], years=years), persons)
+        udda = read_table(sources["udda"], ["pnr", "aar", "hfaudd"], years=years, persons=persons)
         udda = udda.rename(columns={"aar": "year"})
         udda["year"] = udda["year"].astype(np.int64)
         udda["education"] = education_level(udda["hfaudd"], education_levels or {}).to_numpy()
@@ -119,7 +113,7 @@ def yearly_variables(
 def _read_yearly(
     sources: Mapping[str, TableSource], table: str, columns: list[str], years: list[int], persons
 ) -> pd.DataFrame:
-    frame = _subset(read_table(sources[table], ["pnr", "aar", *columns], years=years), persons)
+    frame = read_table(sources[table], ["pnr", "aar", *columns], years=years, persons=persons)
     frame = frame.rename(columns={"aar": "year"})
     frame["year"] = frame["year"].astype(np.int64)
     return frame
@@ -192,7 +186,7 @@ def diagnosis_groups(
     ``groups`` maps a group name to ICD-10 code prefixes (with the LPR 'D' prefix,
     e.g. ``DF7`` for F70–F79). Returns columns pnr, group, first_year.
     """
-    diag = _subset(read_table(sources["diag"], ["pnr", "diag", "aar"]), persons)
+    diag = read_table(sources["diag"], ["pnr", "diag", "aar"], persons=persons)
     codes = diag["diag"].astype(str).str.upper()
     parts = []
     for name, prefixes in groups.items():

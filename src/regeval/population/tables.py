@@ -93,10 +93,21 @@ def population_means_table(sources: Mapping[str, TableSource], spec: PopulationS
     """Means of every characteristic over the whole population aged
     ``age_min``–``age_max`` in the years before start (person-years), with the
     person-years behind each mean and share."""
+    return population_means_aggregate(population_means(sources, spec, *population_means_of(spec)))
+
+
+def population_means_of(spec: PopulationSpec) -> tuple[list[str], list[str]]:
+    """The columns of the population means (every characteristic, age group last) and
+    the categorical ones among them."""
     names = [n for n in characteristics.CHARACTERISTICS if n not in ("age_group",)] + ["age_group"]
-    columns, categorical = characteristics.expand(names, list(spec.diagnosis_groups))
+    return characteristics.expand(names, list(spec.diagnosis_groups))
+
+
+def population_means_aggregate(means: pd.DataFrame) -> Aggregate:
+    """The population means (:func:`regeval.population.base.population_means`) as the
+    exportable table."""
     return Aggregate(
-        population_means(sources, spec, columns, categorical),
+        means,
         AggregateMeta(
             name="population_means",
             title="Whole population aged 18–64 in the years before start (person-years)",

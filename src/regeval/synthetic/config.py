@@ -15,6 +15,9 @@ YEARS = np.arange(FIRST_YEAR, LAST_YEAR + 1)
 """The simulated years (the columns of every person × year array)."""
 NY = len(YEARS)
 
+PERSON_ID_KINDS = ("integer", "string")
+"""How the generator writes person ids (:attr:`SyntheticConfig.person_ids`)."""
+
 MAX_REL_YEAR = LAST_YEAR - 2014
 """Last year relative to start with an effect of its own (later years take the last)."""
 
@@ -95,6 +98,10 @@ class SyntheticConfig:
         effect of the programme.
     workers
         Processes generating chunks in parallel (does not change the output).
+    person_ids
+        ``integer`` (default) writes the person ids as int64; ``string`` writes the same
+        ids as text (ten digits, so they sort as the integers do), as pseudonymised CPR
+        numbers usually arrive. The persons and every draw are the same.
     """
 
     seed: int = 20230601
@@ -114,6 +121,7 @@ class SyntheticConfig:
     overlap: float = 1.0
     outcome_age_curve: float = 0.0
     rare_support_rate: float = 0.0
+    person_ids: str = "integer"
     effects: EffectShape = field(default_factory=EffectShape)
 
     def __post_init__(self) -> None:
@@ -131,6 +139,7 @@ class SyntheticConfig:
             "overlap": self.overlap > 0,
             "outcome_age_curve": self.outcome_age_curve >= 0,
             "rare_support_rate": 0 <= self.rare_support_rate < 1,
+            "person_ids": self.person_ids in PERSON_ID_KINDS,
             "start_years": all(FIRST_YEAR + 5 <= y <= LAST_YEAR for y in self.start_years)
             and len(self.start_years) == len(self.start_year_weights),
         }

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from regeval.synthetic.codes import OUTCOMES
@@ -82,12 +83,13 @@ def _iter_chunks(cfg: SyntheticConfig) -> Iterator[Chunk]:
         yield from pool.imap(_worker, jobs)
 
 
-def _write_by_year(writer: pq.ParquetWriter, table: pa.Table) -> None:
+def _write_by_year(writer: pq.ParquetWriter, table: pa.Table, person_ids: str = "integer") -> None:
     """Write one row group per year (sorted by person within it), so that readers
     asking for some years skip the other row groups, as with year-wise register
-    files. Tables without a yearly key (diagnoses) are written as they are."""
+    files. Tables without a yearly key (diagnoses) are written as they are. Person ids
+    are written as ``person_ids`` (:func:`_person_ids`), after the sort."""
     if "aar" not in table.column_names or table.num_rows == 0 or "diag" in table.column_names:
-        writer.write_table(table)
+        writer.write_table(_person_ids(table, person_ids))
         return
     years = table.column("aar").to_numpy()
     if np.any(np.diff(years) < 0):
@@ -98,7 +100,17 @@ def _write_by_year(writer: pq.ParquetWriter, table: pa.Table) -> None:
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [years.size]])
     for a, b in zip(starts, ends, strict=False):
-        writer.write_table(table.slice(int(a), int(b - a)))
+        writer.write_table(_person_ids(table.slice(int(a), int(b - a)), person_ids))
+
+
+def _person_ids(table: pa.Table, kind: str) -> pa.Table:
+    """``table`` with its ``pnr`` column written as ``kind`` (``integer``: as simulated;
+    ``string``: the same ids as ten-digit text, missing ids stay missing)."""
+    if kind == "integer" or "pnr" not in table.column_names:
+        return table
+    i = table.column_names.index("pnr")
+    text = pc.utf8_lpad(pc.cast(table.column(i), pa.string()), width=10, padding="0")
+    return table.set_column(i, pa.field("pnr", pa.string()), text)
 
 
 def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
@@ -125,15 +137,17 @@ def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
             for name, table in chunk.tables.items():
                 if name not in writers:
                     writers[name] = pq.ParquetWriter(
-                        out_dir / f"{name}.parquet", table.schema, compression="zstd"
+                        out_dir / f"{name}.parquet", _person_ids(table.slice(0, 0), cfg.person_ids).schema,
+                        compression="zstd",
                     )
-                _write_by_year(writers[name], table)
+                _write_by_year(writers[name], table, cfg.person_ids)
                 rows_written[name] = rows_written.get(name, 0) + table.num_rows
+            truth_rows = _person_ids(chunk.truth_rows, cfg.person_ids)
             if truth_writer is None:
                 truth_writer = pq.ParquetWriter(
-                    out_dir / "truth_effects.parquet", chunk.truth_rows.schema, compression="zstd"
+                    out_dir / "truth_effects.parquet", truth_rows.schema, compression="zstd"
                 )
-            truth_writer.write_table(chunk.truth_rows)
+            truth_writer.write_table(truth_rows)
             for k in OUTCOMES:
                 sums[k] += chunk.truth_sums[k]
             counts += chunk.truth_counts
@@ -145,7 +159,7 @@ def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
             w.close()
         if truth_writer is not None:
             truth_writer.close()
-    participants = participant_file(cfg, pd.concat(linked_parts, ignore_index=True))
+    participants = _person_ids(participant_file(cfg, pd.concat(linked_parts, ignore_index=True)), cfg.person_ids)
     pq.write_table(participants, out_dir / "deltagere.parquet", compression="zstd")
     rows_written["deltagere"] = participants.num_rows
 
@@ -158,8 +172,12 @@ def generate(cfg: SyntheticConfig, out_dir: str | Path) -> dict[str, object]:
     truth_df = pd.DataFrame(truth, columns=["outcome", "rel_year", "true_att", "n_treated"])
     truth_df.to_csv(out_dir / "truth_att.csv", index=False, float_format="%.10g")
     summary = {
-        # the number of workers does not change the data, so it is not recorded
-        "config": _jsonable({k: v for k, v in asdict(cfg).items() if k != "workers"}),
+        # the number of workers does not change the data, so it is not recorded; the kind
+        # of person id only when not the default (files of earlier runs stay identical)
+        "config": _jsonable({
+            k: v for k, v in asdict(cfg).items()
+            if k != "workers" and not (k == "person_ids" and v == "integer")
+        }),
         "rows": rows_written,
         "participants_unique": int(pd.Series(participants.column("deltager_id").to_numpy()).nunique()),
         "participants_with_id": int(

@@ -8,8 +8,8 @@ names the function and runs it with :func:`regeval.pipeline.runner.run_rule`.
 ============================  ==========================================
 module                        rules
 ============================  ==========================================
-:mod:`.data`                  generate_synthetic, validate_registers
-:mod:`.population`            base_population, population_means, person_years
+:mod:`.data`                  generate_synthetic, register_cache, validate_registers
+:mod:`.population`            base_population (with the population means), person_years
 :mod:`.control_group`         propensity, control_group
 :mod:`.effects`               effects
 :mod:`.export`                export_<spec> (one per effect table)

@@ -32,6 +32,7 @@ from regeval.errors import RegevalWarning
 from regeval.pipeline.files import BUDGET_INPUT_FILES, EXPORT_AGGREGATES, atomic_folder, check_declared, staged
 from regeval.pipeline.runner import Files, Params
 from regeval.pipeline.spec import Spec
+from regeval.registers.person_codes import read_person_ids, show_ids
 from regeval.reporting.figures import EFFECT_FIGURE_PREFIXES, draw_effect_figures, draw_spec_figures
 from regeval.reporting.html import write_report
 
@@ -42,6 +43,10 @@ def export(input: Files, output: Files, params: Params, threads: int = 1) -> Non
     ``min_persons``, ``language``. Inputs: ``units`` (for the person ids), the
     aggregates of :data:`regeval.pipeline.files.EXPORT_AGGREGATES` and per spec its budget input files."""
     person_ids = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
+    if input.get("persons"):
+        # the register cache's person codes are small integers that any count may equal:
+        # the tables are checked for the extract's ids of the persons
+        person_ids = np.asarray(show_ids(list(person_ids), read_person_ids(input["persons"])), dtype=object)
     shared = {k: v for k, v in input.items() if not re.match(r"s[0-9]+_", k)}
     first_figures: Path | None = None
     for i, (name, spec) in enumerate(zip(params["spec_names"], params["specs"], strict=True)):

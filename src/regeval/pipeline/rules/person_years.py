@@ -21,7 +21,7 @@ def person_years(input: Files, output: Files, params: Params, threads: int = 1) 
     persons in ``input.units`` over ``data.years``."""
     persons = pd.read_parquet(input["units"], columns=["pnr"])["pnr"].unique()
     first, last = (int(y) for y in params["data"]["years"])
-    sources = register_sources(params["data"], input.get("generated"))
+    sources = register_sources(params["data"], input.get("generated"), input.get("cache"))
     table = person_year_outcomes(sources, np.sort(persons), range(first, last + 1))
     Path(output["person_years"]).parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(output["person_years"], index=False)

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from regeval.registers.contract import ColumnSpec
-from regeval.registers.validate.arrow import ArrayLike, fmt, one_array, year_list
+from regeval.registers.validate.arrow import ArrayLike, one_array, year_list
 from regeval.registers.validate.recorder import Recorder
 from regeval.registers.validate.rules import DENSE_DEFAULT, YEARLY_TABLES
 from regeval.registers.validate.table import Table
@@ -96,7 +96,7 @@ def check_dense(rec: Recorder, t: Table) -> None:
     flat = np.flatnonzero(missing.ravel())[: rec.k]
     person, year = np.divmod(flat, n_years)
     ids = rec.bef_persons.take(pa.array(person, pa.int64())).to_pylist()
-    examples = [f"pnr={fmt(i)}, aar={rec.first + int(y)}" for i, y in zip(ids, year, strict=False)]
+    examples = [f"pnr={rec.show('pnr', i)}, aar={rec.first + int(y)}" for i, y in zip(ids, year, strict=False)]
     by_year = ", ".join(f"{rec.first + y}: {int(c)}" for y, c in enumerate(per_year) if c)
     rec.add(
         t.name,

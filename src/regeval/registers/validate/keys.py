@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from regeval.registers.validate.arrow import ArrayLike, array_chunks, as_int, fmt, from_int, is_date
+from regeval.registers.validate.arrow import ArrayLike, array_chunks, as_int, from_int, is_date
 from regeval.registers.validate.recorder import Recorder
 from regeval.registers.validate.table import Table
 
@@ -144,7 +144,7 @@ def report_duplicates(
             rest, code = divmod(rest, coder.size)
             decoded.append(coder.decode(code))
         for c, v in zip(key, reversed(decoded), strict=False):
-            parts.append(f"{c}={fmt(v)}")
+            parts.append(f"{c}={rec.show(c, v)}")
         examples.append(", ".join(parts) + f": {length} rows")
     rec.add(
         t.name,

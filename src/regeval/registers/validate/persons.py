@@ -3,13 +3,21 @@ person known to bef."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from regeval.registers.validate.arrow import ArrayLike, as_int, count_true, first_true, ints_to_type, one_array
 from regeval.registers.validate.recorder import Recorder
-from regeval.registers.validate.rules import MAX_AGE, MIN_BIRTH_YEAR, UNKNOWN_PERSON_IS_WARNING
+from regeval.registers.validate.rules import (
+    MAX_AGE,
+    MIN_BIRTH_YEAR,
+    ROWS_IN_YEAR_OF_DEATH,
+    UNKNOWN_PERSON_IS_WARNING,
+    Severity,
+)
 from regeval.registers.validate.table import Table
 
 
@@ -126,46 +134,70 @@ def check_diagnosis_years(rec: Recorder, t: Table) -> None:
 
 
 def check_persons_in_bef(rec: Recorder, t: Table) -> None:
-    """Every person id must be resident (in bef) in at least one year."""
+    """Every person id must be resident (in bef) in at least one year.
+
+    In a table of :data:`ROWS_IN_YEAR_OF_DEATH` (income), a person never in bef whose
+    only rows are in the first year of the coverage is a warning, not an error: the
+    contract allows a row in the year of death or emigration, and a person resident at
+    the end of the year before the coverage who died during its first year has no bef
+    row at all.
+    """
     if rec.bef_persons is None or not t.person_comparable or "pnr" not in t.usable:
         return
     pnr = t.read("pnr")
     absent = rec.bef_index(t) < 0
     if pnr.null_count:
         absent &= pc.is_valid(pnr).to_numpy(zero_copy_only=False)
-    unknown: ArrayLike = pa.array(absent)
-    del absent
-    n = count_true(unknown)
-    if n == 0:
+    if not absent.any():
         return
-    bad_ids = pc.filter(pnr, unknown)
-    n_persons = int(pc.count_distinct(bad_ids).as_py())
-    # examples: distinct persons
+    excused = np.zeros(len(absent), dtype=bool)
+    if t.name in ROWS_IN_YEAR_OF_DEATH and "aar" in t.usable:
+        aar = one_array(t.read("aar")).fill_null(rec.first - 1).to_numpy(zero_copy_only=False)
+        persons, code = t.person_codes()
+        elsewhere = np.zeros(len(persons), dtype=bool)
+        elsewhere[code[absent & (aar != rec.first)]] = True
+        excused = absent & (aar == rec.first) & ~elsewhere[code]
+        absent &= ~excused
+        del aar
+    if absent.any():
+        warn = t.name in UNKNOWN_PERSON_IS_WARNING
+        if t.name == "deltagere":
+            problem, what = "participant not in bef", "participant(s) whose pnr is in bef in no year"
+        else:
+            problem, what = "person not in bef", "person(s) who are in bef in no year"
+        _report_unknown(
+            rec, t, pnr, absent, problem,
+            lambda n: f"{n} {what} of the coverage"
+            + (
+                " — e.g. diagnosed before the coverage and gone by its start"
+                if warn
+                else "; check that every extract uses the same pseudonymised person ids"
+            ),
+            "warning" if warn else "error",
+        )
+    if excused.any():
+        _report_unknown(
+            rec, t, pnr, excused, "person not in bef",
+            lambda n: f"{n} person(s) who are in bef in no year have {t.name} rows only in the first year of the "
+            f"coverage ({rec.first}): allowed as income in the year of death or emigration of a person resident at "
+            f"the end of {rec.first - 1}, before the coverage; these rows enter no analysis",
+            "warning",
+        )
+
+
+def _report_unknown(rec: Recorder, t: Table, pnr: ArrayLike, mask: np.ndarray, problem: str,
+                    detail: Callable[[int], str], severity: Severity) -> None:
+    """Record the rows of ``mask`` (persons not in bef), with distinct persons as examples."""
+    unknown: ArrayLike = pa.array(mask)
+    n = count_true(unknown)
+    n_persons = int(pc.count_distinct(pc.filter(pnr, unknown)).as_py())
     positions = first_true(unknown, 50 * max(rec.k, 1))
     ids = pnr.take(pa.array(positions, pa.int64())).to_pylist()
     seen: set[object] = set()
     chosen = []
-    for p, i in zip(positions, ids, strict=False):
+    for p, i in zip(positions, ids, strict=True):
         if i not in seen:
             seen.add(i)
             chosen.append(p)
-    extra = {"pnr": pnr}
-    warn = t.name in UNKNOWN_PERSON_IS_WARNING
-    if t.name == "deltagere":
-        problem, what = "participant not in bef", "participant(s) whose pnr is in bef in no year"
-    else:
-        problem, what = "person not in bef", "person(s) who are in bef in no year"
-    rec.add(
-        t.name,
-        "pnr",
-        problem,
-        n,
-        f"{n_persons} {what} of the coverage"
-        + (
-            " — e.g. diagnosed before the coverage and gone by its start"
-            if warn
-            else "; check that every extract uses the same pseudonymised person ids"
-        ),
-        rec.examples(t, np.asarray(chosen, np.int64), extra),
-        "warning" if warn else "error",
-    )
+    rec.add(t.name, "pnr", problem, n, detail(n_persons), rec.examples(t, np.asarray(chosen, np.int64), {"pnr": pnr}),
+            severity)

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from regeval.registers.person_codes import show_ids
 from regeval.registers.read import TableSource
 from regeval.registers.validate.arrow import ArrayLike, count_true, first_true, fmt, one_array, value_counts
 from regeval.registers.validate.report import TableReport, Violation
@@ -31,8 +32,11 @@ class Recorder:
         max_examples: int,
         education_levels: Mapping[str, tuple[int, ...]] | None = None,
         diagnosis_groups: Mapping[str, tuple[str, ...]] | None = None,
+        person_ids: pa.Array | None = None,
     ) -> None:
         self.sources = sources
+        # the register cache's person ids by code: examples show the extract's ids
+        self.person_ids = person_ids
         self.first, self.last = coverage
         self.k = max_examples
         self.education_levels = education_levels
@@ -75,7 +79,14 @@ class Recorder:
                 cols[c] = arr.take(idx).to_pylist()
         if not cols:
             return [f"row {int(p) + 1}" for p in positions]
-        return [", ".join(f"{c}={fmt(v[i])}" for c, v in cols.items()) for i in range(len(positions))]
+        return [", ".join(f"{c}={self.show(c, v[i])}" for c, v in cols.items()) for i in range(len(positions))]
+
+    def show(self, column: str, value: object) -> str:
+        """A value as an example shows it: a person code of the register cache as the
+        extract's person id (:mod:`regeval.registers.person_codes`)."""
+        if column == "pnr" and self.person_ids is not None and value is not None:
+            value = show_ids([value], self.person_ids)[0]
+        return fmt(value)
 
     def report_mask(
         self,

@@ -35,6 +35,11 @@ who left the country (or died) before them; such rows can never enter an analysi
 are not wrong. In the yearly tables every row describes a year of coverage, so a person
 who is never in BEF means a mis-keyed person id (e.g. extracts pseudonymised apart)."""
 
+ROWS_IN_YEAR_OF_DEATH: frozenset[str] = frozenset({"indkomst"})
+"""Tables with a row in the year a person died or emigrated (income of the year): a person
+never in BEF whose only rows are in the first year of the coverage was resident at the end
+of the year before it and left during its first year, so this is a warning, not an error."""
+
 ID_KINDS = ("integer", "string")
 
 PROBLEMS: tuple[str, ...] = (

@@ -9,7 +9,7 @@ import pyarrow as pa
 from regeval.errors import DataContractError
 from regeval.registers.contract import CONTRACT, ColumnSpec
 from regeval.registers.read import open_dataset
-from regeval.registers.validate.arrow import fmt, is_date, is_string_like, short_list
+from regeval.registers.validate.arrow import is_date, is_string_like, short_list
 from regeval.registers.validate.recorder import Recorder
 from regeval.registers.validate.rules import ID_KINDS, PERSON_TABLES
 from regeval.registers.validate.table import Table
@@ -121,7 +121,7 @@ def wrong_type(rec: Recorder, t: Table, col: ColumnSpec, detail: str) -> None:
     head = t.head(list(dict.fromkeys([*t.spec.key, col.name])), rec.k)
     reverse = {s: c for c, s in t.present.items()}
     ex = [
-        ", ".join(f"{reverse.get(n, n)}={fmt(v)}" for n, v in row.items())
+        ", ".join(f"{reverse.get(n, n)}={rec.show(reverse.get(n, n), v)}" for n, v in row.items())
         for row in head.to_pylist()
     ]
     rec.add(t.name, col.name, "wrong type", t.rows, detail, ex)

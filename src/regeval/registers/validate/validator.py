@@ -34,6 +34,7 @@ def validate_registers(
     max_examples: int = 5,
     education_levels: Mapping[str, Sequence[int]] | None = None,
     diagnosis_groups: Mapping[str, Sequence[str]] | None = None,
+    person_ids: Any = None,
 ) -> ValidationReport:
     """Check every contract table against the data contract.
 
@@ -55,6 +56,10 @@ def validate_registers(
     diagnosis_groups
         Config ``population.diagnosis_groups`` (group -> ICD-10 prefixes). If given, a
         prefix that matches no code in ``diag`` is a warning.
+    person_ids
+        For the register cache, whose tables hold person codes: the extract's person id
+        of each code (:func:`regeval.registers.person_codes.read_person_ids`), so that
+        examples name persons by their ids.
 
     Returns
     -------
@@ -93,7 +98,7 @@ def validate_registers(
     groups = None
     if diagnosis_groups is not None:
         groups = {str(k): tuple(str(x) for x in v) for k, v in diagnosis_groups.items()}
-    return run(Recorder(sources, coverage, max_examples, levels, groups))
+    return run(Recorder(sources, coverage, max_examples, levels, groups, person_ids))
 
 
 def _check_years(years: Any) -> tuple[int, int]:

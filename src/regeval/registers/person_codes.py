@@ -1,0 +1,188 @@
+"""Person codes of the register cache: every person id of the extract, of whatever kind,
+replaced once by an integer code that all later steps work on.
+
+Pseudonymised person numbers usually arrive as text. Every join, membership test and
+grouping on text ids hashes strings, which costs 10–15 × hashing integers, and the
+population steps do many of them. The register cache therefore codes the ids once:
+
+* the codes are the ranks of the sorted distinct ids of all tables together (nulls stay
+  null), so a table sorted by code is sorted by id, and persons are ordered and numbered
+  alike whether the extract carries the ids as integers or as fixed-width text;
+* every cached table holds ``pnr`` as these int64 codes;
+* ``persons.parquet`` in the cache maps each code (``code``, 0, 1, …) back to the
+  extract's id (``pnr``), for the places that must show a person's real id (examples in
+  validation messages) or read ids from outside the registers (a user's control-id file).
+
+Person-level files downstream of the cache (inside folders only) hold codes; nothing
+person-level is exported.
+
+Every table must carry its ids as the same kind (all integer or all text); otherwise
+integer 123 and text "0000000123" would silently be different persons. A table whose
+kind differs is a named error (:func:`id_kind_problems`).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+log = logging.getLogger("regeval")
+
+PERSONS_FILE = "persons.parquet"
+"""The cache's map from code to the extract's person id."""
+
+LOOKUP_ROWS = 4_000_000
+"""Rows of person ids looked up at a time (the distinct ids are hashed once per lookup)."""
+
+
+def id_kind(t: pa.DataType) -> str | None:
+    """``integer``, ``string`` or None (no ids at all: a column of nulls)."""
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "string"
+    if pa.types.is_null(t):
+        return None
+    return "other"
+
+
+def id_kinds(tables: Mapping[str, Path]) -> dict[str, str | None]:
+    """The kind of ``pnr`` in each Parquet file of ``tables`` that has the column."""
+    out: dict[str, str | None] = {}
+    for name, path in tables.items():
+        schema = pq.read_schema(str(path))
+        if "pnr" in schema.names:
+            out[name] = id_kind(schema.field("pnr").type)
+    return out
+
+
+def _pnr_batches(path: Path) -> Iterator[pa.ChunkedArray]:
+    """The ``pnr`` column of a Parquet file, :data:`LOOKUP_ROWS` rows at a time."""
+    pf = pq.ParquetFile(str(path))
+    parts: list[pa.Array] = []
+    rows = 0
+    for batch in pf.iter_batches(columns=["pnr"], batch_size=1 << 20):
+        parts.append(batch.column(0))
+        rows += batch.num_rows
+        if rows >= LOOKUP_ROWS:
+            yield pa.chunked_array(parts)
+            parts, rows = [], 0
+    if parts:
+        yield pa.chunked_array(parts)
+
+
+def distinct_ids(tables: Mapping[str, Path]) -> pa.Array:
+    """The sorted distinct non-null ids of every table's ``pnr`` (read column by column,
+    in batches; the distinct ids seen so far are compacted as they grow)."""
+    seen: list[pa.Array] = []
+    pending = 0
+    known = 0
+    for path in tables.values():
+        for batch in _pnr_batches(path):
+            u = pc.unique(batch.combine_chunks() if batch.num_chunks > 1 else batch.chunk(0))
+            seen.append(u)
+            pending += len(u)
+            if pending > 2 * known + LOOKUP_ROWS:
+                merged = pc.unique(pa.concat_arrays(seen))
+                seen, pending, known = [merged], len(merged), len(merged)
+    if not seen:
+        return pa.array([], pa.int64())
+    ids = pc.unique(pa.concat_arrays([s.cast(seen[0].type) for s in seen])).drop_null()
+    return ids.take(pc.sort_indices(ids))
+
+
+def write_coded(source: Path, target: Path, ids: pa.Array) -> int:
+    """Copy the Parquet table ``source`` to ``target`` with ``pnr`` replaced by its code
+    (position in ``ids``), row group by row group; returns the number of rows."""
+    pf = pq.ParquetFile(str(source))
+    schema = pf.schema_arrow
+    i = schema.names.index("pnr")
+    out_schema = schema.set(i, pa.field("pnr", pa.int64()))
+    rows = 0
+    with pq.ParquetWriter(str(target), out_schema, compression="zstd") as writer:
+        groups: list[int] = []
+        n = 0
+        for g in range(pf.num_row_groups):
+            groups.append(g)
+            n += pf.metadata.row_group(g).num_rows
+            if n >= LOOKUP_ROWS or g == pf.num_row_groups - 1:
+                rows += _write_groups(pf, groups, i, out_schema, writer, ids)
+                groups, n = [], 0
+    return rows
+
+
+def _write_groups(pf: pq.ParquetFile, groups: list[int], i: int, schema: pa.Schema, writer: pq.ParquetWriter,
+                  ids: pa.Array) -> int:
+    """Code the ids of some row groups in one lookup, then write the groups one by one."""
+    pnr = pf.read_row_groups(groups, columns=["pnr"]).column(0)
+    if pnr.type != ids.type:
+        pnr = pnr.cast(ids.type)
+    codes = pc.index_in(pnr, value_set=ids).cast(pa.int64())
+    del pnr
+    start = 0
+    for g in groups:
+        table = pf.read_row_group(g)
+        n = table.num_rows
+        table = table.set_column(i, schema.field(i), codes.slice(start, n))
+        writer.write_table(table.cast(schema))
+        start += n
+    return start
+
+
+def code_tables(raw: Mapping[str, Path], out_dir: Path) -> tuple[int, dict[str, int]]:
+    """Write every table of ``raw`` (Parquet, ids as the extract has them) to
+    ``<out_dir>/<table>.parquet`` with coded ids, and the map ``persons.parquet``.
+    Returns the number of persons and the rows per table."""
+    t0 = time.perf_counter()
+    with_ids = {name: path for name, path in raw.items() if "pnr" in pq.read_schema(str(path)).names}
+    ids = distinct_ids(with_ids)
+    log.info("register cache: %d distinct person ids in %.1f s", len(ids), time.perf_counter() - t0)
+    rows: dict[str, int] = {}
+    for name, path in raw.items():
+        target = out_dir / f"{name}.parquet"
+        if name in with_ids:
+            t1 = time.perf_counter()
+            rows[name] = write_coded(path, target, ids)
+            log.info("register cache: %s: person ids coded (%d rows) in %.1f s", name, rows[name],
+                     time.perf_counter() - t1)
+        elif path != target:
+            shutil.copyfile(path, target)
+    persons = pa.table({"code": pa.array(np.arange(len(ids), dtype=np.int64)), "pnr": ids})
+    pq.write_table(persons, str(out_dir / PERSONS_FILE), compression="zstd")
+    return len(ids), rows
+
+
+def read_person_ids(path: str | Path) -> pa.Array:
+    """The extract's person id of each code (position = code), from ``persons.parquet``."""
+    table = pq.read_table(str(path))
+    return table.column("pnr").combine_chunks()
+
+
+def to_codes(ids: Any, person_ids: pa.Array) -> np.ndarray:
+    """The codes of the person ids ``ids`` (a sequence of the extract's ids), −1 for an
+    id that is in no table; ids are compared as the cache's kind (text or integer)."""
+    values = pa.array(list(ids), from_pandas=True)
+    if values.type != person_ids.type:
+        values = values.cast(person_ids.type)
+    codes = pc.index_in(values, value_set=person_ids)
+    return np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def show_ids(codes: list[object], person_ids: pa.Array | None) -> list[object]:
+    """Codes as the extract's ids (as they are without a map; None stays None)."""
+    if person_ids is None:
+        return codes
+    return person_ids.take(pa.array(codes, pa.int64(), from_pandas=True)).to_pylist()
+
+
+__all__ = ["PERSONS_FILE", "code_tables", "distinct_ids", "id_kind", "id_kinds", "read_person_ids", "show_ids",
+           "to_codes", "write_coded"]
