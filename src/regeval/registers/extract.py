@@ -53,6 +53,7 @@ from regeval.errors import DataContractError
 from regeval.registers.contract import CONTRACT, TABLE_NAMES, ColumnSpec, TableSpec
 from regeval.registers.person_codes import PERSONS_FILE, code_tables, id_kinds
 from regeval.registers.read import TableSource, cache_sources, is_pattern, pattern_files
+from regeval.registers.validate.report import Violation  # worded as validation words its violations
 
 log = logging.getLogger("regeval")
 
@@ -83,31 +84,6 @@ CHUNK_ROWS = 1_000_000
 
 INTEGRAL_KINDS = ("id", "year", "int", "bool")
 """Contract kinds whose doubles are accepted when every value is integral."""
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One problem of the extract, worded as validation words its violations
-    (:class:`regeval.registers.validate.Violation`): ``table.column: problem — n rows
-    (detail); e.g. (example), …``."""
-
-    table: str
-    column: str | None
-    problem: str
-    rows: int | None = None
-    detail: str = ""
-    examples: tuple[str, ...] = ()
-
-    def message(self) -> str:
-        text = self.table if self.column is None else f"{self.table}.{self.column}"
-        text += f": {self.problem}"
-        if self.rows is not None:
-            text += f" — {self.rows} row{'s' if self.rows != 1 else ''}"
-        if self.detail:
-            text += f" ({self.detail})" if self.rows is not None else f" — {self.detail}"
-        if self.examples:
-            text += "; e.g. " + ", ".join(f"({e})" for e in self.examples)
-        return text
 
 
 @dataclass(frozen=True)
