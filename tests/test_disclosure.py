@@ -312,3 +312,32 @@ def test_a_count_suppressed_in_one_table_is_suppressed_in_the_table_it_is_linked
     # protected by suppressing 2014's residents (the cheapest cell that leaves it open)
     assert pd.isna(f.table.loc[0, "resident"]) or pd.isna(d.table.loc[1, "k"])
     assert f.table.loc[1, "resident"] == 70
+
+
+def test_a_suppressed_yearly_effect_is_suppressed_in_the_confounding_table_that_copies_it():
+    """The unobserved-confounding table repeats each year's estimate and SE (and averages of
+    them over windows): where the effect table suppresses a year (fewer than 5 treated with
+    the event), the confounding rows built on that year are suppressed too, and the others
+    stay published."""
+    from regeval.disclosure.check import check_release
+    from regeval.stats.tables import confounding_table
+
+    effects = pd.DataFrame({
+        "outcome": ["job"] * 3, "rel_year": [0, 1, 2], "estimate": [0.10, 0.20, 0.30], "se": [0.05, 0.05, 0.05],
+        "n_treated": [200, 200, 200], "n_control": [2000, 2000, 2000], "n_clusters": [2200, 2200, 2200],
+        "k_treated": [50, 3, 60], "nk_treated": [150, 197, 140],
+    })
+    emeta = AggregateMeta(name="effects", title="t", kind="regression",
+                          counts={c: ["n_treated", "k_treated", "nk_treated"] for c in ("estimate", "se")},
+                          count_columns=("n_treated", "n_control", "n_clusters", "k_treated", "nk_treated"))
+    windows = pd.DataFrame({"outcome": ["job", "job"], "year_from": [0, 2], "year_to": [1, 2],
+                            "estimate": [0.15, 0.30], "se": [0.04, 0.05], "n_treated": [200, 200],
+                            "n_control": [2000, 2000], "n_clusters": [2200, 2200]})
+    sens = confounding_table(effects, windows, ["job"], alpha=0.05)
+    (eff, conf), _ = check_release([(effects, emeta, "effects", "s"), (sens.frame, sens.meta, "conf", "s")], 5)
+    assert pd.isna(eff.table.loc[1, "estimate"]) and eff.table.loc[0, "estimate"] == 0.10
+    table = conf.table
+    hidden = (table["year_from"] <= 1) & (table["year_to"] >= 1)
+    assert hidden.sum() == 2  # the window 0–1 and the year 1
+    assert table.loc[hidden, ["estimate", "se", "rv"]].isna().all().all()
+    assert table.loc[~hidden, ["estimate", "se", "rv"]].notna().all().all()
