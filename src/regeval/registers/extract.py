@@ -53,7 +53,7 @@ from regeval.errors import DataContractError
 from regeval.registers.contract import CONTRACT, TABLE_NAMES, ColumnSpec, TableSpec
 from regeval.registers.person_codes import PERSONS_FILE, code_tables, id_kinds
 from regeval.registers.read import TableSource, cache_sources, is_pattern, pattern_files
-from regeval.registers.validate.report import Violation  # worded as validation words its violations
+from regeval.registers.violation import Violation  # worded as validation words its violations
 
 log = logging.getLogger("regeval")
 

@@ -7,11 +7,10 @@ programming error; a test keeps the list in agreement with the rules table of
 
 from __future__ import annotations
 
-from typing import Literal
-
 from regeval.registers.contract import CONTRACT
+from regeval.registers.violation import Severity
 
-Severity = Literal["error", "warning"]
+__all__ = ["MAX_AGE", "MIN_BIRTH_YEAR", "PROBLEMS", "Severity"]
 
 MIN_BIRTH_YEAR = 1900
 """Birth dates before 1 January of this year are impossible."""
