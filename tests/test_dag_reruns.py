@@ -49,6 +49,9 @@ TEST_CONFIG = {
             "outcomes": ["employed", "hours_per_week", "taxable_income"],
             "windows": [{"outcome": "employed", "from": 0, "to": 7}],
         },
+        # the DAG, not the score, is under test: one score model instead of the default's
+        # three candidates keeps the journey's five runs cheap
+        "propensity": {"model": "logit"},
     },
     "specs": {"default": {}, "own_controls": {"control_ids": "control_ids.csv"}},
     "run_specs": ["default", "own_controls"],
