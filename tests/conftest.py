@@ -25,10 +25,10 @@ def small_registers(tmp_path_factory) -> Path:
     return out
 
 
-# The whole DAG on a tiny synthetic population (tests/test_pipeline_e2e.py, the report's
-# browser test): run once per test session.
+# The whole DAG on a tiny synthetic population (tests/test_pipeline_e2e.py): run once per
+# test session.
 TINY = {
-    "synthetic": {"seed": 5, "n_persons": 30000, "n_participants": 600, "workers": 1},
+    "synthetic": {"seed": 5, "n_persons": 15000, "n_participants": 300, "workers": 1},
     "spec_defaults": {
         "effects": {
             "outcomes": ["employed", "fulltime_days", "hours_per_week", "sel103_104", "botilbud", "sel85", "gp_contacts", "taxable_income"],

@@ -127,7 +127,7 @@ def _make_inputs(flow: Workflow, work: Path) -> None:
     from regeval.synthetic import SyntheticConfig, generate
 
     registers = work / "registers"
-    generate(SyntheticConfig(seed=3, n_persons=12_000, n_participants=300), registers)
+    generate(SyntheticConfig(seed=3, n_persons=6_000, n_participants=150), registers)
     income = pd.read_parquet(registers / "indkomst.parquet")
     (registers / "indkomst.parquet").unlink()
     for year, part in income.groupby("aar"):

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from .browser import assert_clean, check_page, start_browser
 from .conftest import REPO, TINY, snakemake
 
 
@@ -162,6 +163,31 @@ def test_snakemake_report_builds_from_the_run(two_runs):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (work / "snakemake_report.html").stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from start_browser()
+
+
+def test_snakemakes_report_in_a_browser(browser, tiny_run, tmp_path):
+    """Snakemake's report and the run's own report pass the browser checks of
+    tests/test_report_browser.py (images load, nothing wider than the page, no console
+    errors)."""
+    out = tmp_path / "snakemake_report.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tiny_run),
+         "--configfile", str(tiny_run / "tiny.yaml"), "--report", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = check_page(browser, out.as_uri(), tmp_path / "snakemake_report.png")
+    assert result["broken"] == [] and result["console"] == []
+    assert result["scrollWidth"] <= result["width"]
+    # and the run's own evaluation report, as the run wrote it
+    report = tiny_run / "results" / "default" / "export" / "report.html"
+    result = check_page(browser, report.as_uri(), tmp_path / "tiny_report.png")
+    assert_clean(result, "the tiny run's report", min_images=10)
 
 
 def test_report_can_be_written_in_danish(two_runs, tmp_path):
