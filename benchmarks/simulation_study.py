@@ -243,7 +243,7 @@ FAILURE_COLUMNS = ["design", "rep", "seed", "confounding", "error"]
 
 
 def _read_checkpoint(path: Path) -> pd.DataFrame:
-    d = pd.read_csv(path)
+    d = pd.read_csv(path, low_memory=False)
     if "design" not in d:
         d.insert(0, "design", MAIN)
     d["design"] = d["design"].fillna(MAIN)
@@ -251,16 +251,21 @@ def _read_checkpoint(path: Path) -> pd.DataFrame:
 
 
 def _append_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Append rows to a checkpoint CSV; rewrite it if its columns differ (older file)."""
+    """Append rows to a checkpoint CSV. Rows lacking some of the file's columns (e.g. no
+    ``error``) are appended with those empty; only rows with a new column rewrite the
+    file, through a temporary file, so that a run stopped at any moment keeps every row
+    written before."""
     if not path.exists():
         frame.to_csv(path, index=False)
         return
     with open(path, encoding="utf-8") as fh:
         header = fh.readline().rstrip("\n").split(",")
-    if header == [str(c) for c in frame.columns]:
-        frame.to_csv(path, mode="a", header=False, index=False)
+    if set(map(str, frame.columns)) <= set(header):
+        frame.reindex(columns=header).to_csv(path, mode="a", header=False, index=False)
     else:
-        pd.concat([_read_checkpoint(path), frame], ignore_index=True).to_csv(path, index=False)
+        tmp = path.with_name(path.name + ".tmp")
+        pd.concat([_read_checkpoint(path), frame], ignore_index=True).to_csv(tmp, index=False)
+        tmp.replace(path)
 
 
 def _key(design: str, confounding: float, rep: int) -> tuple[str, float, int]:
