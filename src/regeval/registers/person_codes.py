@@ -41,8 +41,9 @@ PERSONS_FILE = "persons.parquet"
 """The cache's map from code to the extract's person id."""
 
 CACHE_COMPRESSION = "lz4"
-"""Compression of the cache's tables: lz4 writes and reads several times faster than zstd,
-for files about 1.5 × larger (the cache is a working copy inside the project folder)."""
+"""Compression of the cache's tables: with lz4 (and no dictionary for the codes) writing a
+table takes about 30 % less CPU than zstd and reading it less too, for files about 1.5 ×
+larger (the cache is a working copy inside the project folder)."""
 
 LOOKUP_ROWS = 4_000_000
 """Rows of person ids looked up at a time (the distinct ids are hashed once per lookup)."""
