@@ -78,7 +78,7 @@ def check_bef(rec: Recorder, t: Table) -> None:
             if days.null_count:
                 rows = rows[days.is_valid().to_numpy(zero_copy_only=False)]
                 days = days.drop_null()
-            days_np = days.to_numpy(zero_copy_only=False)
+            days_np = days.to_numpy(zero_copy_only=False).astype(np.int64)  # ufunc.at's fast path: one dtype
             np.minimum.at(first, rows, days_np)
             np.maximum.at(last, rows, days_np)
         del days, days_np, rows
