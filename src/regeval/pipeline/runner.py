@@ -115,9 +115,9 @@ def use_system_allocator() -> None:
 
     mimalloc keeps the memory of freed buffers for reuse, so a job reading tables of
     40 million rows column by column peaked at the sum of what it had freed: the
-    validation of a national extract at 2.9 GB, against 2.4 GB with ``malloc``, which
-    returns large blocks to the system when they are freed (same CPU time, measured in
-    ``benchmarks/results_registers.md``). The same effect as the environment variable
+    validation of a national extract at 3.0 GB, against 2.3–2.5 GB with ``malloc``, which
+    returns large blocks to the system when they are freed (at ≈ 10–15 % more CPU time
+    for validation, measured in ``benchmarks/results_registers.md``). The same effect as the environment variable
     ``ARROW_DEFAULT_MEMORY_POOL=system``, for every job of the workflow wherever it runs.
     """
     import pyarrow as pa
