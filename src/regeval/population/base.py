@@ -46,6 +46,7 @@ import pandas as pd
 
 from regeval.errors import ConfigError, PopulationError, RegevalWarning
 from regeval.population.panel import diagnosis_groups, participants_first_year, yearly_variables
+from regeval.registers.memory import release_freed_memory
 from regeval.registers.read import TableSource, read_table
 
 CONTROL_RULES = ("never_participated", "not_yet_participated", "censor_at_start")
@@ -132,6 +133,22 @@ def _employment_history(
     return read_table(sources["beskaeftigelse"], ["pnr", "aar", "fuldtid_dage"], years=years, persons=persons)
 
 
+def _degree_2_5(employment: pd.DataFrame, cohort: int) -> pd.Series:
+    """Employment degree 2–5 years before start, per person (only persons with employment)."""
+    hist = employment[(employment["aar"] >= cohort - 5) & (employment["aar"] <= cohort - 2)]
+    return hist.groupby("pnr")["fuldtid_dage"].sum() / (4 * 365.0)
+
+
+def _diagnosis_indicator(pnr: pd.Series, diagnoses: pd.DataFrame, group: str) -> pd.Series:
+    """1.0 for the persons of ``pnr`` with a diagnosis of ``group`` (``diagnoses`` already
+    restricted to the years before the cohort), else 0.0."""
+    return pnr.isin(diagnoses.loc[diagnoses["group"] == group, "pnr"].to_numpy()).astype(float)
+
+
+def _n_diagnosis_label(n_diag: pd.Series) -> np.ndarray:
+    return np.where(n_diag >= 3, "3+", n_diag.astype(str))
+
+
 def _characteristics_of_cohort(
     units: pd.DataFrame,
     cohort: int,
@@ -140,20 +157,69 @@ def _characteristics_of_cohort(
     diagnoses: pd.DataFrame,
     spec: PopulationSpec,
 ) -> pd.DataFrame:
-    hist = employment[(employment["aar"] >= cohort - 5) & (employment["aar"] <= cohort - 2)]
-    deg25 = hist.groupby("pnr")["fuldtid_dage"].sum() / (4 * 365.0)
+    deg25 = _degree_2_5(employment, cohort)
     u = units.merge(before.drop(columns=["year"]), on="pnr", how="left")
     u["employment_degree_1"] = u["fulltime_days"] / 365.0
     u["employment_degree_2_5"] = u["pnr"].map(deg25).fillna(0.0).to_numpy()
     d = diagnoses[diagnoses["first_year"] <= cohort - 1]
     for g in spec.diagnosis_groups:
-        u[f"diag_{g}"] = u["pnr"].isin(d.loc[d["group"] == g, "pnr"].to_numpy()).astype(float)
+        u[f"diag_{g}"] = _diagnosis_indicator(u["pnr"], d, g)
     diag_cols = [f"diag_{g}" for g in spec.diagnosis_groups]
     n_diag = u[diag_cols].sum(axis=1).astype(int)
-    u["n_diagnosis_groups"] = np.where(n_diag >= 3, "3+", n_diag.astype(str))
+    u["n_diagnosis_groups"] = _n_diagnosis_label(n_diag)
     u["age_group"] = _age_group(u["age"])
     u["cohort_year"] = u["cohort"].astype(str)
     return u
+
+
+class _PopulationColumns:
+    """The characteristics of everybody aged ``age_min``–``age_max`` (rows ``aged`` of
+    ``before``), as :func:`_characteristics_of_cohort` computes them for units of all
+    these persons, but one column at a time and only when asked for: the population
+    means never hold the whole population's characteristics at once (at national scale
+    that is a copy of every variable of 3 million persons). The columns hold the same
+    values in the same order (the units' rows follow ``before``'s; the person is the
+    key of one year of bef), so every mean is the same sum of the same numbers."""
+
+    def __init__(
+        self,
+        before: pd.DataFrame,
+        aged: np.ndarray,
+        cohort: int,
+        employment: pd.DataFrame,
+        diagnoses: pd.DataFrame,
+        spec: PopulationSpec,
+    ) -> None:
+        self.before, self.aged, self.cohort, self.spec = before, aged, cohort, spec
+        self.pnr = self.base("pnr")
+        self.n = len(self.pnr)
+        self.deg25 = _degree_2_5(employment, cohort)
+        self.diagnoses = diagnoses[diagnoses["first_year"] <= cohort - 1]
+
+    def __len__(self) -> int:
+        return self.n
+
+    def base(self, name: str) -> pd.Series:
+        """A variable of ``before`` for the persons of the age range."""
+        return pd.Series(self.before[name].to_numpy()[self.aged], name=name)
+
+    def __getitem__(self, name: str) -> pd.Series:
+        if name == "employment_degree_1":
+            return self.base("fulltime_days") / 365.0
+        if name == "employment_degree_2_5":
+            return pd.Series(self.pnr.map(self.deg25).fillna(0.0).to_numpy())
+        if name.startswith("diag_") and name[5:] in self.spec.diagnosis_groups:
+            return _diagnosis_indicator(self.pnr, self.diagnoses, name[5:])
+        if name == "n_diagnosis_groups":
+            n_diag = pd.Series(np.zeros(self.n, dtype=np.int64))
+            for g in self.spec.diagnosis_groups:  # sums of 0/1: exact in any order
+                n_diag += _diagnosis_indicator(self.pnr, self.diagnoses, g).astype(int)
+            return pd.Series(_n_diagnosis_label(n_diag))
+        if name == "age_group":
+            return _age_group(self.base("age"))
+        if name == "cohort_year":
+            return pd.Series(np.full(self.n, str(self.cohort), dtype=object))
+        return self.base(name)
 
 
 POPULATION_CHECKS: tuple[str, ...] = (
@@ -233,11 +299,15 @@ def build_population(
     means = _Means(means_of) if means_of is not None else None
     # the employment history of every cohort (the four years before the year before start)
     history = _employment_history(sources, sorted({y for c in spec.cohorts for y in range(c - 5, c - 1)}), None)
+    # at national scale every step below builds and frees hundreds of megabytes: hand them
+    # back after each, so that the job's memory stays what one cohort needs
+    release_freed_memory()
     # of the resident participants of each cohort: how many meet each base-population criterion
     criteria = {"age": 0, "support": 0, "diagnosis": 0}
     for cohort in spec.cohorts:
         yb = cohort - 1
         before = yearly_variables(sources, [yb], education_levels=spec.education_levels)
+        release_freed_memory()
         aged = ((before["age"] >= spec.age_min) & (before["age"] <= spec.age_max)).to_numpy()
         res_all = before["pnr"].to_numpy()
         resident = res_all[aged]
@@ -278,10 +348,11 @@ def build_population(
         units = units.sort_values(["treated", "pnr"], ascending=[False, True], kind="stable").reset_index(drop=True)
         if len(units):
             unit_parts[cohort] = _characteristics_of_cohort(units, cohort, before, employment, diagnoses, spec)
+            release_freed_memory()
         if means is not None:
-            everyone = pd.DataFrame({"pnr": res_all[aged], "cohort": cohort})
-            means.add(_characteristics_of_cohort(everyone, cohort, before.loc[aged], employment, diagnoses, spec))
+            means.add(_PopulationColumns(before, aged, cohort, employment, diagnoses, spec))
         del before, employment
+        release_freed_memory()
     flow_rows += _other_start_years(participants, first_by_person, spec)
     flow = pd.DataFrame(flow_rows, columns=list(FLOW_COLUMNS)).sort_values("cohort", kind="stable")
     flow = flow.reset_index(drop=True)
@@ -434,7 +505,7 @@ class _Means:
         self.binary: dict[str, bool] = {}
         self.n_total = 0
 
-    def add(self, chars: pd.DataFrame) -> None:
+    def add(self, chars: pd.DataFrame | _PopulationColumns) -> None:
         self.n_total += len(chars)
         for v in self.variables:
             col = chars[v]

@@ -486,7 +486,8 @@ def _convert_table(name: str, entries: list[tuple[ExtractFile, dict[str, str]]],
                     del chunk
                     if schema is None:
                         schema = table.schema
-                        writer = pq.ParquetWriter(str(target), schema, compression="zstd")
+                        # a staging file, read once by the coding of the person ids: fast lz4
+                        writer = pq.ParquetWriter(str(target), schema, compression="lz4")
                     elif table.schema != schema:
                         table = _conform(table, schema, f, name)
                     assert writer is not None

@@ -40,6 +40,11 @@ log = logging.getLogger("regeval")
 PERSONS_FILE = "persons.parquet"
 """The cache's map from code to the extract's person id."""
 
+CACHE_COMPRESSION = "lz4"
+"""Compression of the cache's tables: with lz4 (and no dictionary for the codes) writing a
+table takes about 30 % less CPU than zstd and reading it less too, for files about 1.5 ×
+larger (the cache is a working copy inside the project folder)."""
+
 LOOKUP_ROWS = 4_000_000
 """Rows of person ids looked up at a time (the distinct ids are hashed once per lookup)."""
 
@@ -108,7 +113,10 @@ def write_coded(source: Path, target: Path, ids: pa.Array) -> int:
     i = schema.names.index("pnr")
     out_schema = schema.set(i, pa.field("pnr", pa.int64()))
     rows = 0
-    with pq.ParquetWriter(str(target), out_schema, compression="zstd") as writer:
+    # lz4 and no dictionary for the codes (distinct almost everywhere, so a dictionary
+    # only costs): the write is the largest part of the cache's time, lz4 also reads faster
+    no_dict = [n for n in out_schema.names if n != "pnr"]
+    with pq.ParquetWriter(str(target), out_schema, compression=CACHE_COMPRESSION, use_dictionary=no_dict) as writer:
         groups: list[int] = []
         n = 0
         for g in range(pf.num_row_groups):

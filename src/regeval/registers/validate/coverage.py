@@ -3,12 +3,14 @@ and a row of each dense table for every resident person-year of bef."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from regeval.registers.contract import ColumnSpec
-from regeval.registers.validate.arrow import ArrayLike, one_array, year_list
+from regeval.registers.validate.arrow import ArrayLike, array_chunks, year_list
 from regeval.registers.validate.recorder import Recorder
 from regeval.registers.validate.rules import DENSE_DEFAULT, YEARLY_TABLES
 from regeval.registers.validate.table import Table
@@ -72,6 +74,23 @@ def check_starts(rec: Recorder, t: Table) -> None:
     )
 
 
+SLICE_ROWS = 1 << 22
+"""Rows handled at a time by the checks that index person × year bitmaps."""
+
+
+def year_slices(years: ArrayLike, fill: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(first row, years as int64)`` of a year column, :data:`SLICE_ROWS` rows at a
+    time, nulls replaced by ``fill``."""
+    offset = 0
+    for chunk in array_chunks(years):
+        for start in range(0, len(chunk), SLICE_ROWS):
+            part = chunk.slice(start, SLICE_ROWS)
+            if part.null_count:
+                part = part.fill_null(fill)
+            yield offset + start, part.to_numpy(zero_copy_only=False).astype(np.int64)
+        offset += len(chunk)
+
+
 def check_dense(rec: Recorder, t: Table) -> None:
     """A dense table has a row for every resident person-year of bef."""
     if (
@@ -82,11 +101,12 @@ def check_dense(rec: Recorder, t: Table) -> None:
     ):
         return
     idx = rec.bef_index(t)
-    aar = one_array(t.read("aar")).fill_null(rec.first - 1).to_numpy(zero_copy_only=False).astype(np.int64)
-    keep = (idx >= 0) & (aar >= rec.first) & (aar <= rec.last)
     missing = rec.bef_person_years.copy()
-    missing[idx[keep], aar[keep] - rec.first] = False
-    del keep, aar
+    # slice by slice: the temporaries of a national table (40 million rows) stay small
+    for start, aar in year_slices(t.read("aar"), rec.first - 1):
+        rows = idx[start : start + len(aar)]
+        keep = (rows >= 0) & (aar >= rec.first) & (aar <= rec.last)
+        missing[rows[keep], aar[keep] - rec.first] = False
     n = int(np.count_nonzero(missing))
     if n == 0:
         return

@@ -9,7 +9,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from regeval.registers.validate.arrow import ArrayLike, as_int, count_true, first_true, ints_to_type, one_array
+from regeval.registers.validate.arrow import (
+    ArrayLike,
+    array_chunks,
+    as_int,
+    count_true,
+    first_true,
+    ints_to_type,
+    one_array,
+)
+from regeval.registers.validate.coverage import year_slices
 from regeval.registers.validate.recorder import Recorder
 from regeval.registers.validate.rules import (
     MAX_AGE,
@@ -60,14 +69,18 @@ def check_bef(rec: Recorder, t: Table) -> None:
         del birth_year
         # per person: earliest and latest birth date
         persons, code = t.person_codes()
-        days = one_array(as_int(foed))
-        valid = days.is_valid().to_numpy(zero_copy_only=False) if days.null_count else None
-        days_np = days.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         hi, lo = np.iinfo(np.int64).max, np.iinfo(np.int64).min
         first, last = np.full(len(persons), hi, np.int64), np.full(len(persons), lo, np.int64)
-        rows = code if valid is None else code[valid]
-        np.minimum.at(first, rows, days_np if valid is None else days_np[valid])
-        np.maximum.at(last, rows, days_np if valid is None else days_np[valid])
+        offset = 0
+        for days in array_chunks(as_int(foed)):  # chunk by chunk: no copy of the whole column
+            rows = code[offset : offset + len(days)]
+            offset += len(days)
+            if days.null_count:
+                rows = rows[days.is_valid().to_numpy(zero_copy_only=False)]
+                days = days.drop_null()
+            days_np = days.to_numpy(zero_copy_only=False).astype(np.int64)  # ufunc.at's fast path: one dtype
+            np.minimum.at(first, rows, days_np)
+            np.maximum.at(last, rows, days_np)
         del days, days_np, rows
         known = pc.is_valid(persons).to_numpy(zero_copy_only=False) & (first != hi)
         differs = known & (first != last)
@@ -104,10 +117,11 @@ def person_year_bitmap(rec: Recorder, t: Table) -> np.ndarray | None:
     persons, code = t.person_codes()
     valid = pc.is_valid(persons).to_numpy(zero_copy_only=False)
     position = np.cumsum(valid, dtype=np.int64) - 1  # position among the non-null persons
-    aar = one_array(t.read("aar")).fill_null(rec.first - 1).to_numpy(zero_copy_only=False).astype(np.int64)
-    keep = valid[code] & (aar >= rec.first) & (aar <= rec.last)
     bitmap = np.zeros((len(rec.bef_persons), rec.last - rec.first + 1), dtype=bool)
-    bitmap[position[code[keep]], aar[keep] - rec.first] = True
+    for start, aar in year_slices(t.read("aar"), rec.first - 1):
+        rows = code[start : start + len(aar)]
+        keep = valid[rows] & (aar >= rec.first) & (aar <= rec.last)
+        bitmap[position[rows[keep]], aar[keep] - rec.first] = True
     return bitmap
 
 

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from regeval.errors import ConfigError, DataContractError, RegevalWarning
 from regeval.registers.contract import TABLE_NAMES
+from regeval.registers.memory import release_freed_memory
 from regeval.registers.read import TableSource
 from regeval.registers.validate.coverage import check_dense, check_starts
 from regeval.registers.validate.keys import check_duplicates
@@ -131,6 +132,7 @@ def run(rec: Recorder) -> ValidationReport:
                 rec.add(name, None, "unreadable", detail=f"{str(tables[name].source.path)!r}: {exc}")
             finally:
                 tables[name].clear()
+                release_freed_memory()  # the table's columns, before the next table
             logger.info("validated %s (%d rows) in %.1f s", name, tables[name].rows, time.perf_counter() - t0)
     seconds = time.perf_counter() - start
     order = {name: i for i, name in enumerate(TABLE_NAMES)}
