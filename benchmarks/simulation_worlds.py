@@ -129,6 +129,11 @@ def summarise_worlds(raw: pd.DataFrame) -> pd.DataFrame:
         cell = post.groupby(["outcome", "rel_year"]).agg(bias=("err", "mean"), se=("se", "mean"),
                                                          sd=("err", "std"), cov=("covered", "mean"))
         z = cell["bias"] / cell["se"]
+        # the pooled bias of each replication (its errors over the cells' mean SEs): its SD
+        # over replications is the Monte Carlo SE of the pooled bias, which the per-cell
+        # bound below overstates (errors of different cells partly average out)
+        scaled = post.join(cell["se"].rename("cell_se"), on=["outcome", "rel_year"])
+        pooled = (scaled["err"] / scaled["cell_se"]).groupby(scaled["rep"]).mean()
         null_post = g[(g["truth"] == 0) & (g["rel_year"] >= 0)]
         null_pre = g[(g["truth"] == 0) & (g["rel_year"] <= -2)]
         rare = null_post[null_post["outcome"] == "support_kontanthjaelp"]
@@ -143,6 +148,7 @@ def summarise_worlds(raw: pd.DataFrame) -> pd.DataFrame:
             "headline_mean_bias_se": float(z.mean()),
             "headline_max_abs_bias_se": float(per_out.abs().max()),
             "mcse_bias_se": float((cell["sd"] / cell["se"]).mean() / np.sqrt(reps)),
+            "mcse_pooled_bias_se": float(pooled.std() / np.sqrt(len(pooled))) if len(pooled) > 1 else np.nan,
             "headline_coverage": float(post["covered"].mean()),
             "min_cell_coverage": float(cell["cov"].min()),
             "mcse_coverage": float(np.sqrt(0.95 * 0.05 / max(len(post), 1) * len(cell))),
@@ -179,8 +185,10 @@ def write_worlds_report(path: Path, raw: pd.DataFrame, summary: pd.DataFrame, co
         "Columns: `headline_*` pool the post-start cells (years 0–7) of "
         f"{', '.join(HEADLINE)}: mean over cells of bias / mean SE, the largest |bias / SE| of an "
         "outcome (mean over its years), and the coverage of the 95 % interval of the sample ATT; "
-        "`mcse_*` are Monte Carlo SEs (bias: mean SD(error)/SE / √R; coverage: binomial, pooled "
-        "cells counted as independent, i.e. a lower bound). `stopped`: replications in which the "
+        "`mcse_*` are Monte Carlo SEs (`mcse_bias_se`: mean SD(error)/SE / √R, the bound of one "
+        "cell; `mcse_pooled_bias_se`: SD over replications of each replication's pooled bias / √R, "
+        "the MCSE of `headline_mean_bias_se`; coverage: binomial, pooled cells counted as "
+        "independent, i.e. a lower bound). `stopped`: replications in which the "
         "estimator's pipeline refused the data (e.g. separation in the report's logit: a characteristic "
         "level without participants), left out of its rows. `false_star_*`: share of cells with a star "
         "among cells whose true effect is exactly 0, after start (`post_null`: outcomes without "
