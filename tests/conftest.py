@@ -53,15 +53,20 @@ def snakemake(workdir: Path, configfile: Path, cores: int, *extra: str) -> subpr
     )
 
 
+def run_dag(work: Path, config: dict, cores: int, configfile: str = "config.yaml") -> Path:
+    """The whole DAG on ``config`` (written to ``work/configfile``) in ``work``, which must succeed."""
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = work / configfile
+    cfg.write_text(yaml.safe_dump(config))
+    proc = snakemake(work, cfg, cores)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """Working directory of one run of the DAG on :data:`TINY` (``--cores 1``)."""
-    work = tmp_path_factory.mktemp("run1")
-    cfg = work / "tiny.yaml"
-    cfg.write_text(yaml.safe_dump(TINY))
-    proc = snakemake(work, cfg, 1)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return work
+    return run_dag(tmp_path_factory.mktemp("run1"), TINY, 1, "tiny.yaml")
 
 
 # A tiny release in which small cells occur (tests/test_disclosure_attacks.py): about 60
@@ -86,9 +91,4 @@ ATTACK = {
 @pytest.fixture(scope="session")
 def attack_release(tmp_path_factory) -> Path:
     """Working directory of one run of the DAG on :data:`ATTACK` (``--cores 2``)."""
-    work = tmp_path_factory.mktemp("attack")
-    cfg = work / "config.yaml"
-    cfg.write_text(yaml.safe_dump(ATTACK))
-    proc = snakemake(work, cfg, 2)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return work
+    return run_dag(tmp_path_factory.mktemp("attack"), ATTACK, 2)

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from .browser import assert_clean, check_page, start_browser
-from .conftest import REPO, TINY, snakemake
+from .conftest import REPO, TINY, run_dag, snakemake
 
 
 def _snakemake(workdir: Path, configfile: Path, cores: int) -> subprocess.CompletedProcess:
@@ -38,12 +38,7 @@ def _digests(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def two_runs(tiny_run, tmp_path_factory):
     """The session's tiny run (``--cores 1``) and a second one with ``--cores 2``."""
-    work = tmp_path_factory.mktemp("run2")
-    cfg = work / "tiny.yaml"
-    cfg.write_text(yaml.safe_dump(TINY))
-    proc = _snakemake(work, cfg, 2)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return [tiny_run, work]
+    return [tiny_run, run_dag(tmp_path_factory.mktemp("run2"), TINY, 2, "tiny.yaml")]
 
 
 def test_run_writes_effect_table_budget_table_and_report(two_runs):

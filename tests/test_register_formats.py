@@ -15,19 +15,15 @@ integers, so the units are numbered alike.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from regeval.synthetic import SyntheticConfig, generate
 from regeval.synthetic.extract import write_extract
 
-from .conftest import REPO
+from .conftest import run_dag
 
 SYNTHETIC = {"seed": 3, "n_persons": 6_000, "n_participants": 150, "workers": 1}
 BASE = {
@@ -43,25 +39,14 @@ LAYOUTS = {"bef": "stata_per_year", "forsorg": "xport", "udda": "csv", "deltager
            "indkomst": "parquet_per_year"}
 
 
-def _run(work: Path, config: dict) -> None:
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
-         "--configfile", str(work / "config.yaml"), "--cores", "2"],
-        capture_output=True, text=True, env={**os.environ, "MPLBACKEND": "Agg"}, timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("formats")
-    _run(root / "string_ids", {**BASE, "synthetic": {**SYNTHETIC, "person_ids": "string"}})
+    run_dag(root / "string_ids", {**BASE, "synthetic": {**SYNTHETIC, "person_ids": "string"}}, 2)
     generated = root / "generated"
     generate(SyntheticConfig(**{k: v for k, v in SYNTHETIC.items()}), generated)
     registers = write_extract(generated, root / "extract", LAYOUTS, (2009, 2025))
-    _run(root / "extract_run", {**BASE, "data": {"source": "registers", "registers": registers}})
+    run_dag(root / "extract_run", {**BASE, "data": {"source": "registers", "registers": registers}}, 2)
     return root
 
 
