@@ -271,7 +271,7 @@ def test_failed_checks_are_warnings_that_name_what_failed(tmp_path, export):
             assert phrase in warnings, (language, phrase)
         text = " ".join(doc.text)
         if language == "en":
-            assert "The propensity score is the model flexible logit (splines and age interactions)" in text
+            assert "The propensity score is the model flexible logit (splines for age and employment)" in text
             assert "Unlike the published evaluation, the propensity score here is flexible logit" in text
         else:
             assert english_left(text) == []
@@ -280,9 +280,9 @@ def test_failed_checks_are_warnings_that_name_what_failed(tmp_path, export):
 def test_a_score_without_coefficients_lists_its_terms_by_name():
     from regeval.reporting.tableview import propensity_table
 
-    model = pd.DataFrame({"term": ["age_s1", "age_x_sex", "sexwoman", "employment_degree_1_s4"], "estimate": np.nan,
+    model = pd.DataFrame({"term": ["age_s1", "sexwoman", "employment_degree_1_s4"], "estimate": np.nan,
                           "std_error": np.nan, "p_value": np.nan, "auc": 0.79})
     tab = propensity_table(model, "da", "gbm")
     assert tab.title == "Propensity-model (gradient-boostede træer)" and tab.note.startswith("Denne model har ingen")
-    assert [r[0] for r in tab.rows] == ["Alder, spline-led 1", "Alder × Køn", "Køn: kvinde",
+    assert [r[0] for r in tab.rows] == ["Alder, spline-led 1", "Køn: kvinde",
                                         "Beskæftigelsesgrad, året før start, spline-led 4"]

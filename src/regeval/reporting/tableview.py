@@ -277,9 +277,6 @@ def model_term_label(term: str, language: str) -> str:
 
     if has(term, "variable"):
         return t(term, language, "variable")
-    if "_x_" in term:  # an interaction of the flexible logit (age_x_sex)
-        a, b = term.split("_x_", 1)
-        return t("term_interaction", language, a=model_term_label(a, language), b=model_term_label(b, language))
     spline = re.fullmatch(r"(.+)_s(\d+)", term)  # a spline term of the flexible logit (age_s3)
     if spline and has(spline.group(1), "variable"):
         return t("term_spline", language, name=t(spline.group(1), language, "variable"), i=spline.group(2))
