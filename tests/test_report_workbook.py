@@ -112,5 +112,5 @@ def test_the_robustness_tables_have_labelled_sheets_and_formats(tables, tmp_path
     score = wb["Scoremodeller"]
     model = [c.value for c in score[1]].index("Model")
     assert [r[model].value for r in score.iter_rows(min_row=2)] == ["logit (den offentliggjorte model)",
-                                                "fleksibel logit (splines og aldersinteraktioner)",
+                                                "fleksibel logit (splines for alder og beskæftigelse)",
                                                 "gradient-boostede træer"]
