@@ -175,13 +175,13 @@ def distinct_ids(tables: Mapping[str, Path]) -> PersonIds:
             if pending > 2 * known + LOOKUP_ROWS:
                 merged = pc.unique(pa.concat_arrays(seen))
                 seen, pending, known = [merged], len(merged), len(merged)
+    if digits and width is None and text_type is not None:  # text without a value: as text
+        seen, digits = [_as_text(s, None, text_type) for s in seen], False
     if not seen:
         return PersonIds(pa.array([], first_type or pa.int64()))
     ids = pc.unique(pa.concat_arrays([s.cast(seen[0].type) for s in seen])).drop_null()
     ids = ids.take(pc.sort_indices(ids))
-    if digits:
-        return PersonIds(ids, width or 0, text_type)
-    return PersonIds(ids)
+    return PersonIds(ids, width, text_type) if digits else PersonIds(ids)
 
 
 def write_coded(source: Path, target: Path, ids: PersonIds) -> int:
