@@ -10,7 +10,9 @@ CPU seconds and peak RSS (Snakemake's benchmark files), and the machine's load.
 Layouts (one run each, side by side):
 
 * ``int-parquet``: one Parquet file per table, integer ids (the reference);
-* ``str-parquet``: the same with string ids (ten-digit text);
+* ``str-parquet``: the same with string ids (ten-digit text: the cache's digit fast path);
+* ``stralnum-parquet``: string ids that are not all digits (``P`` and ten digits: the
+  cache's general text path);
 * ``str-stata``: string ids, the population register as one Stata file per year
   (numbers as doubles, no year column), the rest Parquet. pyreadstat writes Stata
   and SAS transport files, not ``.sas7bdat``; the cache reads all three the same way.
@@ -43,6 +45,7 @@ RULES = ("register_cache", "validate_registers", "base_population", "person_year
 LAYOUTS = {
     "int-parquet": ({}, "as_generated"),
     "str-parquet": ({}, "string"),
+    "stralnum-parquet": ({}, "alnum"),
     "str-stata": ({"bef": "stata_per_year"}, "string"),
 }
 

@@ -77,14 +77,15 @@ def test_string_ids_give_the_same_base_population_and_person_years(
 
 @pytest.fixture(scope="module")
 def caches(small_registers, tmp_path_factory):
-    """The small registers as two extracts, integer ids (Parquet) and ten-digit text ids
-    (the population register as one Stata file per year), each converted into the cache."""
+    """The small registers as three extracts, integer ids (Parquet), ten-digit text ids
+    (the population register as one Stata file per year; the cache's digit fast path) and
+    text ids ``P`` + ten digits (Parquet; the general text path), each converted into the cache."""
     from regeval.registers.extract import build_cache
     from regeval.synthetic.extract import write_extract
 
     root = tmp_path_factory.mktemp("caches")
     out = {}
-    for ids, layouts in (("as_generated", {}), ("string", {"bef": "stata_per_year"})):
+    for ids, layouts in (("as_generated", {}), ("string", {"bef": "stata_per_year"}), ("alnum", {})):
         extract = write_extract(small_registers, root / f"extract_{ids}", layouts, (2009, 2025), ids)
         sources = resolve_sources(extract["directory"], extract["tables"])
         build_cache(sources, (2009, 2025), root / f"cache_{ids}")
@@ -95,12 +96,14 @@ def caches(small_registers, tmp_path_factory):
 def test_the_cache_codes_persons_alike_whatever_the_kind_of_id(small_registers, caches):
     from regeval.registers.contract import TABLE_NAMES
 
-    ints, text = caches["as_generated"], caches["string"]
+    ints, text, alnum = caches["as_generated"], caches["string"], caches["alnum"]
     for name in TABLE_NAMES:
         key = ["pnr", "aar"] if name in ("bef", "diag") else ["pnr"]
         a = pd.read_parquet(ints / f"{name}.parquet", columns=key)
         b = pd.read_parquet(text / f"{name}.parquet", columns=key)
+        c = pd.read_parquet(alnum / f"{name}.parquet", columns=key)
         assert b["pnr"].dtype == a["pnr"].dtype == np.int64 or name == "deltagere", name
+        np.testing.assert_array_equal(a["pnr"].to_numpy(), c["pnr"].to_numpy())
         if name == "bef":  # one file per year: rows in the order of the year files
             a, b = (f.sort_values(key, kind="stable").reset_index(drop=True) for f in (a, b))
         np.testing.assert_array_equal(a["pnr"].to_numpy(), b["pnr"].to_numpy())
@@ -112,6 +115,7 @@ def test_the_cache_codes_persons_alike_whatever_the_kind_of_id(small_registers, 
         every |= set(pd.read_parquet(small_registers / f"{name}.parquet", columns=["pnr"])["pnr"].dropna().astype("int64"))
     assert p_int["pnr"].tolist() == sorted(every)
     assert p_text["pnr"].tolist() == [f"{p:010d}" for p in sorted(every)]
+    assert pd.read_parquet(alnum / "persons.parquet")["pnr"].tolist() == [f"P{p:010d}" for p in sorted(every)]
     assert p_int["code"].tolist() == p_text["code"].tolist() == list(range(len(every)))
     coded = pd.read_parquet(ints / "bef.parquet", columns=["pnr", "aar"])
     raw = pd.read_parquet(small_registers / "bef.parquet", columns=["pnr", "aar"])
