@@ -216,6 +216,7 @@ def test_text_ids_of_one_digit_width_get_the_codes_of_the_general_path(case, tmp
     tables = {**FAST_CASES, **GENERAL_CASES}[case]
     raw = _write_tables(tmp_path / "extract", tables)
     monkeypatch.setattr(person_codes, "LOOKUP_ROWS", 3)  # several batches per table, compactions
+    monkeypatch.setattr(person_codes, "HASH_LOOKUP_ROWS", 3)
     ids, n, coded, persons = _coded(raw, tmp_path / "fast")
     fast = case in FAST_CASES
     assert (ids.width is not None) == fast and ids.lookup.type == (pa.int64() if fast else pa.string())
