@@ -5,12 +5,16 @@ extracts (``regeval.synthetic.extract.write_extract``) and runs the register pat
 the workflow on each, with ``data.source: registers`` (no generator in the run):
 register_cache (the extract converted into the columnar cache, person ids coded),
 validate_registers, base_population (with the population means) and person_years. Per rule it records wall time,
-CPU seconds and peak RSS (Snakemake's benchmark files), and the machine's load.
+CPU seconds and peak RSS (Snakemake's benchmark files, sampled), the exact CPU seconds
+and peak RSS of the job's process (``cpu_exact_s``, ``peak_exact_mb``: logged by the job
+when it finishes), and the machine's load.
 
 Layouts (one run each, side by side):
 
 * ``int-parquet``: one Parquet file per table, integer ids (the reference);
-* ``str-parquet``: the same with string ids (ten-digit text);
+* ``str-parquet``: the same with string ids (ten-digit text: the cache's digit fast path);
+* ``stralnum-parquet``: string ids that are not all digits (``P`` and ten digits: the
+  cache's general text path);
 * ``str-stata``: string ids, the population register as one Stata file per year
   (numbers as doubles, no year column), the rest Parquet. pyreadstat writes Stata
   and SAS transport files, not ``.sas7bdat``; the cache reads all three the same way.
@@ -27,6 +31,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +48,7 @@ RULES = ("register_cache", "validate_registers", "base_population", "person_year
 LAYOUTS = {
     "int-parquet": ({}, "as_generated"),
     "str-parquet": ({}, "string"),
+    "stralnum-parquet": ({}, "alnum"),
     "str-stata": ({"bef": "stata_per_year"}, "string"),
 }
 
@@ -72,12 +78,21 @@ def run_path(extract: dict, work: Path, cores: int) -> float:
     return wall
 
 
+FINISHED = re.compile(r"rule \w+ finished in [\d.]+ s \(([\d.]+) CPU s, peak RSS ([\d.]+) MB\)")
+
+
 def rule_rows(work: Path) -> list[dict]:
+    """Per rule: Snakemake's benchmark file (sampled: every 0.5 s for the first 15 s of a
+    job, then every 30 s, so a job's last seconds are missing) and the exact CPU seconds
+    and peak RSS of the job's process that the job logs when it finishes (``getrusage``)."""
     rows = []
     for rule in RULES:
         t = pd.read_csv(work / "results" / "_shared" / "benchmarks" / f"{rule}.tsv", sep="\t")
+        found = FINISHED.findall((work / "results" / "_shared" / "logs" / f"{rule}.log").read_text())
         rows.append({"rule": rule, "wall_s": float(t["s"].iloc[0]), "cpu_s": float(t["cpu_time"].iloc[0]),
-                     "max_rss_mb": float(t["max_rss"].iloc[0])})
+                     "max_rss_mb": float(t["max_rss"].iloc[0]),
+                     "cpu_exact_s": float(found[-1][0]) if found else None,
+                     "peak_exact_mb": float(found[-1][1]) if found else None})
     return rows
 
 
@@ -150,7 +165,9 @@ def main() -> None:
                 frame = pd.DataFrame(rows)
                 print(frame.to_string(index=False), flush=True)
                 out = Path(args.out)
-                frame.to_csv(out, mode="a", header=not out.exists(), index=False)
+                if out.exists():  # earlier rows kept (columns added later are empty there)
+                    frame = pd.concat([pd.read_csv(out), frame], ignore_index=True)
+                frame.to_csv(out, index=False)
                 shutil.rmtree(work, ignore_errors=True)
                 if not args.keep:
                     shutil.rmtree(folder, ignore_errors=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import sys
 import time
 import warnings
@@ -91,7 +92,9 @@ def run(
         log.exception("%s failed with an unexpected error; please report it with this log", name)
         _remove_outputs(output)
         raise SystemExit(1) from None
-    log.info("rule %s finished in %.1f s", name, time.perf_counter() - started)
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # the job's process, all its threads
+    log.info("rule %s finished in %.1f s (%.1f CPU s, peak RSS %.0f MB)", name, time.perf_counter() - started,
+             usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def _fail(message: str, output: Mapping[str, Any]) -> None:

@@ -89,14 +89,22 @@ def _copy_parquet(source: Path, target: Path, person_ids: str) -> None:
             writer.close()
 
 
+PERSON_IDS = ("as_generated", "string", "alnum")
+
+
 def _ids(table: pa.Table, person_ids: str) -> pa.Table:
-    """``table`` with integer person ids as ten-digit text if ``person_ids`` is ``string``."""
-    if person_ids != "string" or "pnr" not in table.column_names:
+    """``table`` with integer person ids as ten-digit text if ``person_ids`` is ``string``,
+    as ``P`` and ten digits if ``alnum`` (text that is not all digits; same order)."""
+    if person_ids not in PERSON_IDS:
+        raise ValueError(f"person_ids {person_ids!r}: one of {PERSON_IDS}")
+    if person_ids == "as_generated" or "pnr" not in table.column_names:
         return table
     if not pa.types.is_integer(table.schema.field("pnr").type):
         return table
     i = table.column_names.index("pnr")
     text = pc.utf8_lpad(pc.cast(table.column(i), pa.string()), width=10, padding="0")
+    if person_ids == "alnum":
+        text = pc.binary_join_element_wise("P", text, "")
     return table.set_column(i, pa.field("pnr", pa.string()), text)
 
 
@@ -110,7 +118,7 @@ def write_extract(
     """Write the tables of ``registers`` (the generator's folder) to ``out_dir`` in the
     given layout per table (default ``parquet``; see :data:`LAYOUTS`); per-year layouts
     write the years of ``years``. ``person_ids="string"`` writes integer ids as ten-digit
-    text. Returns the config section ``data.registers``."""
+    text, ``"alnum"`` as ``P`` and ten digits. Returns the config section ``data.registers``."""
     registers, out_dir = Path(registers), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables: dict[str, Any] = {}
@@ -137,4 +145,4 @@ def write_extract(
     return {"directory": str(out_dir), "tables": tables}
 
 
-__all__ = ["LAYOUTS", "write_extract"]
+__all__ = ["LAYOUTS", "PERSON_IDS", "write_extract"]
