@@ -153,11 +153,12 @@ def _characteristics_of_cohort(
     units: pd.DataFrame,
     cohort: int,
     before: pd.DataFrame,
-    employment: pd.DataFrame,
+    deg25: pd.Series,
     diagnoses: pd.DataFrame,
     spec: PopulationSpec,
 ) -> pd.DataFrame:
-    deg25 = _degree_2_5(employment, cohort)
+    """The characteristics of the cohort's ``units``: ``before`` (the yearly variables of
+    the year before start), ``deg25`` (:func:`_degree_2_5` of the cohort) and the diagnoses."""
     u = units.merge(before.drop(columns=["year"]), on="pnr", how="left")
     u["employment_degree_1"] = u["fulltime_days"] / 365.0
     u["employment_degree_2_5"] = u["pnr"].map(deg25).fillna(0.0).to_numpy()
@@ -186,14 +187,14 @@ class _PopulationColumns:
         before: pd.DataFrame,
         aged: np.ndarray,
         cohort: int,
-        employment: pd.DataFrame,
+        deg25: pd.Series,
         diagnoses: pd.DataFrame,
         spec: PopulationSpec,
     ) -> None:
         self.before, self.aged, self.cohort, self.spec = before, aged, cohort, spec
         self.pnr = self.base("pnr")
         self.n = len(self.pnr)
-        self.deg25 = _degree_2_5(employment, cohort)
+        self.deg25 = deg25
         self.diagnoses = diagnoses[diagnoses["first_year"] <= cohort - 1]
 
     def __len__(self) -> int:
@@ -299,6 +300,11 @@ def build_population(
     means = _Means(means_of) if means_of is not None else None
     # the employment history of every cohort (the four years before the year before start)
     history = _employment_history(sources, sorted({y for c in spec.cohorts for y in range(c - 5, c - 1)}), None)
+    # ... reduced at once to each cohort's employment degree 2-5 years before (one value per
+    # person with employment, against a row per person-year), so that the history is not
+    # held beside a cohort's yearly variables
+    deg25_of = {cohort: _degree_2_5(history, cohort) for cohort in spec.cohorts}
+    del history
     # at national scale every step below builds and frees hundreds of megabytes: hand them
     # back after each, so that the job's memory stays what one cohort needs
     release_freed_memory()
@@ -312,8 +318,6 @@ def build_population(
         res_all = before["pnr"].to_numpy()
         resident = res_all[aged]
         on_support = res_all[before["support"].isin(spec.support_types).to_numpy()]
-        years = history["aar"].to_numpy()
-        employment = history[(years >= cohort - 5) & (years <= cohort - 2)]
         diag_ok = first_diag[first_diag <= yb].index
         base = _keep(_keep(resident, on_support), np.asarray(diag_ok))
         cohort_part = participants[participants["first_year"] == cohort]
@@ -347,11 +351,11 @@ def build_population(
         # the units are sorted treated first, then by person (as the table of all cohorts is)
         units = units.sort_values(["treated", "pnr"], ascending=[False, True], kind="stable").reset_index(drop=True)
         if len(units):
-            unit_parts[cohort] = _characteristics_of_cohort(units, cohort, before, employment, diagnoses, spec)
+            unit_parts[cohort] = _characteristics_of_cohort(units, cohort, before, deg25_of[cohort], diagnoses, spec)
             release_freed_memory()
         if means is not None:
-            means.add(_PopulationColumns(before, aged, cohort, employment, diagnoses, spec))
-        del before, employment
+            means.add(_PopulationColumns(before, aged, cohort, deg25_of[cohort], diagnoses, spec))
+        del before, deg25_of[cohort]
         release_freed_memory()
     flow_rows += _other_start_years(participants, first_by_person, spec)
     flow = pd.DataFrame(flow_rows, columns=list(FLOW_COLUMNS)).sort_values("cohort", kind="stable")
@@ -491,7 +495,7 @@ def population_means(
         before = before[(before["age"] >= spec.age_min) & (before["age"] <= spec.age_max)]
         employment = _employment_history(sources, range(cohort - 5, cohort - 1), None)
         units = pd.DataFrame({"pnr": before["pnr"].to_numpy(), "cohort": cohort})
-        means.add(_characteristics_of_cohort(units, cohort, before, employment, diagnoses, spec))
+        means.add(_characteristics_of_cohort(units, cohort, before, _degree_2_5(employment, cohort), diagnoses, spec))
         del before, employment
     return means.table(spec)
 
