@@ -78,7 +78,7 @@ def run_path(extract: dict, work: Path, cores: int) -> float:
     return wall
 
 
-FINISHED = re.compile(r"rule \w+ finished in [\d.]+ s \(([\d.]+) CPU s, peak RSS ([\d.]+) MB\)")
+FINISHED = re.compile(r"rule \w+ finished in [\d.]+ s \(([\d.]+) CPU s, peak RSS ([\d.]+) MiB\)")
 
 
 def rule_rows(work: Path) -> list[dict]:

@@ -145,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     done = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=["world", "seed"])
     have = set(zip(done["world"], done["seed"], strict=True))
-    n_part = max(1, int(round(2570 * args.n_persons / 600_000)))
+    from simulation_study import default_participants
+
+    n_part = default_participants(args.n_persons)
     for r in range(args.replications):
         seed = args.base_seed + r
         if (args.world, seed) in have:

@@ -167,10 +167,8 @@ def summarise_worlds(raw: pd.DataFrame) -> pd.DataFrame:
     # than either alone (both estimators see the same draws)
     diff, mcse = [], []
     for r in table.itertuples(index=False):
-        ref = pooled_of.get((str(r.world), "klapjob_2023"))
-        own = pooled_of[(str(r.world), str(r.estimator))]
-        both = own.index.intersection(ref.index) if ref is not None else own.index[:0]
-        delta = own[both] - ref[both] if ref is not None else pd.Series(dtype=float)
+        ref = pooled_of.get((str(r.world), "klapjob_2023"), pd.Series(dtype=float))
+        delta = (pooled_of[(str(r.world), str(r.estimator))] - ref).dropna()  # aligned on the replication
         diff.append(float(delta.mean()) if len(delta) else np.nan)
         mcse.append(float(delta.std() / np.sqrt(len(delta))) if len(delta) > 1 else np.nan)
     at = table.columns.get_loc("mcse_pooled_bias_se") + 1

@@ -93,7 +93,7 @@ def run(
         _remove_outputs(output)
         raise SystemExit(1) from None
     usage = resource.getrusage(resource.RUSAGE_SELF)  # the job's process, all its threads
-    log.info("rule %s finished in %.1f s (%.1f CPU s, peak RSS %.0f MB)", name, time.perf_counter() - started,
+    log.info("rule %s finished in %.1f s (%.1f CPU s, peak RSS %.0f MiB)", name, time.perf_counter() - started,
              usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
